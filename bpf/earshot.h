@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * earshot kernel/user ABI: every struct, enum and constant the BPF programs
+ * share with the collector. Fixed-width types only; userspace checks the
+ * layout with static_asserts (userspace/kernel/abi.h).
+ */
+#ifndef EARSHOT_H
+#define EARSHOT_H
+
+#define EARSHOT_COMM_LEN 16
+#define EARSHOT_PCM_NAME_LEN 32
+
+#define EARSHOT_MAX_SOCKETS 65536 /* owner records (LRU) */
+#define EARSHOT_MAX_FLOWS 16384 /* per-socket, per-destination counters (LRU) */
+#define EARSHOT_MAX_WATCHED_DEVICES 256
+#define EARSHOT_MAX_CAPTURE_HANDLES 4096
+#define EARSHOT_MAX_CAPTURE_PROCS 1024
+#define EARSHOT_RINGBUF_BYTES (256 * 1024)
+
+/* Where a packet left relative to live captures (earshot_egress_capture_bytes_total{window}). */
+enum earshot_window {
+	EARSHOT_WINDOW_SELF = 0,  /* its sender is capturing */
+	EARSHOT_WINDOW_OTHER = 1, /* another process is capturing */
+	EARSHOT_WINDOW_GRACE = 2, /* within correlation.grace after the last capture ended */
+	EARSHOT_WINDOW_COUNT = 3,
+};
+
+/* Slots of the never-evicted totals map. */
+enum earshot_total_slot {
+	EARSHOT_TOTAL_ALL = 0,          /* every packet the hooks saw */
+	EARSHOT_TOTAL_NO_SOCKET = 1,    /* packets without a socket (kernel-made) */
+	EARSHOT_TOTAL_FLOW_FULL = 2,    /* flow map refused a new entry */
+	EARSHOT_TOTAL_SLOTS = 3,
+};
+
+/* The detection tier an audio event came from (DESIGN.md, "Microphone"). */
+enum earshot_tier {
+	EARSHOT_TIER_FENTRY = 1,
+	EARSHOT_TIER_LSM = 2,
+	EARSHOT_TIER_SYSCALL = 3,
+	EARSHOT_TIER_LIBASOUND = 4,
+	EARSHOT_TIER_PROCFS = 5,
+};
+
+enum earshot_event_kind {
+	EARSHOT_EVENT_CAPTURE_OPEN = 1,
+	EARSHOT_EVENT_CAPTURE_CLOSE = 2,
+	EARSHOT_EVENT_PROCESS_EXIT = 3, /* a process that owned sockets or captures exited */
+};
+
+/* Kernel dev_t encoding (MKDEV), as in inode->i_rdev. */
+#define EARSHOT_MINORBITS 20
+#define EARSHOT_MKDEV(ma, mi) (((__u32)(ma) << EARSHOT_MINORBITS) | (__u32)(mi))
+
+/* sock_owner: socket cookie -> the process that created or accepted it. */
+struct earshot_owner {
+	__u32 tgid;
+	__u32 reserved;
+	__u64 start_ns; /* process start (boot time ns); tells a reused pid apart; 0 if unknown */
+};
+
+/* flows key: one socket and one destination. Connected sockets take the
+ * destination from the socket, unconnected ones from the packet. */
+struct earshot_flow_key {
+	__u64 cookie;     /* socket cookie; owner is found in sock_owner by userspace */
+	__u8 daddr[16];   /* IPv4 in the first 4 bytes */
+	__u16 dport;      /* host byte order; 0 when not TCP/UDP */
+	__u8 family;      /* AF_INET or AF_INET6 */
+	__u8 protocol;    /* IPPROTO_* */
+	__u32 reserved;
+};
+
+/* flows value (per CPU) and totals value (per CPU). */
+struct earshot_counters {
+	__u64 packets;
+	__u64 bytes; /* skb->len at LOCAL_OUT: payload plus IP and transport headers */
+	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
+};
+
+/* capture_procs: per process, live capture handles (read by the netfilter hook). */
+struct earshot_capture_proc {
+	__u32 open_handles;
+	__u32 reserved;
+	__u64 last_frame_ns;
+};
+
+/* capture_handles key: one open capture, as one tier sees it. */
+struct earshot_handle_key {
+	__u32 tgid;
+	__u32 tier;
+	__u64 handle; /* fd (syscall tier), snd_pcm_t * (libasound tier), struct file * (kernel tiers) */
+};
+
+struct earshot_handle {
+	__u64 open_ns;
+	__u64 frames;      /* frames captured; for a non-PCM node, bytes read */
+	__u64 bytes;
+	__u32 dev;         /* kernel dev_t of the node; 0 when the tier cannot see it */
+	__u32 reserved;
+};
+
+/* Ring buffer record: capture opens and closes, and process exits. Rare
+ * events only; nothing per packet goes through here. */
+struct earshot_event {
+	__u64 ts_ns;     /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u64 start_ns;  /* process start (boot time ns) */
+	__u64 handle;
+	__u32 kind;      /* enum earshot_event_kind */
+	__u32 tier;      /* enum earshot_tier */
+	__u32 tgid;
+	__u32 tid;
+	__u32 dev;
+	__u32 reserved;
+	char comm[EARSHOT_COMM_LEN];
+	char pcm_name[EARSHOT_PCM_NAME_LEN];
+};
+
+/* Global correlation state, in .bss of net.bpf.c... shared through the
+ * capture_state map so both objects see one copy. */
+struct earshot_capture_state {
+	__u32 live_procs;     /* processes with at least one open capture */
+	__u32 grace_armed;    /* 1 from the last capture end until the grace period is over */
+	__u64 last_end_ns;
+	__u64 grace_ns;       /* correlation.grace, set by userspace */
+};
+
+#endif /* EARSHOT_H */
