@@ -42,6 +42,14 @@ enum earshot_tier {
 	EARSHOT_TIER_PROCFS = 5,
 };
 
+/* Why something could not be reported (earshot_events_lost_total{reason}). */
+enum earshot_lost_reason {
+	EARSHOT_LOST_RINGBUF_FULL = 0,   /* event dropped: ring buffer full */
+	EARSHOT_LOST_HANDLE_TABLE = 1,   /* capture handle table full */
+	EARSHOT_LOST_OWNER_TABLE = 2,    /* socket owner could not be recorded */
+	EARSHOT_LOST_REASONS = 3,
+};
+
 enum earshot_event_kind {
 	EARSHOT_EVENT_CAPTURE_OPEN = 1,
 	EARSHOT_EVENT_CAPTURE_CLOSE = 2,
@@ -70,11 +78,19 @@ struct earshot_flow_key {
 	__u32 reserved;
 };
 
-/* flows value (per CPU) and totals value (per CPU). */
+/* totals value (per CPU). */
 struct earshot_counters {
 	__u64 packets;
 	__u64 bytes; /* skb->len at LOCAL_OUT: payload plus IP and transport headers */
 	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
+};
+
+/* flows value (per CPU). owner_tgid caches sock_owner at the flow's first
+ * packet on this CPU, so a packet during a capture needs no owner lookup. */
+struct earshot_flow_value {
+	struct earshot_counters counters;
+	__u32 owner_tgid;
+	__u32 reserved;
 };
 
 /* capture_procs: per process, live capture handles (read by the netfilter hook). */
@@ -115,8 +131,8 @@ struct earshot_event {
 	char pcm_name[EARSHOT_PCM_NAME_LEN];
 };
 
-/* Global correlation state, in .bss of net.bpf.c... shared through the
- * capture_state map so both objects see one copy. */
+/* Correlation state: one entry of the capture_state array map, shared by
+ * both objects. */
 struct earshot_capture_state {
 	__u32 live_procs;     /* processes with at least one open capture */
 	__u32 grace_armed;    /* 1 from the last capture end until the grace period is over */

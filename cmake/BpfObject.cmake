@@ -35,7 +35,7 @@ function(bpf_object NAME SOURCE)
   endif()
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${BPF_CLANG} -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_${arch}
+    COMMAND ${BPF_CLANG} -target bpf -mcpu=v3 -g -O2 -Wall -Werror -D__TARGET_ARCH_${arch}
             -I${BPF_GENERATED_DIR} -I${CMAKE_CURRENT_SOURCE_DIR}
             -c ${CMAKE_CURRENT_SOURCE_DIR}/${SOURCE} -o ${obj}.full
     COMMAND ${BPF_STRIP} -g ${obj}.full -o ${obj}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Bytes per process, per destination.
+ *
+ * The owner of a socket is recorded once, in process context, keyed by the
+ * socket cookie (sock_create, accept, a start-up iterator). The netfilter hook
+ * never looks at "current" (TCP sends from softirq): per packet it reads the
+ * cookie from skb->sk and does one per-CPU flow lookup; userspace joins flows
+ * to owners at harvest time.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#include "maps.bpf.h"
+
+#define NF_ACCEPT 1
+#define NFPROTO_IPV4 2
+#define NFPROTO_IPV6 10
+#define EARSHOT_AF_INET 2
+#define EARSHOT_AF_INET6 10
+#define EARSHOT_IPPROTO_TCP 6
+#define EARSHOT_IPPROTO_UDP 17
+#define EARSHOT_IPPROTO_UDPLITE 136
+#define EARSHOT_TCP_TIME_WAIT 6
+#define EARSHOT_TCP_NEW_SYN_RECV 12
+#define EARSHOT_BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB 5
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, EARSHOT_MAX_SOCKETS);
+	__type(key, __u64); /* socket cookie */
+	__type(value, struct earshot_owner);
+} sock_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, EARSHOT_MAX_FLOWS);
+	__type(key, struct earshot_flow_key);
+	__type(value, struct earshot_flow_value);
+} flows SEC(".maps");
+
+/* Never evicted: sum(flows) + unattributed == totals[ALL] is checkable. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EARSHOT_TOTAL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct earshot_counters);
+} totals SEC(".maps");
+
+static __always_inline __u64 task_start_ns(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
+static __always_inline void record_owner(__u64 cookie, __u32 tgid, __u64 start_ns, __u64 flags)
+{
+	struct earshot_owner owner = { .tgid = tgid, .start_ns = start_ns };
+
+	if (bpf_map_update_elem(&sock_owner, &cookie, &owner, flags) && flags == BPF_ANY)
+		count_lost(EARSHOT_LOST_OWNER_TABLE);
+	bpf_map_update_elem(&tracked_tgids, &tgid, &start_ns, BPF_ANY);
+}
+
+static __always_inline void add_counters(struct earshot_counters *c, __u32 len, int window)
+{
+	c->packets++;
+	c->bytes += len;
+	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
+		c->window_bytes[window] += len;
+}
+
+static __always_inline void add_total(__u32 slot, __u32 len, int window)
+{
+	struct earshot_counters *c = bpf_map_lookup_elem(&totals, &slot);
+
+	if (c)
+		add_counters(c, len, window);
+}
+
+/* Destination from the packet, for sockets that are not connected. */
+static __always_inline void dest_from_packet(const struct sk_buff *skb, int pf,
+					     struct earshot_flow_key *key)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 l4off;
+	__be16 port;
+
+	if (pf == NFPROTO_IPV4) {
+		struct iphdr iph;
+
+		if (bpf_probe_read_kernel(&iph, sizeof(iph), head + nh))
+			return;
+		key->protocol = iph.protocol;
+		__builtin_memcpy(key->daddr, &iph.daddr, 4);
+		l4off = nh + (iph.ihl & 0xf) * 4;
+	} else {
+		struct ipv6hdr ip6h;
+
+		if (bpf_probe_read_kernel(&ip6h, sizeof(ip6h), head + nh))
+			return;
+		key->protocol = ip6h.nexthdr; /* extension headers: no port */
+		__builtin_memcpy(key->daddr, &ip6h.daddr, 16);
+		l4off = nh + sizeof(ip6h);
+	}
+	if (key->protocol == EARSHOT_IPPROTO_TCP || key->protocol == EARSHOT_IPPROTO_UDP ||
+	    key->protocol == EARSHOT_IPPROTO_UDPLITE) {
+		if (!bpf_probe_read_kernel(&port, sizeof(port), head + l4off + 2))
+			key->dport = bpf_ntohs(port);
+	}
+}
+
+/* Which capture window a packet of this owner falls in; -1 for none. */
+static __always_inline int capture_window(__u32 owner_tgid)
+{
+	struct earshot_capture_state *cs = get_capture_state();
+
+	if (!cs)
+		return -1;
+	if (cs->live_procs) {
+		if (owner_tgid && bpf_map_lookup_elem(&capture_procs, &owner_tgid))
+			return EARSHOT_WINDOW_SELF;
+		return EARSHOT_WINDOW_OTHER;
+	}
+	if (cs->grace_armed) {
+		if (bpf_ktime_get_ns() - cs->last_end_ns <= cs->grace_ns)
+			return EARSHOT_WINDOW_GRACE;
+		cs->grace_armed = 0;
+	}
+	return -1;
+}
+
+static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
+{
+	const struct sk_buff *skb = ctx->skb;
+	struct sock *sk = skb->sk;
+	int pf = ctx->state->pf;
+	__u32 len = skb->len;
+	struct earshot_flow_key key = {};
+	struct earshot_flow_value *v;
+	int window;
+
+	if (!sk) {
+		window = capture_window(0);
+		add_total(EARSHOT_TOTAL_ALL, len, window);
+		add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
+		return NF_ACCEPT;
+	}
+
+	key.cookie = sk->__sk_common.skc_cookie.counter;
+	key.family = pf == NFPROTO_IPV4 ? EARSHOT_AF_INET : EARSHOT_AF_INET6;
+	__u8 state = sk->__sk_common.skc_state;
+	__be16 sk_dport = sk->__sk_common.skc_dport;
+
+	/* A connected full socket names its destination: no packet read needed. */
+	if (sk_dport && state != EARSHOT_TCP_TIME_WAIT && state != EARSHOT_TCP_NEW_SYN_RECV) {
+		key.protocol = sk->sk_protocol;
+		key.dport = bpf_ntohs(sk_dport);
+		if (pf == NFPROTO_IPV4)
+			__builtin_memcpy(key.daddr, &sk->__sk_common.skc_daddr, 4);
+		else
+			__builtin_memcpy(key.daddr, &sk->__sk_common.skc_v6_daddr, 16);
+	} else {
+		dest_from_packet(skb, pf, &key);
+	}
+
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (!v) {
+		struct earshot_flow_value fresh = {};
+		struct earshot_owner *owner = key.cookie ? bpf_map_lookup_elem(&sock_owner, &key.cookie) : 0;
+
+		if (owner)
+			fresh.owner_tgid = owner->tgid;
+		bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&flows, &key);
+		if (!v) {
+			window = capture_window(fresh.owner_tgid);
+			add_total(EARSHOT_TOTAL_ALL, len, window);
+			add_total(EARSHOT_TOTAL_FLOW_FULL, len, window);
+			return NF_ACCEPT;
+		}
+	}
+	window = capture_window(v->owner_tgid);
+	add_counters(&v->counters, len, window);
+	add_total(EARSHOT_TOTAL_ALL, len, window);
+	return NF_ACCEPT;
+}
+
+SEC("netfilter")
+int earshot_nf_local_out(struct bpf_nf_ctx *ctx)
+{
+	return count_packet(ctx);
+}
+
+/* Every inet socket, in the creating process's context. */
+SEC("cgroup/sock_create")
+int earshot_sock_create(struct bpf_sock *ctx)
+{
+	__u64 cookie;
+
+	if (ctx->family != EARSHOT_AF_INET && ctx->family != EARSHOT_AF_INET6)
+		return 1;
+	cookie = bpf_get_socket_cookie(ctx);
+	record_owner(cookie, bpf_get_current_pid_tgid() >> 32,
+		     task_start_ns(bpf_get_current_task_btf()), BPF_ANY);
+	return 1;
+}
+
+/* Accepted sockets are clones, not created: give them a cookie when the
+ * handshake completes, so accept() can record the owner under it. */
+SEC("sockops")
+int earshot_sockops(struct bpf_sock_ops *skops)
+{
+	if (skops->op == EARSHOT_BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+		bpf_get_socket_cookie(skops);
+	return 1;
+}
+
+static __always_inline int record_accepted(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds;
+	struct file *file = 0;
+	struct socket *sock;
+	struct sock *sk;
+	__u64 cookie;
+
+	if (fd < 0)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (cookie)
+		record_owner(cookie, task->tgid, task_start_ns(task), BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int earshot_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	long ret = ctx->ret;
+
+	return record_accepted(ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int earshot_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	long ret = ctx->ret;
+
+	return record_accepted(ret);
+}
+
+/* Run once at start-up: owners of sockets that predate earshot. */
+SEC("iter/task_file")
+int earshot_iter_sockets(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+	__u64 cookie;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if (family != EARSHOT_AF_INET && family != EARSHOT_AF_INET6)
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	/* The first process seen holding a shared socket keeps it. */
+	record_owner(cookie, task->tgid, task_start_ns(task), BPF_NOEXIST);
+	return 0;
+}
