@@ -1,0 +1,71 @@
+#include "resolve/proc_reader.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "common/error.h"
+#include "resolve/proc_parse.h"
+
+namespace earshot::resolve {
+namespace {
+
+std::optional<std::string> read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return std::move(text).str();
+}
+
+}  // namespace
+
+ProcReader::ProcReader(std::filesystem::path proc_root)
+    : proc_root_(std::move(proc_root)), ticks_per_second_(sysconf(_SC_CLK_TCK)) {
+  if (ticks_per_second_ <= 0 || 1'000'000'000 % ticks_per_second_ != 0) {
+    throw Error("sysconf(_SC_CLK_TCK) returned an unusable value: " +
+                std::to_string(ticks_per_second_));
+  }
+}
+
+std::optional<ProcessIdentity> ProcReader::read(uint32_t tgid, uint64_t expected_start_ns) const {
+  const std::filesystem::path dir = proc_root_ / std::to_string(tgid);
+  const uint64_t expected_ticks = start_ticks_from_ns(expected_start_ns, ticks_per_second_);
+
+  auto read_stat = [&]() -> std::optional<ProcStat> {
+    auto text = read_text(dir / "stat");
+    if (!text) return std::nullopt;
+    auto stat = parse_stat(*text);
+    if (!stat || (expected_start_ns != 0 && stat->start_ticks != expected_ticks)) {
+      return std::nullopt;
+    }
+    return stat;
+  };
+
+  auto stat = read_stat();
+  if (!stat) return std::nullopt;
+
+  ProcessIdentity identity;
+  identity.comm = stat->comm;
+  identity.start_ns = expected_start_ns != 0
+                          ? expected_start_ns
+                          : stat->start_ticks * (1'000'000'000 / ticks_per_second_);
+
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink(dir / "exe", ec);
+  std::string exe_name = ec ? "" : exe_basename(exe.native());
+  identity.process = exe_name.empty() ? stat->comm : exe_name;
+
+  if (auto cgroup = read_text(dir / "cgroup")) identity.unit = unit_from_cgroup(*cgroup);
+
+  // The process may have exited and its pid been reused while exe and cgroup
+  // were read: a second look at the start time catches that.
+  auto again = read_stat();
+  if (!again || again->start_ticks != stat->start_ticks) return std::nullopt;
+  return identity;
+}
+
+}  // namespace earshot::resolve
