@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# run.sh [--timeout S] [--cache DIR] [--bind DIR]... RESULTS_DIR -- COMMAND...
+# Boots the pinned Debian kernel (ALSA, module BTF, BPF LSM) under qemu TCG,
+# with the host's root shared read-only and RESULTS_DIR shared writable, and
+# runs COMMAND inside as root, in the host's current directory.
+#
+# In the guest: RESULTS_DIR is writable at /results and at its host path;
+# each --bind DIR (e.g. a build tree under /tmp, which the guest's own tmpfs
+# hides) is visible read-only at its host path; EARSHOT_VM=1 is set. The
+# guest has no network device.
+#
+# Exit status: COMMAND's, or 77 when the guest could not be started or gave
+# no completion marker after one retry (the reason is printed). The guest's
+# console goes to stdout and to RESULTS_DIR/.vm/console.N.log.
+#   --timeout S  seconds a boot may take, all included (default 100)
+#   --cache DIR  kernel/initramfs cache for prepare.sh
+#                (default $EARSHOT_VM_CACHE, else /var/cache/earshot/vm)
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+timeout_s=100
+cache=${EARSHOT_VM_CACHE:-/var/cache/earshot/vm}
+binds=()
+
+usage() {
+  echo "usage: run.sh [--timeout S] [--cache DIR] [--bind DIR]... RESULTS_DIR -- COMMAND..." >&2
+  exit 2
+}
+skip() {
+  echo "vm-run: cannot run the guest: $*" >&2
+  [ -n "${state:-}" ] && [ -d "$state" ] && echo "$*" >"$state/skip_reason"
+  exit 77
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --timeout) timeout_s=${2:?}; shift 2 ;;
+  --cache) cache=${2:?}; shift 2 ;;
+  --bind) binds+=("$(cd "${2:?}" && pwd)") || usage; shift 2 ;;
+  --) usage ;;
+  -*) usage ;;
+  *) break ;;
+  esac
+done
+[ $# -ge 3 ] && [ "$2" = "--" ] || usage
+mkdir -p "$1" || usage
+results=$(cd "$1" && pwd)
+shift 2
+
+state="$results/.vm"
+rm -rf "$state"
+mkdir -p "$state"
+
+qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not found (install qemu-system-x86: scripts/setup.sh)"
+
+prepared=$("$here/prepare.sh" "$cache") || skip "preparing the guest kernel failed (see vm-prepare messages above)"
+VM_KERNEL=$(sed -n 's/^VM_KERNEL=//p' <<<"$prepared")
+VM_INITRD=$(sed -n 's/^VM_INITRD=//p' <<<"$prepared")
+[ -f "$VM_KERNEL" ] && [ -f "$VM_INITRD" ] || skip "prepare.sh gave no kernel/initrd"
+
+# The job the guest init runs, and where it finds things.
+{
+  echo '#!/bin/bash'
+  printf '%q ' "$@"
+  echo
+} >"$state/job.sh"
+printf '%s\n' "${binds[@]}" >"$state/binds"
+# The current directory comes back too when the guest's tmpfs would hide it.
+case "$PWD/" in
+/tmp/* | /run/* | /dev/shm/*) echo "$PWD" >>"$state/binds" ;;
+esac
+echo "$results" >"$state/results_path"
+echo "$PWD" >"$state/cwd"
+
+boot() {
+  local attempt=$1
+  rm -f "$state/done" "$state/status" "$state/init_error"
+  # thread=single: multi-threaded TCG crashed during boot in 3 of 34 boots
+  # here, single-threaded in none (PLATFORM.md).
+  timeout --kill-after=5 "$timeout_s" "$qemu" \
+    -accel tcg,thread=single -cpu max -m 2048 -smp 2 \
+    -nographic -no-reboot -nic none \
+    -kernel "$VM_KERNEL" -initrd "$VM_INITRD" \
+    -append "console=ttyS0 panic=-1 quiet" \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -fsdev "local,id=results,path=$results,security_model=none" \
+    -device virtio-9p-pci,fsdev=results,mount_tag=results \
+    </dev/null 2>&1 | tee "$state/console.$attempt.log"
+  local qemu_status=${PIPESTATUS[0]}
+  if [ -f "$state/done" ]; then
+    return 0
+  fi
+  if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
+    last_failure="no completion marker within ${timeout_s}s (boot or job timed out)"
+  elif [ -f "$state/init_error" ]; then
+    last_failure="guest init failed: $(cat "$state/init_error")"
+  else
+    last_failure="qemu exited with status $qemu_status without a completion marker"
+  fi
+  echo "vm-run: attempt $attempt: $last_failure" >&2
+  return 1
+}
+
+start=$SECONDS
+last_failure=""
+if ! boot 1; then
+  # An init error (bad job, missing path) repeats the same way: no retry.
+  [ -f "$state/init_error" ] && skip "$last_failure"
+  boot 2 || skip "$last_failure (after one retry)"
+fi
+status=$(cat "$state/status" 2>/dev/null)
+[[ "$status" =~ ^[0-9]+$ ]] || skip "guest wrote no exit status"
+echo "vm-run: job exited with $status after $((SECONDS - start))s" >&2
+exit "$status"
