@@ -49,6 +49,7 @@ mount -t tmpfs -o mode=1777 tmpfs $r/tmp
 mount -t tmpfs -o mode=0755 tmpfs $r/run
 mount -t bpf bpf $r/sys/fs/bpf
 mount -t tracefs tracefs $r/sys/kernel/tracing
+mount -t securityfs securityfs $r/sys/kernel/security
 mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
 mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
 
@@ -70,7 +71,8 @@ mkdir -p "$r$host_results" && mount --bind /results "$r$host_results" ||
 ip link set lo up 2>/dev/null
 
 cwd=$(cat /results/.vm/cwd)
-echo "vm-init: running job"
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+echo "vm-init: running job at $(uptime_s)s"
 chroot $r /usr/bin/env -i \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   HOME=/root TERM=dumb LANG=C.UTF-8 EARSHOT_VM=1 \
@@ -78,5 +80,5 @@ chroot $r /usr/bin/env -i \
 status=$?
 echo "$status" >/results/.vm/status
 echo done >/results/.vm/done
-echo "vm-init: job exited with $status"
+echo "vm-init: job exited with $status at $(uptime_s)s"
 off

@@ -85,7 +85,8 @@ boot() {
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -fsdev "local,id=results,path=$results,security_model=none" \
     -device virtio-9p-pci,fsdev=results,mount_tag=results \
-    </dev/null 2>&1 | tee "$state/console.$attempt.log"
+    </dev/null 2>&1 |
+    sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r$//' | tee "$state/console.$attempt.log"
   local qemu_status=${PIPESTATUS[0]}
   if [ -f "$state/done" ]; then
     return 0
