@@ -1,0 +1,122 @@
+#pragma once
+// earshot's typed configuration, read from YAML (config/earshot.yaml is the
+// default and documents every key). Every error names the key path and the
+// file:line:col it came from. A missing file section or key takes the default
+// written here; an unknown key or a wrong type is an error.
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/cidr.h"
+#include "config/listen_address.h"
+#include "config/values.h"
+
+namespace earshot::config {
+
+using std::chrono::milliseconds;
+
+// A path from the config whose existence is checked at load, with where it was
+// written (1-based; 0 when it did not come from a file) for the error message.
+struct SourcePath {
+  std::string path;
+  int line = 0;
+  int column = 0;
+
+  friend bool operator==(const SourcePath&, const SourcePath&) = default;
+};
+
+struct WebConfig {
+  ListenAddress listen_address{"127.0.0.1", 9737};
+  friend bool operator==(const WebConfig&, const WebConfig&) = default;
+};
+
+struct LogConfig {
+  LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::logfmt;
+  friend bool operator==(const LogConfig&, const LogConfig&) = default;
+};
+
+struct HarvestConfig {
+  milliseconds interval{1000};  // >= kMinHarvestInterval
+  friend bool operator==(const HarvestConfig&, const HarvestConfig&) = default;
+};
+inline constexpr milliseconds kMinHarvestInterval{100};
+
+struct NetworkConfig {
+  std::vector<SourcePath> namespaces;  // extra netns files (e.g. /var/run/netns/x); must exist
+  friend bool operator==(const NetworkConfig&, const NetworkConfig&) = default;
+};
+
+struct CaptureConfig {
+  bool sysfs = true;                      // watch every PCM capture node listed in /sys/class/sound
+  std::vector<SourcePath> extra_devices;  // must exist and be character devices
+  std::vector<Tier> tiers{Tier::fentry, Tier::lsm, Tier::syscalls, Tier::libasound,
+                          Tier::procfs};  // in the order written, no repeats
+  SourcePath libasound;                   // empty path = find it; otherwise must exist
+  milliseconds procfs_interval{1000};     // >= kMinHarvestInterval
+  friend bool operator==(const CaptureConfig&, const CaptureConfig&) = default;
+};
+
+struct CorrelationConfig {
+  milliseconds grace{5000};       // bytes after a capture ends still count, as window "grace"
+  milliseconds idle_gap{2000};    // a session ends after this long without frames; > 0
+  milliseconds baseline{120000};  // how far back a process's baseline rate is measured; > 0
+  friend bool operator==(const CorrelationConfig&, const CorrelationConfig&) = default;
+};
+
+struct EventsConfig {
+  std::string file = "-";           // JSON lines of sessions and alerts; "-" = stdout
+  std::size_t sessions_kept = 100;  // finished sessions /api/sessions lists
+  friend bool operator==(const EventsConfig&, const EventsConfig&) = default;
+};
+
+struct Destination {
+  Cidr cidr;
+  std::string name;
+  friend bool operator==(const Destination&, const Destination&) = default;
+};
+
+struct LimitsConfig {
+  std::size_t destinations_per_process = 20;  // label values a process before "other"; >= 1
+  std::size_t processes = 256;                // process label values before "other"; >= 1
+  friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
+};
+
+struct PolicyConfig {
+  std::vector<std::string> capture_allowed;  // process names; empty = no policy
+  std::vector<std::string> upload_allowed;   // destination names or addresses; empty = no policy
+  friend bool operator==(const PolicyConfig&, const PolicyConfig&) = default;
+};
+
+// The private and local ranges the default config names.
+std::vector<Destination> default_destinations();
+
+struct Config {
+  WebConfig web;
+  LogConfig log;
+  HarvestConfig harvest;
+  NetworkConfig network;
+  CaptureConfig capture;
+  CorrelationConfig correlation;
+  EventsConfig events;
+  std::vector<Destination> destinations = default_destinations();  // first match wins
+  LimitsConfig limits;
+  PolicyConfig policy;
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// YAML text -> Config. Pure: touches no file. source_name prefixes every
+// message ("earshot.yaml:7:3: unknown key 'capture.extra_device' ...").
+Config parse(std::string_view yaml_text, std::string_view source_name);
+
+// stat()s capture.extra_devices (must be character devices), network.namespaces
+// and a non-empty capture.libasound (must exist); throws with the entry's line:col.
+void check_paths(const Config& config, std::string_view source_name);
+
+// Reads, parses and checks the file; a missing or unreadable file names the path.
+Config load_file(const std::filesystem::path& path);
+
+}  // namespace earshot::config
