@@ -53,7 +53,11 @@ mkdir -p "$state"
 
 qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not found (install qemu-system-x86: scripts/setup.sh)"
 
-prepared=$("$here/prepare.sh" "$cache") || skip "preparing the guest kernel failed (see vm-prepare messages above)"
+prepare_status=0
+prepared=$("$here/prepare.sh" "$cache" 2>"$state/prepare.log") || prepare_status=$?
+cat "$state/prepare.log" >&2
+[ $prepare_status -eq 0 ] ||
+  skip "preparing the guest kernel failed: $(grep 'vm-prepare:' "$state/prepare.log" | tail -1)"
 VM_KERNEL=$(sed -n 's/^VM_KERNEL=//p' <<<"$prepared")
 VM_INITRD=$(sed -n 's/^VM_INITRD=//p' <<<"$prepared")
 [ -f "$VM_KERNEL" ] && [ -f "$VM_INITRD" ] || skip "prepare.sh gave no kernel/initrd"
