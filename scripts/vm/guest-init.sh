@@ -79,6 +79,6 @@ chroot $r /usr/bin/env -i \
   /bin/bash -c 'cd "$1" 2>/dev/null || cd /; exec /bin/bash /results/.vm/job.sh' job "$cwd" </dev/null
 status=$?
 echo "$status" >/results/.vm/status
-echo done >/results/.vm/done
+echo finished >/results/.vm/done
 echo "vm-init: job exited with $status at $(uptime_s)s"
 off

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=kernel.env
+# shellcheck source=scripts/vm/kernel.env
 . "$here/kernel.env"
 
 if [ $# -ne 1 ]; then
