@@ -1,0 +1,60 @@
+#pragma once
+// What the collector feeds the session builder: capture handles opening,
+// their cumulative frame counters, closing, and per-harvest egress deltas.
+// Timestamps are CLOCK_MONOTONIC nanoseconds.
+#include <compare>
+#include <cstdint>
+#include <string>
+
+namespace earshot::model {
+
+using MonotonicNs = std::uint64_t;
+
+// Identity of a process: tgid plus its start time, so a reused pid is a
+// different process. The name is for display only.
+struct ProcessKey {
+  std::uint32_t tgid = 0;
+  std::uint64_t start_ns = 0;
+  auto operator<=>(const ProcessKey&) const = default;
+};
+
+struct ProcessRef {
+  std::uint32_t tgid = 0;
+  std::uint64_t start_ns = 0;
+  std::string name;
+  ProcessKey key() const { return {tgid, start_ns}; }
+};
+
+// When a packet left, relative to live captures (mirrors enum earshot_window;
+// None: no capture live and no grace period running).
+enum class EgressWindow { none, self, other, grace };
+
+struct CaptureOpened {
+  MonotonicNs ts = 0;
+  std::uint64_t handle_id = 0;  // unique per open
+  ProcessRef process;
+  std::string device;
+  bool frames_visible = true;  // false when the tier that saw the open cannot see frames
+};
+
+struct CaptureFrames {
+  MonotonicNs ts = 0;
+  std::uint64_t handle_id = 0;
+  std::uint64_t frames_total = 0;  // cumulative since the open
+  std::uint64_t bytes_total = 0;   // cumulative audio bytes since the open
+};
+
+struct CaptureClosed {
+  MonotonicNs ts = 0;
+  std::uint64_t handle_id = 0;
+};
+
+struct EgressSample {
+  MonotonicNs ts = 0;  // the harvest time; the bytes left since the previous harvest
+  ProcessRef process;
+  std::string destination;  // already named: DNS name, CIDR label or address
+  std::uint64_t bytes = 0;  // delta since the previous harvest
+  EgressWindow window = EgressWindow::none;
+};
+
+}  // namespace earshot::model
