@@ -1,0 +1,59 @@
+#pragma once
+// Independent ground truth for earshot's byte counts: nftables counters in
+// an `inet` table whose chain hooks output (LOCAL_OUT) at priority 0, the
+// hook earshot counts at. nft counts skb->len there, i.e. payload plus IP
+// and transport headers, the same quantity earshot reports per process.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace earshot::test {
+
+enum class L4Protocol { tcp, udp };
+enum class IpFamily { any, ipv4, ipv6 };
+
+struct NftCount {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+};
+
+class NftCounter {
+ public:
+  // Creates table `inet <table>` with chain `output` in the namespace at
+  // netns_path (empty: the test's namespace). An empty table name gives a
+  // unique one (es<pid>_<n>).
+  explicit NftCounter(std::string netns_path = "", std::string table = "");
+  ~NftCounter();  // deletes the table
+  NftCounter(const NftCounter&) = delete;
+  NftCounter& operator=(const NftCounter&) = delete;
+
+  // Adds `meta nfproto F meta l4proto P th dport PORT counter` and returns
+  // the rule's key (its comment), e.g. "tcp_dport_5001_ipv4".
+  std::string count_destination_port(L4Protocol protocol, std::uint16_t port,
+                                     IpFamily family = IpFamily::any);
+  // All counters of the table, by key.
+  std::map<std::string, NftCount> read_all() const;
+  // One counter; throws earshot::Error when no rule has that key.
+  NftCount read(const std::string& key) const;
+  // read() of the rule count_destination_port made for these arguments.
+  NftCount destination_port(L4Protocol protocol, std::uint16_t port,
+                            IpFamily family = IpFamily::any) const;
+
+  const std::string& table() const { return table_; }
+
+ private:
+  std::string nft(const std::vector<std::string>& arguments) const;
+
+  std::string netns_path_;
+  std::string table_;
+};
+
+// The key count_destination_port uses.
+std::string nft_counter_key(L4Protocol protocol, std::uint16_t port, IpFamily family);
+// Parses `nft -j list table ...` output: counter values of every rule that
+// has a comment, by comment. Throws earshot::Error on malformed JSON.
+std::map<std::string, NftCount> parse_nft_counters(std::string_view json_text);
+
+}  // namespace earshot::test
