@@ -125,7 +125,8 @@ bool matches(const Sample& sample, std::string_view name, const Labels& matchers
   if (sample.name != name) return false;
   for (const auto& [label, wanted] : matchers) {
     auto found = sample.labels.find(label);
-    std::string_view actual = found == sample.labels.end() ? "" : found->second;
+    std::string_view actual;  // empty for an absent label
+    if (found != sample.labels.end()) actual = found->second;
     if (actual != wanted) return false;
   }
   return true;
