@@ -1,0 +1,38 @@
+#pragma once
+// The kernel/user ABI (bpf/earshot.h) seen from C++, with its layout pinned:
+// a field moved on one side only fails the build instead of corrupting counts.
+#include <linux/types.h>
+
+#include <cstddef>
+
+extern "C" {
+#include "earshot.h"
+}
+
+static_assert(sizeof(earshot_owner) == 16);
+static_assert(offsetof(earshot_owner, start_ns) == 8);
+
+static_assert(sizeof(earshot_flow_key) == 32);
+static_assert(offsetof(earshot_flow_key, daddr) == 8);
+static_assert(offsetof(earshot_flow_key, dport) == 24);
+static_assert(offsetof(earshot_flow_key, family) == 26);
+static_assert(offsetof(earshot_flow_key, protocol) == 27);
+
+static_assert(sizeof(earshot_counters) == 8 * (2 + EARSHOT_WINDOW_COUNT));
+static_assert(sizeof(earshot_flow_value) == sizeof(earshot_counters) + 8);
+static_assert(offsetof(earshot_flow_value, owner_tgid) == sizeof(earshot_counters));
+
+static_assert(sizeof(earshot_capture_proc) == 16);
+static_assert(sizeof(earshot_handle_key) == 16);
+static_assert(offsetof(earshot_handle_key, handle) == 8);
+static_assert(sizeof(earshot_handle) == 32);
+static_assert(offsetof(earshot_handle, dev) == 24);
+
+static_assert(sizeof(earshot_event) == 48 + EARSHOT_COMM_LEN + EARSHOT_PCM_NAME_LEN);
+static_assert(offsetof(earshot_event, kind) == 24);
+static_assert(offsetof(earshot_event, comm) == 48);
+static_assert(offsetof(earshot_event, pcm_name) == 48 + EARSHOT_COMM_LEN);
+
+static_assert(sizeof(earshot_capture_state) == 24);
+static_assert(offsetof(earshot_capture_state, last_end_ns) == 8);
+static_assert(offsetof(earshot_capture_state, grace_ns) == 16);

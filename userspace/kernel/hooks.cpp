@@ -1,0 +1,326 @@
+#include "kernel/hooks.h"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <functional>
+
+#include "audio.skel.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "kernel/abi.h"
+#include "kernel/bpf_handles.h"
+#include "kernel/system_paths.h"
+#include "net.skel.h"
+
+namespace earshot::kernel {
+
+namespace {
+
+constexpr int kNfInetLocalOut = 3;  // NF_INET_LOCAL_OUT
+constexpr int kNfProtoIpv4 = 2;
+constexpr int kNfProtoIpv6 = 10;
+// After the filter table (priority 0): we count what was allowed to leave.
+constexpr int kNetfilterPriority = 1000;
+
+using NetSkeleton = SkeletonPtr<net_bpf, net_bpf__destroy>;
+using AudioSkeleton = SkeletonPtr<audio_bpf, audio_bpf__destroy>;
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
+  char line[1024];
+  std::vsnprintf(line, sizeof line, format, args);
+  std::string text(line);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  // Failures are reported per hook, with reasons; libbpf's own words are detail.
+  log::write(level == LIBBPF_WARN ? spdlog::level::debug : spdlog::level::trace, "libbpf", {{"text", text}});
+  return 0;
+}
+
+// Enters a network namespace for the current thread and returns on scope exit.
+class NetnsScope {
+ public:
+  explicit NetnsScope(const std::filesystem::path& path)
+      : home_(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) {
+    UniqueFd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!target) throw Error(fmt::format("cannot open {}: {}", path.string(), errno_text(errno)));
+    if (!home_) throw Error(fmt::format("cannot open own netns: {}", errno_text(errno)));
+    if (::setns(target.get(), CLONE_NEWNET) != 0)
+      throw Error(fmt::format("cannot enter {}: {}", path.string(), errno_text(errno)));
+  }
+  ~NetnsScope() {
+    if (::setns(home_.get(), CLONE_NEWNET) != 0)
+      log::error("cannot return to own network namespace", {{"error", errno_text(errno)}});
+  }
+  NetnsScope(const NetnsScope&) = delete;
+  NetnsScope& operator=(const NetnsScope&) = delete;
+
+ private:
+  UniqueFd home_;
+};
+
+BpfLink checked_link(bpf_link* link, const std::string& what) {
+  if (!link) throw Error(fmt::format("{}: {}", what, errno_text(errno)));
+  return BpfLink(link);
+}
+
+}  // namespace
+
+struct KernelHooks::Impl {
+  NetSkeleton net;
+  AudioSkeleton audio;
+  std::vector<BpfLink> links;
+  std::vector<HookStatus> status;
+  UniqueFd cgroup_root;
+
+  // Runs one attachment; records success or the reason it failed.
+  void attempt(const std::string& hook, const std::function<std::string()>& attach) {
+    HookStatus s{hook, false, {}};
+    try {
+      s.detail = attach();
+      s.attached = true;
+    } catch (const Error& e) {
+      s.detail = e.what();
+      log::warn("hook not attached", {{"hook", hook}, {"reason", s.detail}});
+    }
+    status.push_back(std::move(s));
+  }
+  void unavailable(const std::string& hook, const std::string& reason) {
+    status.push_back({hook, false, reason});
+    log::warn("hook not attached", {{"hook", hook}, {"reason", reason}});
+  }
+
+  void load_net(const HookOptions& options);
+  void load_audio(const HookOptions& options);
+};
+
+void KernelHooks::Impl::load_net(const HookOptions& options) {
+  static const std::vector<std::string> kNetHooks = {
+      "netfilter_ipv4", "netfilter_ipv6", "cgroup_sock_create", "cgroup_sockops",
+      "tracepoint_accept", "socket_iterator"};
+  net.reset(net_bpf__open());
+  int err = net ? net_bpf__load(net.get()) : -errno;
+  if (!net || err) {
+    std::string reason = fmt::format("network BPF object did not load: {}", errno_text(err));
+    for (const auto& hook : kNetHooks) unavailable(hook, reason);
+    net.reset();
+    return;
+  }
+
+  // Owners first, so no socket created from here on is missed; then the
+  // iterator for those that already exist; then the counting hooks.
+  std::string mountinfo = read_text_file("/proc/self/mountinfo");
+  auto cgroup2 = find_cgroup2_mount(mountinfo);
+  if (cgroup2) cgroup_root.reset(::open(cgroup2->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto attach_cgroup = [&](bpf_program* prog, const char* what) -> std::string {
+    if (!cgroup2) throw Error("no cgroup v2 hierarchy mounted");
+    if (!cgroup_root) throw Error(fmt::format("cannot open {}: {}", cgroup2->string(), errno_text(errno)));
+    links.push_back(checked_link(bpf_program__attach_cgroup(prog, cgroup_root.get()), what));
+    return cgroup2->string();
+  };
+  attempt("cgroup_sock_create",
+          [&] { return attach_cgroup(net->progs.earshot_sock_create, "cgroup/sock_create"); });
+  attempt("cgroup_sockops", [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
+  attempt("tracepoint_accept", [&] {
+    links.push_back(checked_link(bpf_program__attach(net->progs.earshot_exit_accept), "sys_exit_accept"));
+    links.push_back(checked_link(bpf_program__attach(net->progs.earshot_exit_accept4), "sys_exit_accept4"));
+    return std::string("syscalls/sys_exit_accept*");
+  });
+  attempt("socket_iterator", [&] {
+    BpfLink iter = checked_link(bpf_program__attach_iter(net->progs.earshot_iter_sockets, nullptr),
+                                "iter/task_file");
+    UniqueFd reader(bpf_iter_create(bpf_link__fd(iter.get())));
+    if (!reader) throw Error(fmt::format("bpf_iter_create: {}", errno_text(errno)));
+    char buf[256];
+    while (::read(reader.get(), buf, sizeof buf) > 0) {
+    }
+    return std::string("existing sockets recorded");
+  });
+
+  auto attach_netfilter = [&](int pf) -> std::string {
+    LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf),
+                .hooknum = kNfInetLocalOut, .priority = kNetfilterPriority);
+    links.push_back(checked_link(bpf_program__attach_netfilter(net->progs.earshot_nf_local_out, &opts),
+                                 "netfilter LOCAL_OUT"));
+    return "LOCAL_OUT";
+  };
+  attempt("netfilter_ipv4", [&] { return attach_netfilter(kNfProtoIpv4); });
+  attempt("netfilter_ipv6", [&] { return attach_netfilter(kNfProtoIpv6); });
+  for (const auto& path : options.netns_paths) {
+    for (int pf : {kNfProtoIpv4, kNfProtoIpv6}) {
+      std::string hook = fmt::format("netfilter_ipv{}@{}", pf == kNfProtoIpv4 ? 4 : 6,
+                                     path.filename().string());
+      attempt(hook, [&] {
+        NetnsScope inside(path);
+        attach_netfilter(pf);
+        return path.string();
+      });
+    }
+  }
+}
+
+void KernelHooks::Impl::load_audio(const HookOptions& options) {
+  audio.reset(audio_bpf__open());
+  if (!audio) {
+    std::string reason = fmt::format("audio BPF object did not open: {}", errno_text(errno));
+    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_process_exit",
+                             "uprobe_libasound"})
+      unavailable(hook, reason);
+    return;
+  }
+  if (net) {
+    // One copy of the shared maps: the audio object uses the network object's.
+    auto reuse = [](bpf_map* into, bpf_map* from) {
+      int err = bpf_map__reuse_fd(into, bpf_map__fd(from));
+      if (err) throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
+    };
+    reuse(audio->maps.capture_state, net->maps.capture_state);
+    reuse(audio->maps.capture_procs, net->maps.capture_procs);
+    reuse(audio->maps.tracked_tgids, net->maps.tracked_tgids);
+    reuse(audio->maps.events, net->maps.events);
+    reuse(audio->maps.lost, net->maps.lost);
+  }
+  std::filesystem::path libasound =
+      options.libasound_path.empty() ? find_libasound() : options.libasound_path;
+  bool want_uprobes = options.libasound_tier && !libasound.empty();
+  for (bpf_program* prog : {audio->progs.earshot_pcm_open, audio->progs.earshot_pcm_open_ret,
+                            audio->progs.earshot_pcm_close})
+    bpf_program__set_autoload(prog, want_uprobes);
+  for (bpf_program* prog : {audio->progs.earshot_exit_openat, audio->progs.earshot_exit_openat2,
+                            audio->progs.earshot_enter_close})
+    bpf_program__set_autoload(prog, options.syscall_tier);
+
+  int err = audio_bpf__load(audio.get());
+  if (err) {
+    std::string reason = fmt::format("audio BPF object did not load: {}", errno_text(err));
+    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_process_exit",
+                             "uprobe_libasound"})
+      unavailable(hook, reason);
+    audio.reset();
+    return;
+  }
+
+  attempt("tracepoint_process_exit", [&] {
+    links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_process_exit),
+                                 "sched/sched_process_exit"));
+    return std::string("sched/sched_process_exit");
+  });
+  if (options.syscall_tier) {
+    attempt("tracepoint_open", [&] {
+      links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_exit_openat), "sys_exit_openat"));
+      links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_exit_openat2), "sys_exit_openat2"));
+      return std::string("syscalls/sys_exit_openat, sys_exit_openat2");
+    });
+    attempt("tracepoint_close", [&] {
+      links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_enter_close), "sys_enter_close"));
+      return std::string("syscalls/sys_enter_close");
+    });
+  } else {
+    unavailable("tracepoint_open", "disabled in config (capture.tiers)");
+    unavailable("tracepoint_close", "disabled in config (capture.tiers)");
+  }
+  if (!options.libasound_tier) {
+    unavailable("uprobe_libasound", "disabled in config (capture.tiers)");
+  } else if (libasound.empty()) {
+    unavailable("uprobe_libasound", "libasound.so.2 not found");
+  } else {
+    attempt("uprobe_libasound", [&] {
+      auto uprobe = [&](bpf_program* prog, const char* func, bool ret) {
+        LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = func);
+        links.push_back(checked_link(
+            bpf_program__attach_uprobe_opts(prog, -1, libasound.c_str(), 0, &opts),
+            fmt::format("uprobe {}:{}", libasound.string(), func)));
+      };
+      uprobe(audio->progs.earshot_pcm_open, "snd_pcm_open", false);
+      uprobe(audio->progs.earshot_pcm_open_ret, "snd_pcm_open", true);
+      uprobe(audio->progs.earshot_pcm_close, "snd_pcm_close", false);
+      return libasound.string();
+    });
+  }
+}
+
+KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Impl>()) {
+  libbpf_set_print(libbpf_log);
+  try {
+    ensure_tracefs();
+  } catch (const Error& e) {
+    log::warn("tracepoints may not attach", {{"reason", e.what()}});
+  }
+  impl_->load_net(options);
+  impl_->load_audio(options);
+  MapFds fds = maps();
+  if (fds.sock_owner < 0 && fds.capture_handles < 0)
+    throw Error("no BPF object loaded (missing CAP_BPF/CAP_SYS_ADMIN, or a kernel without BPF?)");
+  std::uint32_t zero = 0;
+  earshot_capture_state state{};
+  state.grace_ns = options.grace_ns;
+  int state_fd = impl_->net ? bpf_map__fd(impl_->net->maps.capture_state)
+                            : (impl_->audio ? bpf_map__fd(impl_->audio->maps.capture_state) : -1);
+  if (state_fd >= 0 && bpf_map_update_elem(state_fd, &zero, &state, BPF_ANY) != 0)
+    throw Error(fmt::format("cannot initialise capture_state: {}", errno_text(errno)));
+}
+
+KernelHooks::~KernelHooks() = default;
+
+const std::vector<HookStatus>& KernelHooks::status() const { return impl_->status; }
+
+MapFds KernelHooks::maps() const {
+  MapFds fds;
+  if (impl_->net) {
+    fds.sock_owner = bpf_map__fd(impl_->net->maps.sock_owner);
+    fds.flows = bpf_map__fd(impl_->net->maps.flows);
+    fds.totals = bpf_map__fd(impl_->net->maps.totals);
+    fds.lost = bpf_map__fd(impl_->net->maps.lost);
+    fds.capture_procs = bpf_map__fd(impl_->net->maps.capture_procs);
+    fds.events = bpf_map__fd(impl_->net->maps.events);
+  }
+  if (impl_->audio) {
+    fds.capture_handles = bpf_map__fd(impl_->audio->maps.capture_handles);
+    fds.watched_devices = bpf_map__fd(impl_->audio->maps.watched_devices);
+    if (!impl_->net) {
+      fds.lost = bpf_map__fd(impl_->audio->maps.lost);
+      fds.capture_procs = bpf_map__fd(impl_->audio->maps.capture_procs);
+      fds.events = bpf_map__fd(impl_->audio->maps.events);
+    }
+  }
+  return fds;
+}
+
+std::vector<ProgramRef> KernelHooks::loaded_programs() const {
+  std::vector<ProgramRef> out;
+  auto collect = [&](bpf_object* obj) {
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, obj) {
+      if (bpf_program__fd(prog) >= 0) out.push_back({bpf_program__name(prog), bpf_program__fd(prog)});
+    }
+  };
+  if (impl_->net) collect(impl_->net->obj);
+  if (impl_->audio) collect(impl_->audio->obj);
+  return out;
+}
+
+void KernelHooks::watch_devices(const std::vector<std::uint32_t>& kernel_devs) {
+  int fd = maps().watched_devices;
+  if (fd < 0) return;
+  std::uint32_t key = 0, next = 0;
+  std::vector<std::uint32_t> old;
+  while (bpf_map_get_next_key(fd, old.empty() ? nullptr : &key, &next) == 0) {
+    old.push_back(next);
+    key = next;
+  }
+  for (std::uint32_t dev : old) bpf_map_delete_elem(fd, &dev);
+  std::uint8_t one = 1;
+  for (std::uint32_t dev : kernel_devs) {
+    if (bpf_map_update_elem(fd, &dev, &one, BPF_ANY) != 0)
+      throw Error(fmt::format("cannot watch device {}:{}: {}", dev >> EARSHOT_MINORBITS,
+                              dev & ((1U << EARSHOT_MINORBITS) - 1), errno_text(errno)));
+  }
+}
+
+}  // namespace earshot::kernel

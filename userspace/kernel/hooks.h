@@ -1,0 +1,62 @@
+#pragma once
+// Loads earshot's BPF objects and attaches every hook this kernel allows.
+// A hook that cannot attach is recorded with the reason and the rest run:
+// the daemon works with what it has (earshot_hook_attached{hook}).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace earshot::kernel {
+
+struct HookStatus {
+  std::string hook;  // label value of earshot_hook_attached
+  bool attached = false;
+  std::string detail;  // why not, or where
+};
+
+struct HookOptions {
+  std::vector<std::filesystem::path> netns_paths;  // namespaces counted besides our own
+  bool syscall_tier = true;
+  bool libasound_tier = true;
+  std::filesystem::path libasound_path;  // empty: search the usual places
+  std::uint64_t grace_ns = 5'000'000'000ULL;
+};
+
+struct MapFds {
+  int sock_owner = -1;
+  int flows = -1;
+  int totals = -1;
+  int lost = -1;
+  int capture_handles = -1;
+  int capture_procs = -1;
+  int events = -1;
+  int watched_devices = -1;
+};
+
+struct ProgramRef {
+  std::string name;
+  int fd = -1;
+};
+
+class KernelHooks {
+ public:
+  explicit KernelHooks(const HookOptions& options);
+  ~KernelHooks();
+  KernelHooks(const KernelHooks&) = delete;
+  KernelHooks& operator=(const KernelHooks&) = delete;
+
+  const std::vector<HookStatus>& status() const;
+  MapFds maps() const;
+  std::vector<ProgramRef> loaded_programs() const;
+
+  // Replaces the watched capture device numbers (kernel dev_t encoding).
+  void watch_devices(const std::vector<std::uint32_t>& kernel_devs);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace earshot::kernel

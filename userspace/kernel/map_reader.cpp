@@ -1,0 +1,93 @@
+#include "kernel/map_reader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace earshot::kernel {
+
+namespace {
+
+void add(earshot_counters& into, const earshot_counters& from) {
+  into.packets += from.packets;
+  into.bytes += from.bytes;
+  for (int w = 0; w < EARSHOT_WINDOW_COUNT; ++w) into.window_bytes[w] += from.window_bytes[w];
+}
+
+}  // namespace
+
+MapReader::MapReader(MapFds fds) : fds_(fds), cpus_(libbpf_num_possible_cpus()) {
+  if (cpus_ <= 0) throw Error(fmt::format("cannot count CPUs: {}", std::strerror(-cpus_)));
+}
+
+std::vector<FlowReading> MapReader::flows() const {
+  std::vector<FlowReading> out;
+  if (fds_.flows < 0) return out;
+  std::vector<earshot_flow_value> per_cpu(cpus_);
+  earshot_flow_key key{}, next{};
+  bool first = true;
+  while (bpf_map_get_next_key(fds_.flows, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    if (bpf_map_lookup_elem(fds_.flows, &key, per_cpu.data()) != 0) continue;  // evicted meanwhile
+    FlowReading reading{key, {}};
+    for (const auto& v : per_cpu) add(reading.counters, v.counters);
+    out.push_back(reading);
+  }
+  return out;
+}
+
+TotalsReading MapReader::totals() const {
+  TotalsReading out;
+  if (fds_.totals < 0) return out;
+  std::vector<earshot_counters> per_cpu(cpus_);
+  for (std::uint32_t slot = 0; slot < EARSHOT_TOTAL_SLOTS; ++slot) {
+    if (bpf_map_lookup_elem(fds_.totals, &slot, per_cpu.data()) != 0)
+      throw Error(fmt::format("cannot read totals: {}", std::strerror(errno)));
+    for (const auto& v : per_cpu) add(out.slots[slot], v);
+  }
+  return out;
+}
+
+std::optional<OwnerReading> MapReader::owner(std::uint64_t cookie) const {
+  earshot_owner owner{};
+  if (fds_.sock_owner < 0 || bpf_map_lookup_elem(fds_.sock_owner, &cookie, &owner) != 0)
+    return std::nullopt;
+  return OwnerReading{owner.tgid, owner.start_ns};
+}
+
+std::array<std::uint64_t, EARSHOT_LOST_REASONS> MapReader::lost() const {
+  std::array<std::uint64_t, EARSHOT_LOST_REASONS> out{};
+  if (fds_.lost < 0) return out;
+  std::vector<std::uint64_t> per_cpu(cpus_);
+  for (std::uint32_t reason = 0; reason < EARSHOT_LOST_REASONS; ++reason) {
+    if (bpf_map_lookup_elem(fds_.lost, &reason, per_cpu.data()) != 0) continue;
+    for (auto v : per_cpu) out[reason] += v;
+  }
+  return out;
+}
+
+std::vector<std::pair<earshot_handle_key, earshot_handle>> MapReader::capture_handles() const {
+  std::vector<std::pair<earshot_handle_key, earshot_handle>> out;
+  if (fds_.capture_handles < 0) return out;
+  earshot_handle_key key{}, next{};
+  bool first = true;
+  while (bpf_map_get_next_key(fds_.capture_handles, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    earshot_handle value{};
+    if (bpf_map_lookup_elem(fds_.capture_handles, &key, &value) == 0) out.emplace_back(key, value);
+  }
+  return out;
+}
+
+void MapReader::forget_handle(const earshot_handle_key& key) const {
+  if (fds_.capture_handles >= 0) bpf_map_delete_elem(fds_.capture_handles, &key);
+}
+
+}  // namespace earshot::kernel

@@ -1,0 +1,46 @@
+#pragma once
+// Reads earshot's BPF maps. Values are cumulative and summed over CPUs here;
+// deltas and naming are the model's job.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "kernel/abi.h"
+#include "kernel/hooks.h"
+
+namespace earshot::kernel {
+
+struct FlowReading {
+  earshot_flow_key key;
+  earshot_counters counters;
+};
+
+struct TotalsReading {
+  std::array<earshot_counters, EARSHOT_TOTAL_SLOTS> slots{};
+};
+
+struct OwnerReading {
+  std::uint32_t tgid = 0;
+  std::uint64_t start_ns = 0;
+};
+
+class MapReader {
+ public:
+  explicit MapReader(MapFds fds);
+
+  std::vector<FlowReading> flows() const;
+  TotalsReading totals() const;
+  std::optional<OwnerReading> owner(std::uint64_t cookie) const;
+  std::array<std::uint64_t, EARSHOT_LOST_REASONS> lost() const;
+  // Cumulative frames/bytes of open capture handles.
+  std::vector<std::pair<earshot_handle_key, earshot_handle>> capture_handles() const;
+  // Drops handles of a process that exited (BPF cannot iterate by tgid).
+  void forget_handle(const earshot_handle_key& key) const;
+
+ private:
+  MapFds fds_;
+  int cpus_;
+};
+
+}  // namespace earshot::kernel
