@@ -1,0 +1,87 @@
+#pragma once
+// Turns the kernel's cumulative per-socket flow counters into monotonic
+// per-(process, destination) series with bounded label values.
+//
+// Pure: fed readings and names, returns nothing but state. Bytes the kernel
+// counted that never reach a series (an LRU-evicted flow's last increments)
+// show up as `unaccounted`, reconciled against the never-evicted totals.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace earshot::model {
+
+enum class Window : int { self = 0, other = 1, grace = 2 };
+inline constexpr int kWindowCount = 3;
+const char* to_string(Window w);
+
+struct Counters {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  std::array<std::uint64_t, kWindowCount> window_bytes{};
+
+  Counters& operator+=(const Counters& o);
+  friend bool operator==(const Counters&, const Counters&) = default;
+};
+// a - b, per field; a field that went backwards (the kernel entry was evicted
+// and created again) counts from zero.
+Counters delta(const Counters& now, const Counters& before);
+
+struct FlowId {
+  std::uint64_t cookie = 0;
+  std::uint8_t family = 0;
+  std::uint8_t protocol = 0;
+  std::uint16_t dport = 0;
+  std::array<std::uint8_t, 16> daddr{};
+  auto operator<=>(const FlowId&) const = default;
+};
+
+// Remembers the last cumulative reading of each flow and yields the growth.
+class FlowDeltas {
+ public:
+  // `cumulative` is every flow present now; flows no longer present are forgotten.
+  std::vector<std::pair<FlowId, Counters>> update(
+      const std::vector<std::pair<FlowId, Counters>>& cumulative);
+
+ private:
+  std::map<FlowId, Counters> last_;
+};
+
+struct SeriesKey {
+  std::string process;
+  std::string unit;
+  std::string destination;
+  auto operator<=>(const SeriesKey&) const = default;
+};
+
+inline constexpr const char* kOtherLabel = "other";
+
+class EgressLedger {
+ public:
+  EgressLedger(std::size_t max_processes, std::size_t max_destinations_per_process);
+
+  // Adds growth to a series; past the limits the process or destination
+  // label becomes "other" (first come, first kept: a series once shown keeps
+  // its name, since a counter cannot move).
+  void add(const std::string& process, const std::string& unit, const std::string& destination,
+           const Counters& growth);
+  void add_unattributed(const Counters& growth) { unattributed_ += growth; }
+  void add_unaccounted(std::uint64_t bytes) { unaccounted_bytes_ += bytes; }
+
+  const std::map<SeriesKey, Counters>& series() const { return series_; }
+  const Counters& unattributed() const { return unattributed_; }
+  std::uint64_t unaccounted_bytes() const { return unaccounted_bytes_; }
+
+ private:
+  std::size_t max_processes_;
+  std::size_t max_destinations_;
+  std::map<std::pair<std::string, std::string>, std::size_t> destinations_per_process_;
+  std::map<SeriesKey, Counters> series_;
+  Counters unattributed_;
+  std::uint64_t unaccounted_bytes_ = 0;
+};
+
+}  // namespace earshot::model
