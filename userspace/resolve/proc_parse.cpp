@@ -164,4 +164,12 @@ std::string exe_basename(std::string_view exe_link) {
   return std::string(exe_link);
 }
 
+std::string process_name(std::string_view exe_name, std::string_view comm) {
+  if (exe_name.empty()) return std::string(comm);
+  bool truncated = exe_name.substr(0, comm.size()) == comm;
+  bool titled = comm.substr(0, exe_name.size()) == exe_name;  // "avahi-daemon: r"
+  if (comm.empty() || truncated || titled) return std::string(exe_name);
+  return std::string(comm);
+}
+
 }  // namespace earshot::resolve

@@ -57,7 +57,7 @@ std::optional<ProcessIdentity> ProcReader::read(uint32_t tgid, uint64_t expected
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink(dir / "exe", ec);
   std::string exe_name = ec ? "" : exe_basename(exe.native());
-  identity.process = exe_name.empty() ? stat->comm : exe_name;
+  identity.process = process_name(exe_name, stat->comm);
 
   if (auto cgroup = read_text(dir / "cgroup")) identity.unit = unit_from_cgroup(*cgroup);
 

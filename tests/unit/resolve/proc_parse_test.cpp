@@ -148,5 +148,21 @@ TEST(UnitFromCgroup, PathWithColon) {
   EXPECT_EQ(unit_from_cgroup("0::/system.slice/weird:name.service\n"), "weird:name.service");
 }
 
+TEST(ProcessName, ExeWhenCommIsItsTruncation) {
+  EXPECT_EQ(process_name("systemd-resolved", "systemd-resolve"), "systemd-resolved");
+  EXPECT_EQ(process_name("curl", "curl"), "curl");
+}
+
+TEST(ProcessName, CommWhenRunThroughALink) {
+  EXPECT_EQ(process_name("aplay", "arecord"), "arecord");
+  EXPECT_EQ(process_name("busybox", "wget"), "wget");
+}
+
+TEST(ProcessName, ExeWhenCommIsATitleOfIt) {
+  EXPECT_EQ(process_name("avahi-daemon", "avahi-daemon: r"), "avahi-daemon");
+}
+
+TEST(ProcessName, CommWhenExeUnreadable) { EXPECT_EQ(process_name("", "kworker/0:1"), "kworker/0:1"); }
+
 }  // namespace
 }  // namespace earshot::resolve

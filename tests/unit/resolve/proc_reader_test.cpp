@@ -58,7 +58,7 @@ TEST_F(FakeProc, UnknownStartTimeTakesWhateverHasThePid) {
   add_process(7, "sh", 123, "0::/user.slice/user-1000.slice/session-3.scope\n", "/usr/bin/dash");
   auto identity = ProcReader(proc_.path()).read(7, 0);
   ASSERT_TRUE(identity);
-  EXPECT_EQ(identity->process, "dash");
+  EXPECT_EQ(identity->process, "sh");  // run through the /bin/sh link
   EXPECT_EQ(identity->unit, "session-3.scope");
   EXPECT_EQ(identity->start_ns, 123 * ns_per_tick());
 }
