@@ -28,7 +28,7 @@ fi
 packages=(
   build-essential cmake ninja-build pkg-config git
   clang-19 llvm-19 libclang-rt-19-dev libelf-dev zlib1g-dev
-  prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev
+  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libasound2-dev alsa-utils
   iproute2 nftables iperf3 socat procps util-linux kmod curl

@@ -1,0 +1,294 @@
+#include "app/collector.h"
+
+#include <bpf/bpf.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "app/event_log.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "model/label_value.h"
+
+namespace earshot::app {
+
+namespace {
+
+std::uint64_t clock_ns(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Monotonic ns (bpf_ktime_get_ns) -> RFC 3339 UTC wall time.
+std::string wall_time(std::uint64_t monotonic_ns) {
+  std::int64_t offset = static_cast<std::int64_t>(clock_ns(CLOCK_REALTIME)) -
+                        static_cast<std::int64_t>(clock_ns(CLOCK_MONOTONIC));
+  std::int64_t wall = static_cast<std::int64_t>(monotonic_ns) + offset;
+  std::time_t secs = wall / 1'000'000'000;
+  int ms = static_cast<int>((wall / 1'000'000) % 1000);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(secs), ms);
+}
+
+const char* tier_name(std::uint32_t tier) {
+  switch (tier) {
+    case EARSHOT_TIER_FENTRY: return "fentry";
+    case EARSHOT_TIER_LSM: return "lsm";
+    case EARSHOT_TIER_SYSCALL: return "syscalls";
+    case EARSHOT_TIER_LIBASOUND: return "libasound";
+    case EARSHOT_TIER_PROCFS: return "procfs";
+  }
+  return "unknown";
+}
+
+const char* lost_reason(int reason) {
+  switch (reason) {
+    case EARSHOT_LOST_RINGBUF_FULL: return "ringbuf_full";
+    case EARSHOT_LOST_HANDLE_TABLE: return "capture_handle_table_full";
+    case EARSHOT_LOST_OWNER_TABLE: return "socket_owner_table_full";
+  }
+  return "unknown";
+}
+
+model::Counters to_model(const earshot_counters& c) {
+  model::Counters m;
+  m.packets = c.packets;
+  m.bytes = c.bytes;
+  for (int w = 0; w < model::kWindowCount; ++w) m.window_bytes[w] = c.window_bytes[w];
+  return m;
+}
+
+int ring_callback(void* ctx, void* data, size_t size) {
+  if (size < sizeof(earshot_event)) return 0;
+  earshot_event event;
+  std::memcpy(&event, data, sizeof event);
+  return static_cast<Collector*>(ctx)->on_event_thunk(event);
+}
+
+}  // namespace
+
+Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
+                     std::map<std::uint32_t, std::string> device_labels, EventLog& events)
+    : config_(config),
+      hooks_(hooks),
+      maps_(hooks.maps()),
+      device_labels_(std::move(device_labels)),
+      events_(events),
+      namer_(config.destinations),
+      egress_(config.limits.processes, config.limits.destinations_per_process) {
+  utsname u{};
+  if (uname(&u) == 0) kernel_release_ = u.release;
+  int events_fd = hooks.maps().events;
+  if (events_fd >= 0) {
+    ring_.reset(ring_buffer__new(events_fd, ring_callback, this, nullptr));
+    if (!ring_) throw Error(fmt::format("cannot read the event ring buffer: {}", std::strerror(errno)));
+  }
+}
+
+Collector::~Collector() = default;
+
+int Collector::on_event_thunk(const earshot_event& event) { return on_event(event); }
+
+Identity Collector::identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint) {
+  auto key = std::make_pair(tgid, start_ns);
+  if (auto it = identities_.find(key); it != identities_.end()) return it->second;
+  Identity id;
+  if (auto found = proc_.read(tgid, start_ns)) {
+    id.process = model::sanitize_label_value(found->process);
+    id.unit = model::sanitize_label_value(found->unit);
+  } else if (comm_hint && *comm_hint) {
+    id.process = model::sanitize_label_value(comm_hint);
+  } else {
+    // Gone before we could see it, and no exit event named it yet: do not
+    // cache, a later exit event may still give the name.
+    return Identity{"unknown", ""};
+  }
+  identities_.emplace(key, id);
+  return id;
+}
+
+std::string Collector::device_label(const earshot_event& event) const {
+  if (event.tier == EARSHOT_TIER_LIBASOUND) {
+    std::string name(event.pcm_name, strnlen(event.pcm_name, sizeof event.pcm_name));
+    return model::sanitize_label_value("alsa:" + (name.empty() ? std::string("default") : name));
+  }
+  if (auto it = device_labels_.find(event.dev); it != device_labels_.end()) return it->second;
+  return fmt::format("char:{}:{}", event.dev >> EARSHOT_MINORBITS, event.dev & ((1U << EARSHOT_MINORBITS) - 1));
+}
+
+int Collector::on_event(const earshot_event& event) {
+  std::string comm(event.comm, strnlen(event.comm, sizeof event.comm));
+  model::HandleId handle{event.tgid, event.tier, event.handle};
+  switch (event.kind) {
+    case EARSHOT_EVENT_CAPTURE_OPEN: {
+      Identity who = identify(event.tgid, event.start_ns, comm.c_str());
+      std::string device = device_label(event);
+      {
+        std::lock_guard lock(mutex_);
+        captures_.opened(handle, {who.process, who.unit, device});
+      }
+      events_.write({{"event", "capture_open"}, {"time", wall_time(event.ts_ns)}, {"process", who.process},
+                     {"unit", who.unit}, {"pid", event.tgid}, {"device", device},
+                     {"tier", tier_name(event.tier)}});
+      log::debug("capture open", {{"process", who.process}, {"device", device}, {"tier", tier_name(event.tier)}});
+      break;
+    }
+    case EARSHOT_EVENT_CAPTURE_CLOSE: {
+      std::optional<model::CaptureSeriesKey> series;
+      {
+        std::lock_guard lock(mutex_);
+        series = captures_.closed(handle);
+      }
+      if (series)
+        events_.write({{"event", "capture_close"}, {"time", wall_time(event.ts_ns)}, {"process", series->process},
+                       {"unit", series->unit}, {"pid", event.tgid}, {"device", series->device},
+                       {"tier", tier_name(event.tier)}});
+      break;
+    }
+    case EARSHOT_EVENT_PROCESS_EXIT: {
+      // Name it now if nothing has: this is the last chance.
+      auto key = std::make_pair(event.tgid, event.start_ns);
+      if (!identities_.count(key) && !comm.empty())
+        identities_.emplace(key, Identity{model::sanitize_label_value(comm), ""});
+      std::vector<std::pair<model::HandleId, model::CaptureSeriesKey>> closed;
+      {
+        std::lock_guard lock(mutex_);
+        closed = captures_.process_exited(event.tgid);
+      }
+      for (const auto& [h, series] : closed) {
+        maps_.forget_handle(earshot_handle_key{h.tgid, h.tier, h.handle});
+        events_.write({{"event", "capture_close"}, {"time", wall_time(event.ts_ns)}, {"process", series.process},
+                       {"unit", series.unit}, {"pid", event.tgid}, {"device", series.device},
+                       {"reason", "process_exit"}, {"tier", tier_name(h.tier)}});
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return 0;
+}
+
+void Collector::harvest() {
+  std::uint64_t now = clock_ns(CLOCK_MONOTONIC);
+  // Totals before flows: a packet counted in between lands in the flows, so
+  // the reconciliation below can only under-, never over-report a loss.
+  kernel::TotalsReading totals = maps_.totals();
+  std::vector<kernel::FlowReading> flows = maps_.flows();
+
+  std::vector<std::pair<model::FlowId, model::Counters>> cumulative;
+  cumulative.reserve(flows.size());
+  std::map<std::uint64_t, Owner> owners;
+  for (const auto& f : flows) {
+    model::FlowId id;
+    id.cookie = f.key.cookie;
+    id.family = f.key.family;
+    id.protocol = f.key.protocol;
+    id.dport = f.key.dport;
+    std::memcpy(id.daddr.data(), f.key.daddr, 16);
+    cumulative.emplace_back(id, to_model(f.counters));
+    if (f.key.cookie && !owners.count(f.key.cookie)) {
+      if (auto known = owner_by_cookie_.find(f.key.cookie); known != owner_by_cookie_.end())
+        owners.emplace(f.key.cookie, known->second);
+      else if (auto o = maps_.owner(f.key.cookie))
+        owners.emplace(f.key.cookie, Owner{o->tgid, o->start_ns});
+    }
+  }
+  owner_by_cookie_ = std::move(owners);
+  auto growth = flow_deltas_.update(cumulative);
+
+  struct Named {
+    Identity who;
+    std::string destination;
+    model::Counters growth;
+    bool attributed;
+  };
+  std::vector<Named> named;
+  named.reserve(growth.size());
+  for (const auto& [id, g] : growth) {
+    resolve::IpAddress address{id.family, id.daddr};
+    std::string destination = model::sanitize_label_value(namer_.name(address, nullptr, now));
+    auto owner = owner_by_cookie_.find(id.cookie);
+    if (owner == owner_by_cookie_.end()) {
+      named.push_back({{}, destination, g, false});
+    } else {
+      named.push_back({identify(owner->second.tgid, owner->second.start_ns, nullptr), destination, g, true});
+    }
+  }
+
+  auto lost = maps_.lost();
+  std::lock_guard lock(mutex_);
+  for (const auto& n : named) {
+    accounted_bytes_ += n.growth.bytes;
+    if (n.attributed)
+      egress_.add(n.who.process, n.who.unit, n.destination, n.growth);
+    else
+      egress_.add_unattributed(n.growth);
+  }
+  const auto& no_socket = totals.slots[EARSHOT_TOTAL_NO_SOCKET];
+  if (no_socket.bytes > no_socket_bytes_seen_) {
+    model::Counters g;
+    g.bytes = no_socket.bytes - no_socket_bytes_seen_;
+    egress_.add_unattributed(g);
+    no_socket_bytes_seen_ = no_socket.bytes;
+  }
+  std::uint64_t total = totals.slots[EARSHOT_TOTAL_ALL].bytes;
+  std::uint64_t explained = accounted_bytes_ + no_socket_bytes_seen_;
+  if (total > explained + egress_.unaccounted_bytes()) egress_.add_unaccounted(total - explained - egress_.unaccounted_bytes());
+  for (int r = 0; r < EARSHOT_LOST_REASONS; ++r) lost_[lost_reason(r)] = lost[r];
+  ++harvests_;
+}
+
+void Collector::run(std::stop_token stop) {
+  using namespace std::chrono;
+  auto interval = config_.harvest.interval;
+  auto next = steady_clock::now() + interval;
+  while (!stop.stop_requested()) {
+    auto wait = duration_cast<milliseconds>(next - steady_clock::now());
+    int timeout = static_cast<int>(std::clamp<long long>(wait.count(), 0, 100));
+    if (ring_) {
+      int n = ring_buffer__poll(ring_.get(), timeout);
+      if (n < 0 && n != -EINTR) log::error("ring buffer poll failed", {{"error", std::strerror(-n)}});
+    } else {
+      std::this_thread::sleep_for(milliseconds(timeout));
+    }
+    if (steady_clock::now() >= next) {
+      try {
+        harvest();
+      } catch (const Error& e) {
+        log::error("harvest failed", {{"error", e.what()}});
+      }
+      next += interval;
+      if (next < steady_clock::now()) next = steady_clock::now() + interval;
+    }
+  }
+}
+
+exporter::Snapshot Collector::snapshot() const {
+  exporter::Snapshot s;
+  s.version = EARSHOT_VERSION;
+  s.kernel = kernel_release_;
+  for (const auto& h : hooks_.status()) s.hooks.push_back({h.hook, h.attached, h.detail});
+  for (const auto& p : hooks_.loaded_programs()) {
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_prog_get_info_by_fd(p.fd, &info, &len) == 0)
+      s.programs.push_back({p.name, info.run_time_ns, info.run_cnt});
+  }
+  std::lock_guard lock(mutex_);
+  s.egress = egress_.series();
+  s.unattributed = egress_.unattributed();
+  s.unaccounted_bytes = egress_.unaccounted_bytes();
+  s.captures = captures_.series();
+  s.events_lost = lost_;
+  s.harvests = harvests_;
+  return s;
+}
+
+nlohmann::json Collector::sessions_json() const { return nlohmann::json::object({{"sessions", nlohmann::json::array()}}); }
+
+}  // namespace earshot::app

@@ -1,0 +1,146 @@
+#include "export/families.h"
+
+namespace earshot::exporter {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+MetricFamily family(const char* name, const char* help, MetricType type) {
+  MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = type;
+  return f;
+}
+
+void add(MetricFamily& f, Labels labels, double value) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (f.type == MetricType::Counter)
+    m.counter.value = value;
+  else
+    m.gauge.value = value;
+  f.metric.push_back(std::move(m));
+}
+
+}  // namespace
+
+std::vector<MetricFamily> to_families(const Snapshot& s) {
+  std::vector<MetricFamily> out;
+
+  auto egress_bytes = family("earshot_egress_bytes_total",
+                             "Bytes sent (IP packet length at LOCAL_OUT), by process and destination.",
+                             MetricType::Counter);
+  auto egress_packets = family("earshot_egress_packets_total", "Packets sent, by process and destination.",
+                               MetricType::Counter);
+  auto capture_bytes = family("earshot_egress_capture_bytes_total",
+                              "Bytes sent while a capture was live (window self: the sender was capturing; "
+                              "other: another process was; grace: shortly after a capture ended).",
+                              MetricType::Counter);
+  for (const auto& [key, c] : s.egress) {
+    Labels labels{{"process", key.process}, {"unit", key.unit}, {"destination", key.destination}};
+    add(egress_bytes, labels, static_cast<double>(c.bytes));
+    add(egress_packets, labels, static_cast<double>(c.packets));
+    for (int w = 0; w < model::kWindowCount; ++w) {
+      if (!c.window_bytes[w]) continue;
+      Labels windowed = labels;
+      windowed.push_back({"window", model::to_string(static_cast<model::Window>(w))});
+      add(capture_bytes, windowed, static_cast<double>(c.window_bytes[w]));
+    }
+  }
+  out.push_back(std::move(egress_bytes));
+  out.push_back(std::move(egress_packets));
+  out.push_back(std::move(capture_bytes));
+
+  auto unattributed = family("earshot_unattributed_egress_bytes_total",
+                             "Bytes sent by sockets whose owner is unknown, or by the kernel itself.",
+                             MetricType::Counter);
+  add(unattributed, {}, static_cast<double>(s.unattributed.bytes));
+  out.push_back(std::move(unattributed));
+  auto unaccounted = family("earshot_unaccounted_egress_bytes_total",
+                            "Bytes the kernel counted in its totals that no series received "
+                            "(flow table evictions between harvests).",
+                            MetricType::Counter);
+  add(unaccounted, {}, static_cast<double>(s.unaccounted_bytes));
+  out.push_back(std::move(unaccounted));
+
+  auto opens = family("earshot_capture_opens_total", "Capture device opens, by process and device.",
+                      MetricType::Counter);
+  auto active = family("earshot_capture_active", "Capture handles open now, by process and device.",
+                       MetricType::Gauge);
+  for (const auto& [key, c] : s.captures) {
+    Labels labels{{"process", key.process}, {"unit", key.unit}, {"device", key.device}};
+    add(opens, labels, static_cast<double>(c.opens));
+    add(active, labels, static_cast<double>(c.active));
+  }
+  out.push_back(std::move(opens));
+  out.push_back(std::move(active));
+
+  if (!s.capture_time.empty()) {
+    auto seconds = family("earshot_capture_seconds_total",
+                          "Seconds a process was capturing audio (frames flowing), by device.",
+                          MetricType::Counter);
+    auto frames = family("earshot_capture_frames_total",
+                         "Audio frames captured (bytes for a non-PCM node), by process and device.",
+                         MetricType::Counter);
+    for (const auto& t : s.capture_time) {
+      Labels labels{{"process", t.process}, {"unit", t.unit}, {"device", t.device}};
+      add(seconds, labels, t.seconds);
+      add(frames, labels, static_cast<double>(t.frames));
+    }
+    out.push_back(std::move(seconds));
+    out.push_back(std::move(frames));
+  }
+  if (!s.sessions.empty()) {
+    auto sessions = family("earshot_capture_sessions_total", "Finished capture sessions, by verdict.",
+                           MetricType::Counter);
+    for (const auto& c : s.sessions)
+      add(sessions, {{"process", c.process}, {"verdict", c.verdict}}, static_cast<double>(c.count));
+    out.push_back(std::move(sessions));
+  }
+  if (!s.policy_violations.empty()) {
+    auto violations = family("earshot_policy_violations_total",
+                             "Captures or uploads the policy does not allow.", MetricType::Counter);
+    for (const auto& c : s.policy_violations)
+      add(violations, {{"process", c.process}, {"kind", c.kind}}, static_cast<double>(c.count));
+    out.push_back(std::move(violations));
+  }
+
+  auto hooks = family("earshot_hook_attached", "1 when the hook is attached on this kernel, else 0.",
+                      MetricType::Gauge);
+  for (const auto& h : s.hooks) add(hooks, {{"hook", h.hook}}, h.attached ? 1 : 0);
+  out.push_back(std::move(hooks));
+
+  auto lost = family("earshot_events_lost_total", "Events the kernel could not report, by reason.",
+                     MetricType::Counter);
+  for (const auto& [reason, n] : s.events_lost) add(lost, {{"reason", reason}}, static_cast<double>(n));
+  out.push_back(std::move(lost));
+
+  auto run_seconds = family("earshot_bpf_run_seconds_total",
+                            "Time spent in each BPF program (needs kernel.bpf_stats_enabled=1).",
+                            MetricType::Counter);
+  auto runs = family("earshot_bpf_runs_total",
+                     "Runs of each BPF program (needs kernel.bpf_stats_enabled=1).", MetricType::Counter);
+  for (const auto& p : s.programs) {
+    add(run_seconds, {{"program", p.program}}, static_cast<double>(p.run_time_ns) / 1e9);
+    add(runs, {{"program", p.program}}, static_cast<double>(p.run_count));
+  }
+  out.push_back(std::move(run_seconds));
+  out.push_back(std::move(runs));
+
+  auto harvests = family("earshot_harvests_total", "Times the BPF maps were read.", MetricType::Counter);
+  add(harvests, {}, static_cast<double>(s.harvests));
+  out.push_back(std::move(harvests));
+
+  auto build = family("earshot_build_info", "earshot version and the kernel it runs on.",
+                      MetricType::Gauge);
+  add(build, {{"version", s.version}, {"kernel", s.kernel}}, 1);
+  out.push_back(std::move(build));
+  return out;
+}
+
+}  // namespace earshot::exporter
