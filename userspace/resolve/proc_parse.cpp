@@ -164,12 +164,9 @@ std::string exe_basename(std::string_view exe_link) {
   return std::string(exe_link);
 }
 
-std::string process_name(std::string_view exe_name, std::string_view comm) {
-  if (exe_name.empty()) return std::string(comm);
-  bool truncated = exe_name.substr(0, comm.size()) == comm;
-  bool titled = comm.substr(0, exe_name.size()) == exe_name;  // "avahi-daemon: r"
-  if (comm.empty() || truncated || titled) return std::string(exe_name);
-  return std::string(comm);
+std::string process_name(std::string_view exe_name, std::string_view comm, bool comm_is_alias_of_exe) {
+  if (exe_name.empty() || comm_is_alias_of_exe) return std::string(comm.empty() ? exe_name : comm);
+  return std::string(exe_name);
 }
 
 }  // namespace earshot::resolve

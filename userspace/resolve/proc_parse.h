@@ -38,11 +38,10 @@ std::string unit_from_cgroup_path(std::string_view path);
 // the " (deleted)" the kernel appends once the file was unlinked or replaced.
 std::string exe_basename(std::string_view exe_link);
 
-// The name a process goes by: the executable's basename when comm is that
-// name, its 15-byte cut, or a title starting with it ("avahi-daemon: r"),
-// since the exe name is not truncated; otherwise comm, the name it was run
-// by (`arecord` is a link to aplay, `sh` to dash, busybox applets are one
-// binary). Empty exe (unreadable): comm.
-std::string process_name(std::string_view exe_name, std::string_view comm);
+// The name a process goes by: the executable's basename, except when comm is
+// the name of a link to that same executable (comm_is_alias_of_exe): then
+// comm, the name it was run by (`arecord` is a link to aplay, busybox
+// applets are one binary). Empty exe (unreadable): comm.
+std::string process_name(std::string_view exe_name, std::string_view comm, bool comm_is_alias_of_exe);
 
 }  // namespace earshot::resolve

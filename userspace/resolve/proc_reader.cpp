@@ -57,7 +57,15 @@ std::optional<ProcessIdentity> ProcReader::read(uint32_t tgid, uint64_t expected
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink(dir / "exe", ec);
   std::string exe_name = ec ? "" : exe_basename(exe.native());
-  identity.process = process_name(exe_name, stat->comm);
+  // comm counts only when it names a link to this very executable, seen from
+  // the process's own root (arecord -> aplay): a process cannot rename itself
+  // into another program's name.
+  bool alias = false;
+  if (!exe_name.empty() && !stat->comm.empty() && stat->comm.find('/') == std::string::npos) {
+    std::filesystem::path alias_path = dir / "root" / exe.relative_path().parent_path() / stat->comm;
+    alias = std::filesystem::equivalent(alias_path, dir / "exe", ec) && !ec;
+  }
+  identity.process = process_name(exe_name, stat->comm, alias);
 
   if (auto cgroup = read_text(dir / "cgroup")) identity.unit = unit_from_cgroup(*cgroup);
 

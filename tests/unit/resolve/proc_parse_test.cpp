@@ -148,21 +148,19 @@ TEST(UnitFromCgroup, PathWithColon) {
   EXPECT_EQ(unit_from_cgroup("0::/system.slice/weird:name.service\n"), "weird:name.service");
 }
 
-TEST(ProcessName, ExeWhenCommIsItsTruncation) {
-  EXPECT_EQ(process_name("systemd-resolved", "systemd-resolve"), "systemd-resolved");
-  EXPECT_EQ(process_name("curl", "curl"), "curl");
+TEST(ProcessName, ExeUnlessCommIsALinkToIt) {
+  EXPECT_EQ(process_name("systemd-resolved", "systemd-resolve", false), "systemd-resolved");
+  EXPECT_EQ(process_name("avahi-daemon", "avahi-daemon: r", false), "avahi-daemon");
+  // A process that renamed itself does not get to pick its label.
+  EXPECT_EQ(process_name("evil", "pulseaudio", false), "evil");
 }
 
 TEST(ProcessName, CommWhenRunThroughALink) {
-  EXPECT_EQ(process_name("aplay", "arecord"), "arecord");
-  EXPECT_EQ(process_name("busybox", "wget"), "wget");
+  EXPECT_EQ(process_name("aplay", "arecord", true), "arecord");
+  EXPECT_EQ(process_name("busybox", "wget", true), "wget");
 }
 
-TEST(ProcessName, ExeWhenCommIsATitleOfIt) {
-  EXPECT_EQ(process_name("avahi-daemon", "avahi-daemon: r"), "avahi-daemon");
-}
-
-TEST(ProcessName, CommWhenExeUnreadable) { EXPECT_EQ(process_name("", "kworker/0:1"), "kworker/0:1"); }
+TEST(ProcessName, CommWhenExeUnreadable) { EXPECT_EQ(process_name("", "kworker/0:1", false), "kworker/0:1"); }
 
 }  // namespace
 }  // namespace earshot::resolve

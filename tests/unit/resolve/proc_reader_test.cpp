@@ -1,3 +1,6 @@
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "resolve/proc_reader.h"
 
 #include <errno.h>
@@ -58,7 +61,7 @@ TEST_F(FakeProc, UnknownStartTimeTakesWhateverHasThePid) {
   add_process(7, "sh", 123, "0::/user.slice/user-1000.slice/session-3.scope\n", "/usr/bin/dash");
   auto identity = ProcReader(proc_.path()).read(7, 0);
   ASSERT_TRUE(identity);
-  EXPECT_EQ(identity->process, "sh");  // run through the /bin/sh link
+  EXPECT_EQ(identity->process, "dash");
   EXPECT_EQ(identity->unit, "session-3.scope");
   EXPECT_EQ(identity->start_ns, 123 * ns_per_tick());
 }
@@ -102,6 +105,28 @@ TEST_F(FakeProc, MissingCgroupLeavesUnitEmpty) {
   ASSERT_TRUE(identity);
   EXPECT_EQ(identity->process, "x");
   EXPECT_EQ(identity->unit, "");
+}
+
+// /bin/sh is a link to dash on Debian: run as `sh`, the process is "sh"
+// (comm names a link to its own executable), not "dash".
+TEST(RealProc, NameOfALinkedProgramIsTheLink) {
+  if (!std::filesystem::exists("/usr/bin/sh") || !std::filesystem::is_symlink("/usr/bin/sh"))
+    GTEST_SKIP() << "/usr/bin/sh is not a link here";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execl("/usr/bin/sh", "sh", "-c", "sleep 5; :", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::optional<ProcessIdentity> identity;
+  for (int i = 0; i < 50 && (!identity || identity->comm != "sh"); ++i) {
+    usleep(10000);
+    identity = ProcReader().read(child, 0);
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(identity);
+  EXPECT_EQ(identity->process, "sh");
 }
 
 TEST(RealProc, ReadsThisProcess) {
