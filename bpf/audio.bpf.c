@@ -12,28 +12,15 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
-#include "maps.bpf.h"
+#include "capture.bpf.h"
 
-#define EARSHOT_S_IFMT 00170000
-#define EARSHOT_S_IFCHR 0020000
 #define EARSHOT_SND_PCM_STREAM_CAPTURE 1
+#define EARSHOT_ALSA_MAJOR 116
+/* _IOR('A', 0x51 / 0x53, struct snd_xferi / snd_xfern), 24 bytes on 64-bit */
+#define EARSHOT_SNDRV_PCM_IOCTL_READI_FRAMES 0x80184151U
+#define EARSHOT_SNDRV_PCM_IOCTL_READN_FRAMES 0x80184153U
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/* Kernel dev_t of watched capture nodes (filled by userspace). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, EARSHOT_MAX_WATCHED_DEVICES);
-	__type(key, __u32);
-	__type(value, __u8);
-} watched_devices SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, EARSHOT_MAX_CAPTURE_HANDLES);
-	__type(key, struct earshot_handle_key);
-	__type(value, struct earshot_handle);
-} capture_handles SEC(".maps");
 
 /* snd_pcm_open arguments between entry and return, per thread. */
 struct pcm_open_args {
@@ -47,104 +34,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pcm_open_args);
 } pcm_open_pending SEC(".maps");
-
-static __always_inline __u64 current_start_ns(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return BPF_CORE_READ(task, group_leader, start_boottime);
-}
-
-static __always_inline void emit(__u32 kind, __u32 tier, __u64 handle, __u32 dev,
-				 const char *user_pcm_name)
-{
-	struct earshot_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	__u64 id = bpf_get_current_pid_tgid();
-
-	if (!e) {
-		count_lost(EARSHOT_LOST_RINGBUF_FULL);
-		return;
-	}
-	e->ts_ns = bpf_ktime_get_ns();
-	e->start_ns = current_start_ns();
-	e->handle = handle;
-	e->kind = kind;
-	e->tier = tier;
-	e->tgid = id >> 32;
-	e->tid = (__u32)id;
-	e->dev = dev;
-	e->reserved = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->pcm_name[0] = 0;
-	if (user_pcm_name)
-		bpf_probe_read_user_str(e->pcm_name, sizeof(e->pcm_name), user_pcm_name);
-	bpf_ringbuf_submit(e, 0);
-}
-
-static __always_inline void capture_started(__u32 tgid, __u64 start_ns)
-{
-	struct earshot_capture_proc fresh = {}, *proc;
-	struct earshot_capture_state *cs;
-
-	bpf_map_update_elem(&capture_procs, &tgid, &fresh, BPF_NOEXIST);
-	proc = bpf_map_lookup_elem(&capture_procs, &tgid);
-	if (!proc)
-		return;
-	if (__sync_fetch_and_add(&proc->open_handles, 1) == 0) {
-		cs = get_capture_state();
-		if (cs)
-			__sync_fetch_and_add(&cs->live_procs, 1);
-	}
-	bpf_map_update_elem(&tracked_tgids, &tgid, &start_ns, BPF_ANY);
-}
-
-static __always_inline void proc_capture_over(__u32 tgid)
-{
-	struct earshot_capture_state *cs = get_capture_state();
-
-	bpf_map_delete_elem(&capture_procs, &tgid);
-	if (!cs)
-		return;
-	__sync_fetch_and_sub(&cs->live_procs, 1);
-	cs->last_end_ns = bpf_ktime_get_ns();
-	cs->grace_armed = 1;
-}
-
-static __always_inline void capture_ended(__u32 tgid)
-{
-	struct earshot_capture_proc *proc = bpf_map_lookup_elem(&capture_procs, &tgid);
-
-	if (proc && __sync_fetch_and_sub(&proc->open_handles, 1) == 1)
-		proc_capture_over(tgid);
-}
-
-/* Opens a handle; returns 0 if it was new. */
-static __always_inline int open_handle(__u32 tgid, __u32 tier, __u64 handle, __u32 dev)
-{
-	struct earshot_handle_key key = { .tgid = tgid, .tier = tier, .handle = handle };
-	struct earshot_handle h = { .open_ns = bpf_ktime_get_ns(), .dev = dev };
-
-	if (bpf_map_update_elem(&capture_handles, &key, &h, BPF_NOEXIST)) {
-		if (!bpf_map_lookup_elem(&capture_handles, &key))
-			count_lost(EARSHOT_LOST_HANDLE_TABLE);
-		return -1;
-	}
-	capture_started(tgid, current_start_ns());
-	return 0;
-}
-
-static __always_inline int close_handle(__u32 tgid, __u32 tier, __u64 handle, __u32 *dev)
-{
-	struct earshot_handle_key key = { .tgid = tgid, .tier = tier, .handle = handle };
-	struct earshot_handle *h = bpf_map_lookup_elem(&capture_handles, &key);
-
-	if (!h)
-		return -1;
-	*dev = h->dev;
-	bpf_map_delete_elem(&capture_handles, &key);
-	capture_ended(tgid);
-	return 0;
-}
 
 /* ---- syscall tier ---- */
 
@@ -172,7 +61,8 @@ static __always_inline int on_open_exit(long fd)
 	if (!bpf_map_lookup_elem(&watched_devices, &dev))
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (open_handle(tgid, EARSHOT_TIER_SYSCALL, fd, dev) == 0)
+	if (open_handle(tgid, EARSHOT_TIER_SYSCALL, fd, dev,
+			(dev >> EARSHOT_MINORBITS) == EARSHOT_ALSA_MAJOR ? EARSHOT_HANDLE_PCM : 0) == 0)
 		emit(EARSHOT_EVENT_CAPTURE_OPEN, EARSHOT_TIER_SYSCALL, fd, dev, 0);
 	return 0;
 }
@@ -202,6 +92,88 @@ int earshot_enter_close(struct trace_event_raw_sys_enter *ctx)
 
 	if (close_handle(tgid, EARSHOT_TIER_SYSCALL, fd, &dev) == 0)
 		emit(EARSHOT_EVENT_CAPTURE_CLOSE, EARSHOT_TIER_SYSCALL, fd, dev, 0);
+	return 0;
+}
+
+/* A read or read ioctl on a capture fd, between entry and exit, per thread. */
+struct pending_read {
+	__u64 fd;
+	__u64 xfer;  /* struct snd_xferi/xfern * for the ioctls; 0 for read() */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct pending_read);
+} read_pending SEC(".maps");
+
+static __always_inline void read_started(__u64 fd, __u64 xfer)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct earshot_handle_key key = { .tgid = tgid, .tier = EARSHOT_TIER_SYSCALL, .handle = fd };
+	struct pending_read p = { .fd = fd, .xfer = xfer };
+
+	if (!may_be_capturing(tgid) || !bpf_map_lookup_elem(&capture_handles, &key))
+		return;
+	bpf_map_update_elem(&read_pending, &tid, &p, BPF_ANY);
+}
+
+static __always_inline void read_finished(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct pending_read *p = bpf_map_lookup_elem(&read_pending, &tid);
+	__s64 frames = 0;
+	__u64 fd;
+
+	if (!p)
+		return;
+	fd = p->fd;
+	if (p->xfer) {
+		/* snd_xferi/xfern: result (frames transferred) is the first field */
+		if (ret == 0 && !bpf_probe_read_user(&frames, sizeof(frames), (void *)p->xfer) && frames > 0)
+			add_frames(id >> 32, EARSHOT_TIER_SYSCALL, fd, frames, 0);
+	} else if (ret > 0) {
+		/* read() on a node that is not a PCM: its bytes are the audio */
+		add_frames(id >> 32, EARSHOT_TIER_SYSCALL, fd, ret, ret);
+	}
+	bpf_map_delete_elem(&read_pending, &tid);
+}
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int earshot_enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+	read_started(ctx->args[0], 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int earshot_exit_read(struct trace_event_raw_sys_exit *ctx)
+{
+	long ret = ctx->ret;
+
+	read_finished(ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int earshot_enter_ioctl(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 cmd = ctx->args[1];
+
+	if (cmd == EARSHOT_SNDRV_PCM_IOCTL_READI_FRAMES || cmd == EARSHOT_SNDRV_PCM_IOCTL_READN_FRAMES)
+		read_started(ctx->args[0], ctx->args[2]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int earshot_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
+{
+	long ret = ctx->ret;
+
+	read_finished(ret);
 	return 0;
 }
 
@@ -252,7 +224,7 @@ int BPF_URETPROBE(earshot_pcm_open_ret, int ret)
 		return 0;
 	name = args->name;
 	if (ret == 0 && !bpf_probe_read_user(&handle, sizeof(handle), (void *)args->pcmp) && handle &&
-	    open_handle(id >> 32, EARSHOT_TIER_LIBASOUND, handle, 0) == 0)
+	    open_handle(id >> 32, EARSHOT_TIER_LIBASOUND, handle, 0, EARSHOT_HANDLE_PCM) == 0)
 		emit(EARSHOT_EVENT_CAPTURE_OPEN, EARSHOT_TIER_LIBASOUND, handle, 0, (const char *)name);
 	bpf_map_delete_elem(&pcm_open_pending, &tid);
 	return 0;
@@ -266,5 +238,60 @@ int BPF_UPROBE(earshot_pcm_close, void *pcm)
 
 	if (close_handle(tgid, EARSHOT_TIER_LIBASOUND, (__u64)pcm, &dev) == 0)
 		emit(EARSHOT_EVENT_CAPTURE_CLOSE, EARSHOT_TIER_LIBASOUND, (__u64)pcm, 0, 0);
+	return 0;
+}
+
+/* Frames read through libasound: readi/readn return frames; mmap_commit
+ * returns frames committed (for a capture handle: consumed from the device). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcm_read_pending SEC(".maps");
+
+static __always_inline void pcm_read_started(void *pcm)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct earshot_handle_key key = { .tgid = tgid, .tier = EARSHOT_TIER_LIBASOUND, .handle = (__u64)pcm };
+	__u64 handle = (__u64)pcm;
+
+	if (!may_be_capturing(tgid) || !bpf_map_lookup_elem(&capture_handles, &key))
+		return;
+	bpf_map_update_elem(&pcm_read_pending, &tid, &handle, BPF_ANY);
+}
+
+static __always_inline void pcm_read_finished(long frames)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u64 *handle = bpf_map_lookup_elem(&pcm_read_pending, &tid);
+
+	if (!handle)
+		return;
+	if (frames > 0)
+		add_frames(id >> 32, EARSHOT_TIER_LIBASOUND, *handle, frames, 0);
+	bpf_map_delete_elem(&pcm_read_pending, &tid);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(earshot_pcm_readi, void *pcm)
+{
+	pcm_read_started(pcm);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_URETPROBE(earshot_pcm_read_ret, long frames)
+{
+	pcm_read_finished(frames);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(earshot_pcm_mmap_commit, void *pcm)
+{
+	pcm_read_started(pcm);
 	return 0;
 }

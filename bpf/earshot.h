@@ -109,11 +109,14 @@ struct earshot_handle_key {
 
 struct earshot_handle {
 	__u64 open_ns;
-	__u64 frames;      /* frames captured; for a non-PCM node, bytes read */
-	__u64 bytes;
-	__u32 dev;         /* kernel dev_t of the node; 0 when the tier cannot see it */
-	__u32 reserved;
+	__u64 frames;        /* frames captured; for a node that is not a PCM, bytes read */
+	__u64 bytes;         /* bytes of audio delivered */
+	__u64 last_frame_ns; /* when frames last grew; 0 if never */
+	__u32 dev;           /* kernel dev_t of the node; 0 when the tier cannot see it */
+	__u32 flags;         /* EARSHOT_HANDLE_* */
 };
+
+#define EARSHOT_HANDLE_PCM 1 /* a real PCM: frames are frames, not bytes */
 
 /* Ring buffer record: capture opens and closes, and process exits. Rare
  * events only; nothing per packet goes through here. */

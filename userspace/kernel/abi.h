@@ -25,8 +25,9 @@ static_assert(offsetof(earshot_flow_value, owner_tgid) == sizeof(earshot_counter
 static_assert(sizeof(earshot_capture_proc) == 16);
 static_assert(sizeof(earshot_handle_key) == 16);
 static_assert(offsetof(earshot_handle_key, handle) == 8);
-static_assert(sizeof(earshot_handle) == 32);
-static_assert(offsetof(earshot_handle, dev) == 24);
+static_assert(sizeof(earshot_handle) == 40);
+static_assert(offsetof(earshot_handle, last_frame_ns) == 24);
+static_assert(offsetof(earshot_handle, dev) == 32);
 
 static_assert(sizeof(earshot_event) == 48 + EARSHOT_COMM_LEN + EARSHOT_PCM_NAME_LEN);
 static_assert(offsetof(earshot_event, kind) == 24);

@@ -169,8 +169,8 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
   audio.reset(audio_bpf__open());
   if (!audio) {
     std::string reason = fmt::format("audio BPF object did not open: {}", errno_text(errno));
-    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_process_exit",
-                             "uprobe_libasound"})
+    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_read",
+                             "tracepoint_process_exit", "uprobe_libasound"})
       unavailable(hook, reason);
     return;
   }
@@ -190,17 +190,20 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
       options.libasound_path.empty() ? find_libasound() : options.libasound_path;
   bool want_uprobes = options.libasound_tier && !libasound.empty();
   for (bpf_program* prog : {audio->progs.earshot_pcm_open, audio->progs.earshot_pcm_open_ret,
-                            audio->progs.earshot_pcm_close})
+                            audio->progs.earshot_pcm_close, audio->progs.earshot_pcm_readi,
+                            audio->progs.earshot_pcm_read_ret, audio->progs.earshot_pcm_mmap_commit})
     bpf_program__set_autoload(prog, want_uprobes);
-  for (bpf_program* prog : {audio->progs.earshot_exit_openat, audio->progs.earshot_exit_openat2,
-                            audio->progs.earshot_enter_close})
+  for (bpf_program* prog :
+       {audio->progs.earshot_exit_openat, audio->progs.earshot_exit_openat2, audio->progs.earshot_enter_close,
+        audio->progs.earshot_enter_read, audio->progs.earshot_exit_read, audio->progs.earshot_enter_ioctl,
+        audio->progs.earshot_exit_ioctl})
     bpf_program__set_autoload(prog, options.syscall_tier);
 
   int err = audio_bpf__load(audio.get());
   if (err) {
     std::string reason = fmt::format("audio BPF object did not load: {}", errno_text(err));
-    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_process_exit",
-                             "uprobe_libasound"})
+    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_read",
+                             "tracepoint_process_exit", "uprobe_libasound"})
       unavailable(hook, reason);
     audio.reset();
     return;
@@ -221,9 +224,15 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
       links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_enter_close), "sys_enter_close"));
       return std::string("syscalls/sys_enter_close");
     });
+    attempt("tracepoint_read", [&] {
+      for (bpf_program* prog : {audio->progs.earshot_enter_read, audio->progs.earshot_exit_read,
+                                audio->progs.earshot_enter_ioctl, audio->progs.earshot_exit_ioctl})
+        links.push_back(checked_link(bpf_program__attach(prog), bpf_program__name(prog)));
+      return std::string("syscalls/sys_{enter,exit}_{read,ioctl}");
+    });
   } else {
-    unavailable("tracepoint_open", "disabled in config (capture.tiers)");
-    unavailable("tracepoint_close", "disabled in config (capture.tiers)");
+    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_read"})
+      unavailable(hook, "disabled in config (capture.tiers)");
   }
   if (!options.libasound_tier) {
     unavailable("uprobe_libasound", "disabled in config (capture.tiers)");
@@ -240,6 +249,12 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
       uprobe(audio->progs.earshot_pcm_open, "snd_pcm_open", false);
       uprobe(audio->progs.earshot_pcm_open_ret, "snd_pcm_open", true);
       uprobe(audio->progs.earshot_pcm_close, "snd_pcm_close", false);
+      for (const char* read : {"snd_pcm_readi", "snd_pcm_readn"}) {
+        uprobe(audio->progs.earshot_pcm_readi, read, false);
+        uprobe(audio->progs.earshot_pcm_read_ret, read, true);
+      }
+      uprobe(audio->progs.earshot_pcm_mmap_commit, "snd_pcm_mmap_commit", false);
+      uprobe(audio->progs.earshot_pcm_read_ret, "snd_pcm_mmap_commit", true);
       return libasound.string();
     });
   }

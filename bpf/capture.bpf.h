@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Capture bookkeeping shared by every detection tier (audio.bpf.c,
+ * alsa.bpf.c): watched devices, open handles, live capture state, events.
+ * Each object declares these maps; the loader makes them one copy.
+ */
+#ifndef EARSHOT_CAPTURE_BPF_H
+#define EARSHOT_CAPTURE_BPF_H
+
+#include "maps.bpf.h"
+
+#define EARSHOT_S_IFMT 00170000
+#define EARSHOT_S_IFCHR 0020000
+
+/* Kernel dev_t of watched capture nodes (filled by userspace). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EARSHOT_MAX_WATCHED_DEVICES);
+	__type(key, __u32);
+	__type(value, __u8);
+} watched_devices SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EARSHOT_MAX_CAPTURE_HANDLES);
+	__type(key, struct earshot_handle_key);
+	__type(value, struct earshot_handle);
+} capture_handles SEC(".maps");
+
+static __always_inline __u64 current_start_ns(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
+static __always_inline void emit(__u32 kind, __u32 tier, __u64 handle, __u32 dev,
+				 const char *user_pcm_name)
+{
+	struct earshot_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		count_lost(EARSHOT_LOST_RINGBUF_FULL);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->start_ns = current_start_ns();
+	e->handle = handle;
+	e->kind = kind;
+	e->tier = tier;
+	e->tgid = id >> 32;
+	e->tid = (__u32)id;
+	e->dev = dev;
+	e->reserved = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->pcm_name[0] = 0;
+	if (user_pcm_name)
+		bpf_probe_read_user_str(e->pcm_name, sizeof(e->pcm_name), user_pcm_name);
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void capture_started(__u32 tgid, __u64 start_ns)
+{
+	struct earshot_capture_proc fresh = {}, *proc;
+	struct earshot_capture_state *cs;
+
+	bpf_map_update_elem(&capture_procs, &tgid, &fresh, BPF_NOEXIST);
+	proc = bpf_map_lookup_elem(&capture_procs, &tgid);
+	if (!proc)
+		return;
+	if (__sync_fetch_and_add(&proc->open_handles, 1) == 0) {
+		cs = get_capture_state();
+		if (cs)
+			__sync_fetch_and_add(&cs->live_procs, 1);
+	}
+	bpf_map_update_elem(&tracked_tgids, &tgid, &start_ns, BPF_ANY);
+}
+
+static __always_inline void proc_capture_over(__u32 tgid)
+{
+	struct earshot_capture_state *cs = get_capture_state();
+
+	bpf_map_delete_elem(&capture_procs, &tgid);
+	if (!cs)
+		return;
+	__sync_fetch_and_sub(&cs->live_procs, 1);
+	cs->last_end_ns = bpf_ktime_get_ns();
+	cs->grace_armed = 1;
+}
+
+static __always_inline void capture_ended(__u32 tgid)
+{
+	struct earshot_capture_proc *proc = bpf_map_lookup_elem(&capture_procs, &tgid);
+
+	if (proc && __sync_fetch_and_sub(&proc->open_handles, 1) == 1)
+		proc_capture_over(tgid);
+}
+
+/* Opens a handle; returns 0 if it was new. */
+static __always_inline int open_handle(__u32 tgid, __u32 tier, __u64 handle, __u32 dev, __u32 flags)
+{
+	struct earshot_handle_key key = { .tgid = tgid, .tier = tier, .handle = handle };
+	struct earshot_handle h = { .open_ns = bpf_ktime_get_ns(), .dev = dev, .flags = flags };
+
+	if (bpf_map_update_elem(&capture_handles, &key, &h, BPF_NOEXIST)) {
+		if (!bpf_map_lookup_elem(&capture_handles, &key))
+			count_lost(EARSHOT_LOST_HANDLE_TABLE);
+		return -1;
+	}
+	capture_started(tgid, current_start_ns());
+	return 0;
+}
+
+static __always_inline int close_handle(__u32 tgid, __u32 tier, __u64 handle, __u32 *dev)
+{
+	struct earshot_handle_key key = { .tgid = tgid, .tier = tier, .handle = handle };
+	struct earshot_handle *h = bpf_map_lookup_elem(&capture_handles, &key);
+
+	if (!h)
+		return -1;
+	*dev = h->dev;
+	bpf_map_delete_elem(&capture_handles, &key);
+	capture_ended(tgid);
+	return 0;
+}
+
+/* True when this process may hold a capture handle: one array read in the
+ * common case (nothing capturing), so hooks on hot syscalls stay cheap. */
+static __always_inline int may_be_capturing(__u32 tgid)
+{
+	struct earshot_capture_state *cs = get_capture_state();
+
+	return cs && cs->live_procs && bpf_map_lookup_elem(&capture_procs, &tgid);
+}
+
+/* Frames (or bytes, for a node that is not a PCM) a handle delivered. */
+static __always_inline void add_frames(__u32 tgid, __u32 tier, __u64 handle, __u64 frames, __u64 bytes)
+{
+	struct earshot_handle_key key = { .tgid = tgid, .tier = tier, .handle = handle };
+	struct earshot_handle *h = bpf_map_lookup_elem(&capture_handles, &key);
+	struct earshot_capture_proc *proc;
+	__u64 now;
+
+	if (!h)
+		return;
+	now = bpf_ktime_get_ns();
+	__sync_fetch_and_add(&h->frames, frames);
+	__sync_fetch_and_add(&h->bytes, bytes);
+	h->last_frame_ns = now;
+	proc = bpf_map_lookup_elem(&capture_procs, &tgid);
+	if (proc)
+		proc->last_frame_ns = now;
+}
+
+#endif /* EARSHOT_CAPTURE_BPF_H */
