@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Sets up (scripts/setup.sh), builds the default and asan presets, and runs
+# every test lane:
+#   default preset: unit, kernel, e2e, vm
+#   asan preset:    unit, kernel
+# Unit tests run in parallel. Kernel, e2e and vm tests load BPF programs,
+# start daemons and make network namespaces, so they run one at a time.
+# The last line is a ctest summary line over every run; the exit status is
+# non-zero when any build or ctest run failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+started=$SECONDS
+jobs=${EARSHOT_TEST_JOBS:-$(nproc)}
+
+bash scripts/setup.sh
+for preset in default asan; do
+  cmake --preset "$preset"
+  cmake --build --preset "$preset" --parallel "$jobs"
+done
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+summaries=()
+failed_runs=0
+total=0
+failed=0
+
+# run_ctest NAME ARGS...: one ctest run, its output shown and kept so its
+# summary line can be repeated at the end.
+run_ctest() {
+  local name=$1
+  shift
+  echo
+  echo "=== test.sh: ctest $* ==="
+  local status=0
+  ctest "$@" 2>&1 | tee "$logs/$name.log" || status=$?
+  local summary
+  summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$logs/$name.log" | tail -1 || true)
+  if [ -z "$summary" ]; then
+    if grep -q 'No tests were found' "$logs/$name.log"; then
+      summary="no tests"
+    else
+      summary="no summary (ctest exit $status)"
+      [ "$status" -ne 0 ] || status=1
+    fi
+  else
+    local run_failed run_total
+    run_failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")
+    run_total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$summary")
+    failed=$((failed + run_failed))
+    total=$((total + run_total))
+  fi
+  [ "$status" -ne 0 ] && failed_runs=$((failed_runs + 1))
+  summaries+=("$(printf '%-24s %s' "$name:" "$summary")")
+}
+
+run_ctest default-unit --preset default -L unit --parallel "$jobs"
+run_ctest default-kernel-e2e-vm --preset default -L 'kernel|e2e|vm' --parallel 1
+run_ctest asan-unit --preset asan -L unit --parallel "$jobs"
+run_ctest asan-kernel --preset asan -L kernel --parallel 1
+
+elapsed=$((SECONDS - started))
+echo
+echo "=== test.sh: summary ==="
+printf '%s\n' "${summaries[@]}"
+printf 'elapsed %dm%02ds (setup, two builds, four ctest runs)\n' $((elapsed / 60)) $((elapsed % 60))
+passed_percent=100
+[ "$total" -gt 0 ] && passed_percent=$(((total - failed) * 100 / total))
+echo "${passed_percent}% tests passed, ${failed} tests failed out of ${total}"
+[ "$failed_runs" -eq 0 ]
