@@ -47,7 +47,8 @@ enum earshot_lost_reason {
 	EARSHOT_LOST_RINGBUF_FULL = 0,   /* event dropped: ring buffer full */
 	EARSHOT_LOST_HANDLE_TABLE = 1,   /* capture handle table full */
 	EARSHOT_LOST_OWNER_TABLE = 2,    /* socket owner could not be recorded */
-	EARSHOT_LOST_REASONS = 3,
+	EARSHOT_LOST_DNS_RINGBUF_FULL = 3, /* DNS answer dropped: its ring buffer full */
+	EARSHOT_LOST_REASONS = 4,
 };
 
 enum earshot_event_kind {
@@ -132,6 +133,17 @@ struct earshot_event {
 	__u32 reserved;
 	char comm[EARSHOT_COMM_LEN];
 	char pcm_name[EARSHOT_PCM_NAME_LEN];
+};
+
+/* A DNS answer the device received (UDP source port 53), for passive naming
+ * of destinations. Only DNS goes through this ring, never other packets. */
+#define EARSHOT_DNS_PAYLOAD_MAX 512
+#define EARSHOT_DNS_RINGBUF_BYTES (64 * 1024)
+
+struct earshot_dns_event {
+	__u32 len;      /* bytes of payload captured (<= EARSHOT_DNS_PAYLOAD_MAX) */
+	__u32 reserved;
+	__u8 payload[EARSHOT_DNS_PAYLOAD_MAX];
 };
 
 /* Correlation state: one entry of the capture_state array map, shared by

@@ -259,6 +259,65 @@ int earshot_exit_accept(struct trace_event_raw_sys_exit *ctx)
 	return record_accepted(ret);
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EARSHOT_DNS_RINGBUF_BYTES);
+} dns_events SEC(".maps");
+
+/* DNS answers received, for naming destinations. The socket's protocol is a
+ * context read, so TCP traffic leaves after one comparison. */
+SEC("cgroup_skb/ingress")
+int earshot_dns_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct earshot_dns_event *e;
+	__u32 l4off, len;
+	__u8 proto;
+	__be16 sport;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != EARSHOT_IPPROTO_UDP)
+		return 1;
+	if (skb->family == EARSHOT_AF_INET) {
+		__u8 vihl;
+
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &proto, 1))
+			return 1;
+		l4off = (vihl & 0xf) * 4;
+	} else if (skb->family == EARSHOT_AF_INET6) {
+		if (bpf_skb_load_bytes(skb, 6, &proto, 1))
+			return 1;
+		l4off = 40;
+	} else {
+		return 1;
+	}
+	if (proto != EARSHOT_IPPROTO_UDP || bpf_skb_load_bytes(skb, l4off, &sport, 2) ||
+	    sport != bpf_htons(53))
+		return 1;
+	if (skb->len <= l4off + 8)
+		return 1;
+	len = skb->len - l4off - 8;
+	if (len > EARSHOT_DNS_PAYLOAD_MAX)
+		len = EARSHOT_DNS_PAYLOAD_MAX;
+	e = bpf_ringbuf_reserve(&dns_events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(EARSHOT_LOST_DNS_RINGBUF_FULL);
+		return 1;
+	}
+	e->reserved = 0;
+	/* the verifier wants a constant-bounded, non-zero length */
+	if (len < 1 || bpf_skb_load_bytes(skb, l4off + 8, e->payload, len & (EARSHOT_DNS_PAYLOAD_MAX * 2 - 1) ?: 1)) {
+		e->len = 0;
+		bpf_ringbuf_discard(e, 0);
+		return 1;
+	}
+	e->len = len;
+	bpf_ringbuf_submit(e, 0);
+	return 1;
+}
+
 /* Run once at start-up: owners of sockets that predate earshot. */
 SEC("iter/task_file")
 int earshot_iter_sockets(struct bpf_iter__task_file *ctx)

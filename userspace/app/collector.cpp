@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "model/label_value.h"
+#include "resolve/dns_parser.h"
 
 namespace earshot::app {
 
@@ -50,6 +51,7 @@ const char* lost_reason(int reason) {
     case EARSHOT_LOST_RINGBUF_FULL: return "ringbuf_full";
     case EARSHOT_LOST_HANDLE_TABLE: return "capture_handle_table_full";
     case EARSHOT_LOST_OWNER_TABLE: return "socket_owner_table_full";
+    case EARSHOT_LOST_DNS_RINGBUF_FULL: return "dns_ringbuf_full";
   }
   return "unknown";
 }
@@ -60,6 +62,23 @@ model::Counters to_model(const earshot_counters& c) {
   m.bytes = c.bytes;
   for (int w = 0; w < model::kWindowCount; ++w) m.window_bytes[w] = c.window_bytes[w];
   return m;
+}
+
+int dns_callback(void* ctx, void* data, size_t size) {
+  if (size < offsetof(earshot_dns_event, payload)) return 0;
+  const auto* e = static_cast<const earshot_dns_event*>(data);
+  std::size_t len = std::min<std::size_t>(e->len, size - offsetof(earshot_dns_event, payload));
+  static_cast<Collector*>(ctx)->on_dns_answer(e->payload, len);
+  return 0;
+}
+
+model::SessionConfig session_config(const config::Config& c) {
+  model::SessionConfig s;
+  s.grace = c.correlation.grace;
+  s.idle_gap = c.correlation.idle_gap;
+  s.baseline = c.correlation.baseline;
+  s.sessions_kept = c.events.sessions_kept;
+  return s;
 }
 
 int ring_callback(void* ctx, void* data, size_t size) {
@@ -79,13 +98,20 @@ Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
       device_labels_(std::move(device_labels)),
       events_(events),
       namer_(config.destinations),
-      egress_(config.limits.processes, config.limits.destinations_per_process) {
+      egress_(config.limits.processes, config.limits.destinations_per_process),
+      sessions_(session_config(config)),
+      policy_({config.policy.capture_allowed, config.policy.upload_allowed}) {
+  realtime_offset_ns_ = static_cast<std::int64_t>(clock_ns(CLOCK_REALTIME)) -
+                        static_cast<std::int64_t>(clock_ns(CLOCK_MONOTONIC));
   utsname u{};
   if (uname(&u) == 0) kernel_release_ = u.release;
   int events_fd = hooks.maps().events;
   if (events_fd >= 0) {
     ring_.reset(ring_buffer__new(events_fd, ring_callback, this, nullptr));
     if (!ring_) throw Error(fmt::format("cannot read the event ring buffer: {}", std::strerror(errno)));
+    int dns_fd = hooks.maps().dns_events;
+    if (dns_fd >= 0 && ring_buffer__add(ring_.get(), dns_fd, dns_callback, this) != 0)
+      throw Error(fmt::format("cannot read the DNS ring buffer: {}", std::strerror(errno)));
   }
 }
 
@@ -129,7 +155,9 @@ int Collector::on_event(const earshot_event& event) {
       std::string device = device_label(event);
       {
         std::lock_guard lock(mutex_);
-        captures_.opened(handle, {who.process, who.unit, device});
+        if (captures_.opened(handle, {who.process, who.unit, device}))
+          sessions_.on(model::CaptureOpened{event.ts_ns, handle_id(handle, true),
+                                            {event.tgid, event.start_ns, who.process}, device, true});
       }
       events_.write({{"event", "capture_open"}, {"time", wall_time(event.ts_ns)}, {"process", who.process},
                      {"unit", who.unit}, {"pid", event.tgid}, {"device", device},
@@ -142,6 +170,9 @@ int Collector::on_event(const earshot_event& event) {
       {
         std::lock_guard lock(mutex_);
         series = captures_.closed(handle);
+        if (series) sessions_.on(model::CaptureClosed{event.ts_ns, handle_id(handle, false)});
+        handle_ids_.erase(handle);
+        handle_progress_.erase(handle);
       }
       if (series)
         events_.write({{"event", "capture_close"}, {"time", wall_time(event.ts_ns)}, {"process", series->process},
@@ -158,6 +189,11 @@ int Collector::on_event(const earshot_event& event) {
       {
         std::lock_guard lock(mutex_);
         closed = captures_.process_exited(event.tgid);
+        for (const auto& [h, series] : closed) {
+          sessions_.on(model::CaptureClosed{event.ts_ns, handle_id(h, false)});
+          handle_ids_.erase(h);
+          handle_progress_.erase(h);
+        }
       }
       for (const auto& [h, series] : closed) {
         maps_.forget_handle(earshot_handle_key{h.tgid, h.tier, h.handle});
@@ -206,17 +242,19 @@ void Collector::harvest() {
     std::string destination;
     model::Counters growth;
     bool attributed;
+    Owner owner;
   };
   std::vector<Named> named;
   named.reserve(growth.size());
   for (const auto& [id, g] : growth) {
     resolve::IpAddress address{id.family, id.daddr};
-    std::string destination = model::sanitize_label_value(namer_.name(address, nullptr, now));
+    std::string destination = model::sanitize_label_value(namer_.name(address, &dns_, now));
     auto owner = owner_by_cookie_.find(id.cookie);
     if (owner == owner_by_cookie_.end()) {
-      named.push_back({{}, destination, g, false});
+      named.push_back({{}, destination, g, false, {}});
     } else {
-      named.push_back({identify(owner->second.tgid, owner->second.start_ns, nullptr), destination, g, true});
+      named.push_back(
+          {identify(owner->second.tgid, owner->second.start_ns, nullptr), destination, g, true, owner->second});
     }
   }
 
@@ -240,7 +278,89 @@ void Collector::harvest() {
   std::uint64_t explained = accounted_bytes_ + no_socket_bytes_seen_;
   if (total > explained + egress_.unaccounted_bytes()) egress_.add_unaccounted(total - explained - egress_.unaccounted_bytes());
   for (int r = 0; r < EARSHOT_LOST_REASONS; ++r) lost_[lost_reason(r)] = lost[r];
+
+  // Capture sessions: what each process sent, split by the window the kernel
+  // saw when each byte left, summed per (process, destination, window).
+  std::map<std::tuple<std::uint32_t, std::uint64_t, std::string, int>, std::pair<std::string, std::uint64_t>> samples;
+  for (const auto& n : named) {
+    if (!n.attributed) continue;
+    std::uint64_t windowed = 0;
+    for (int w = 0; w < model::kWindowCount; ++w) {
+      if (!n.growth.window_bytes[w]) continue;
+      windowed += n.growth.window_bytes[w];
+      auto& s = samples[{n.owner.tgid, n.owner.start_ns, n.destination, w + 1}];
+      s.first = n.who.process;
+      s.second += n.growth.window_bytes[w];
+    }
+    if (n.growth.bytes > windowed) {
+      auto& s = samples[{n.owner.tgid, n.owner.start_ns, n.destination, 0}];
+      s.first = n.who.process;
+      s.second += n.growth.bytes - windowed;
+    }
+  }
+  static constexpr model::EgressWindow kWindows[] = {model::EgressWindow::none, model::EgressWindow::self,
+                                                     model::EgressWindow::other, model::EgressWindow::grace};
+  for (const auto& [key, value] : samples) {
+    const auto& [tgid, start_ns, destination, window] = key;
+    sessions_.on(model::EgressSample{now, {tgid, start_ns, value.first}, destination, value.second, kWindows[window]});
+  }
+  harvest_frames(now);
+  finish_sessions(now);
+  last_harvest_ns_ = now;
   ++harvests_;
+}
+
+std::uint64_t Collector::handle_id(const model::HandleId& handle, bool create) {
+  auto it = handle_ids_.find(handle);
+  if (it != handle_ids_.end()) return it->second;
+  if (!create) return 0;
+  return handle_ids_[handle] = next_handle_id_++;
+}
+
+void Collector::harvest_frames(std::uint64_t now) {
+  double interval_s = last_harvest_ns_ ? static_cast<double>(now - last_harvest_ns_) / 1e9 : 0;
+  for (const auto& [key, h] : maps_.capture_handles()) {
+    model::HandleId id{key.tgid, key.tier, key.handle};
+    auto sid = handle_ids_.find(id);
+    if (sid == handle_ids_.end()) continue;  // its open event is not drained yet
+    sessions_.on(model::CaptureFrames{now, sid->second, h.frames, h.bytes});
+    auto& progress = handle_progress_[id];
+    if (h.frames > progress.frames) {
+      if (auto series = captures_.series_of(id)) {
+        auto& p = capture_progress_[*series];
+        p.frames += h.frames - progress.frames;
+        p.seconds += interval_s;
+      }
+      progress.frames = h.frames;
+    }
+  }
+}
+
+void Collector::finish_sessions(std::uint64_t now) {
+  sessions_.tick(now);
+  for (const auto& session : sessions_.take_finished()) {
+    nlohmann::json line = model::to_json(session, realtime_offset_ns_);
+    line["event"] = "session";
+    events_.write(line);
+    for (const auto& alert : policy_.check(session)) {
+      nlohmann::json a = model::to_json(alert, realtime_offset_ns_);
+      a["event"] = "alert";
+      events_.write(a);
+    }
+  }
+  for (const auto& session : sessions_.open_sessions()) {
+    for (const auto& alert : policy_.check(session)) {
+      nlohmann::json a = model::to_json(alert, realtime_offset_ns_);
+      a["event"] = "alert";
+      events_.write(a);
+    }
+  }
+}
+
+void Collector::on_dns_answer(const std::uint8_t* payload, std::size_t len) {
+  auto response = resolve::parse_dns_response(std::span<const std::uint8_t>(payload, len));
+  std::size_t named = dns_.learn(response, clock_ns(CLOCK_MONOTONIC));
+  if (named) log::debug("dns answer", {{"addresses", std::to_string(named)}});
 }
 
 void Collector::run(std::stop_token stop) {
@@ -286,9 +406,22 @@ exporter::Snapshot Collector::snapshot() const {
   s.captures = captures_.series();
   s.events_lost = lost_;
   s.harvests = harvests_;
+  for (const auto& [key, p] : capture_progress_)
+    s.capture_time.push_back({key.process, key.unit, key.device, p.seconds, p.frames});
+  for (const auto& [key, n] : sessions_.finished_counts())
+    s.sessions.push_back({key.first, std::string(model::to_string(key.second)), n});
+  for (const auto& [key, n] : policy_.violation_counts())
+    s.policy_violations.push_back({key.first, std::string(model::to_string(key.second)), n});
   return s;
 }
 
-nlohmann::json Collector::sessions_json() const { return nlohmann::json::object({{"sessions", nlohmann::json::array()}}); }
+nlohmann::json Collector::sessions_json() const {
+  std::lock_guard lock(mutex_);
+  nlohmann::json open = nlohmann::json::array(), recent = nlohmann::json::array();
+  for (const auto& session : sessions_.open_sessions()) open.push_back(model::to_json(session, realtime_offset_ns_));
+  const auto& finished = sessions_.recent();
+  for (auto it = finished.rbegin(); it != finished.rend(); ++it) recent.push_back(model::to_json(*it, realtime_offset_ns_));
+  return {{"open", open}, {"recent", recent}};
+}
 
 }  // namespace earshot::app

@@ -21,6 +21,8 @@
 #include "kernel/map_reader.h"
 #include "model/capture_ledger.h"
 #include "model/egress_ledger.h"
+#include "model/session_builder.h"
+#include "model/session_policy.h"
 #include "resolve/destination_names.h"
 #include "resolve/proc_reader.h"
 
@@ -46,12 +48,16 @@ class Collector {
 
   exporter::Snapshot snapshot() const;
   int on_event_thunk(const earshot_event& event);
+  void on_dns_answer(const std::uint8_t* payload, std::size_t len);
   nlohmann::json sessions_json() const;
 
  private:
   int on_event(const earshot_event& event);
   Identity identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint);
   std::string device_label(const earshot_event& event) const;
+  void harvest_frames(std::uint64_t now);
+  void finish_sessions(std::uint64_t now);
+  std::uint64_t handle_id(const model::HandleId& handle, bool create);
 
   const config::Config& config_;
   kernel::KernelHooks& hooks_;
@@ -71,6 +77,15 @@ class Collector {
   std::map<std::uint64_t, Owner> owner_by_cookie_;
   std::map<std::pair<std::uint32_t, std::uint64_t>, Identity> identities_;
   model::FlowDeltas flow_deltas_;
+  resolve::NameTable dns_;
+  std::int64_t realtime_offset_ns_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC
+  std::uint64_t last_harvest_ns_ = 0;
+  std::map<model::HandleId, std::uint64_t> handle_ids_;  // open handles -> session builder ids
+  std::uint64_t next_handle_id_ = 1;
+  struct HandleProgress {
+    std::uint64_t frames = 0;
+  };
+  std::map<model::HandleId, HandleProgress> handle_progress_;
   std::uint64_t accounted_bytes_ = 0;  // every byte that reached a series or the unattributed bucket
   std::uint64_t no_socket_bytes_seen_ = 0;
 
@@ -78,6 +93,13 @@ class Collector {
   model::EgressLedger egress_;
   model::CaptureLedger captures_;
   std::map<std::string, std::uint64_t> lost_;
+  model::SessionBuilder sessions_;
+  model::SessionPolicy policy_;
+  struct CaptureProgress {
+    std::uint64_t frames = 0;
+    double seconds = 0;
+  };
+  std::map<model::CaptureSeriesKey, CaptureProgress> capture_progress_;
   std::uint64_t harvests_ = 0;
 };
 

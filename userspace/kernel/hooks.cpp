@@ -103,7 +103,7 @@ struct KernelHooks::Impl {
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
       "netfilter_ipv4", "netfilter_ipv6", "cgroup_sock_create", "cgroup_sockops",
-      "tracepoint_accept", "socket_iterator"};
+      "cgroup_dns_ingress", "tracepoint_accept", "socket_iterator"};
   net.reset(net_bpf__open());
   int err = net ? net_bpf__load(net.get()) : -errno;
   if (!net || err) {
@@ -127,6 +127,8 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   attempt("cgroup_sock_create",
           [&] { return attach_cgroup(net->progs.earshot_sock_create, "cgroup/sock_create"); });
   attempt("cgroup_sockops", [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
+  attempt("cgroup_dns_ingress",
+          [&] { return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)"); });
   attempt("tracepoint_accept", [&] {
     links.push_back(checked_link(bpf_program__attach(net->progs.earshot_exit_accept), "sys_exit_accept"));
     links.push_back(checked_link(bpf_program__attach(net->progs.earshot_exit_accept4), "sys_exit_accept4"));
@@ -294,6 +296,7 @@ MapFds KernelHooks::maps() const {
     fds.lost = bpf_map__fd(impl_->net->maps.lost);
     fds.capture_procs = bpf_map__fd(impl_->net->maps.capture_procs);
     fds.events = bpf_map__fd(impl_->net->maps.events);
+    fds.dns_events = bpf_map__fd(impl_->net->maps.dns_events);
   }
   if (impl_->audio) {
     fds.capture_handles = bpf_map__fd(impl_->audio->maps.capture_handles);

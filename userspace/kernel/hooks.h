@@ -33,6 +33,7 @@ struct MapFds {
   int capture_procs = -1;
   int events = -1;
   int watched_devices = -1;
+  int dns_events = -1;
 };
 
 struct ProgramRef {

@@ -41,6 +41,11 @@ class CaptureLedger {
   std::vector<std::pair<HandleId, CaptureSeriesKey>> process_exited(std::uint32_t tgid);
 
   const std::map<CaptureSeriesKey, CaptureSeries>& series() const { return series_; }
+  // The series an open handle counts in.
+  std::optional<CaptureSeriesKey> series_of(const HandleId& id) const {
+    auto it = open_.find(id);
+    return it == open_.end() ? std::nullopt : std::optional(it->second);
+  }
   std::size_t open_handles() const { return open_.size(); }
 
  private:
