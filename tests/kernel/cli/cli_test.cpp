@@ -1,0 +1,110 @@
+// Issue 2: earshot's command line as a user meets it. --check-config must
+// attach and detach every hook on this kernel and say which work; the same
+// hooks must be the ones a running daemon reports in earshot_hook_attached.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "daemon.h"
+#include "process.h"
+#include "temp_dir.h"
+
+namespace earshot::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+constexpr const char* kDaemon = EARSHOT_BINARY;
+constexpr const char* kConfig = "harvest:\n  interval: 200ms\ncapture:\n  sysfs: false\n";
+
+// The hook lines --check-config prints under "hooks:": name -> attached.
+// Fails the test on a line that says neither "attached" nor "NOT attached".
+std::map<std::string, bool> printed_hooks(const std::string& out) {
+  std::map<std::string, bool> hooks;
+  std::istringstream lines(out);
+  std::string line;
+  bool in_hooks = false;
+  static const std::regex hook_line(R"(^\s+(\S+)\s+(attached|NOT attached)(\s.*)?$)");
+  while (std::getline(lines, line)) {
+    if (line == "hooks:") {
+      in_hooks = true;
+      continue;
+    }
+    if (!in_hooks) continue;
+    if (line.empty() || line[0] != ' ') break;  // the summary line ends the list
+    std::smatch match;
+    if (std::regex_match(line, match, hook_line)) {
+      hooks[match[1]] = match[2] == "attached";
+    } else {
+      ADD_FAILURE() << "hook line says neither attached nor NOT attached: '" << line << "'";
+    }
+  }
+  return hooks;
+}
+
+TEST(CliTest, VersionPrintsTheVersion) {
+  auto result = run_command({kDaemon, "--version"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(std::regex_search(result.out, std::regex(R"(^earshot \d+\.\d+\.\d+)"))) << result.out;
+}
+
+TEST(CliTest, HelpNamesTheFlags) {
+  auto result = run_command({kDaemon, "--help"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  for (const char* flag : {"--config.file", "--web.listen-address", "--log.format", "--log.level",
+                           "--check-config", "--version"}) {
+    EXPECT_THAT(result.out, HasSubstr(flag));
+  }
+}
+
+TEST(CliTest, UnknownKeyIsAnErrorNamingTheKeyAndLine) {
+  TempDir dir("earshot-cli");
+  const std::string config = dir.write_file(
+      "bad.yaml", "harvest:\n  interval: 200ms\n  intervall: 1s\nlog:\n  level: info\n");
+  // Both as a check and as the daemon: neither may start on a bad file.
+  for (std::vector<std::string> argv :
+       {std::vector<std::string>{kDaemon, "--config.file", config, "--check-config"},
+        std::vector<std::string>{kDaemon, "--config.file", config, "--web.listen-address",
+                                 "127.0.0.1:0"}}) {
+    auto result = run_command(argv, {}, 20s);
+    SCOPED_TRACE(argv.back());
+    EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+    EXPECT_THAT(result.err, HasSubstr("intervall"));
+    EXPECT_THAT(result.err, HasSubstr(config + ":3:"));
+    EXPECT_THAT(result.out, Not(HasSubstr("listening")));
+  }
+}
+
+TEST(CliTest, CheckConfigAttachesEveryHookAndTheDaemonReportsTheSameOnes) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: attaches BPF programs";
+  TempDir dir("earshot-cli");
+  const std::string config = dir.write_file("earshot.yaml", kConfig);
+  auto result = run_command({kDaemon, "--config.file", config, "--check-config"}, {}, 60s);
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  std::cout << result.out;
+  auto hooks = printed_hooks(result.out);
+  ASSERT_FALSE(hooks.empty()) << result.out;
+  std::size_t attached = 0;
+  for (const auto& [hook, ok] : hooks) attached += ok;
+  EXPECT_THAT(result.out, HasSubstr(std::to_string(attached) + " of " +
+                                    std::to_string(hooks.size()) + " hooks attached"));
+  // PLATFORM.md: netfilter at LOCAL_OUT loads here for both families.
+  EXPECT_TRUE(hooks["netfilter_ipv4"]) << result.out;
+  EXPECT_TRUE(hooks["netfilter_ipv6"]) << result.out;
+
+  DaemonProcess daemon({.binary = kDaemon, .config_yaml = kConfig});
+  MetricsScrape scrape = daemon.scrape();
+  std::map<std::string, bool> reported;
+  for (const auto& sample : scrape.select("earshot_hook_attached")) {
+    reported[sample.labels.at("hook")] = sample.value == 1;
+  }
+  EXPECT_EQ(reported, hooks) << "--check-config and earshot_hook_attached disagree";
+}
+
+}  // namespace
+}  // namespace earshot::test
