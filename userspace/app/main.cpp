@@ -48,6 +48,9 @@ bool tier_enabled(const config::Config& c, config::Tier tier) {
 kernel::HookOptions hook_options(const config::Config& c) {
   kernel::HookOptions o;
   for (const auto& ns : c.network.namespaces) o.netns_paths.emplace_back(ns.path);
+  o.fentry_tier = tier_enabled(c, config::Tier::fentry);
+  o.lsm_tier = tier_enabled(c, config::Tier::lsm);
+  o.procfs_tier = tier_enabled(c, config::Tier::procfs);
   o.syscall_tier = tier_enabled(c, config::Tier::syscalls);
   o.libasound_tier = tier_enabled(c, config::Tier::libasound);
   o.libasound_path = c.capture.libasound.path;

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "kernel/abi.h"
+#include "kernel/alsa_tier.h"
 #include "kernel/bpf_handles.h"
 #include "kernel/system_paths.h"
 #include "net.skel.h"
@@ -78,6 +79,8 @@ struct KernelHooks::Impl {
   std::vector<BpfLink> links;
   std::vector<HookStatus> status;
   UniqueFd cgroup_root;
+  std::unique_ptr<AlsaTier> alsa;  // tiers 1 and 2, on the maps of net and audio
+  bool procfs_poll = false;
 
   // Runs one attachment; records success or the reason it failed.
   void attempt(const std::string& hook, const std::function<std::string()>& attach) {
@@ -98,7 +101,40 @@ struct KernelHooks::Impl {
 
   void load_net(const HookOptions& options);
   void load_audio(const HookOptions& options);
+  void load_alsa(const HookOptions& options);
 };
+
+// Tiers 1 and 2 share every capture map with audio (and through it, net);
+// without audio's maps they would keep a state nobody reads. Then tier 5.
+void KernelHooks::Impl::load_alsa(const HookOptions& options) {
+  if (audio) {
+    SharedCaptureMaps shared;
+    shared.capture_state = bpf_map__fd(audio->maps.capture_state);
+    shared.capture_procs = bpf_map__fd(audio->maps.capture_procs);
+    shared.tracked_tgids = bpf_map__fd(audio->maps.tracked_tgids);
+    shared.events = bpf_map__fd(audio->maps.events);
+    shared.lost = bpf_map__fd(audio->maps.lost);
+    shared.watched_devices = bpf_map__fd(audio->maps.watched_devices);
+    shared.capture_handles = bpf_map__fd(audio->maps.capture_handles);
+    alsa =
+        std::make_unique<AlsaTier>(AlsaTierOptions{options.fentry_tier, options.lsm_tier}, shared);
+    status.insert(status.end(), alsa->status().begin(), alsa->status().end());
+  } else {
+    for (const char* hook : {kHookFentryOpen, kHookFentryFrames, kHookLsmOpen, kHookLsmFrames})
+      unavailable(hook, "the audio BPF object (whose maps it shares) did not load");
+  }
+  std::error_code ec;
+  if (!options.procfs_tier)
+    unavailable("procfs_poll", "disabled in config (capture.tiers)");
+  else if (alsa && alsa->kernel_tier_attached())
+    unavailable("procfs_poll", "not needed: a kernel-level tier is attached");
+  else if (!std::filesystem::exists("/proc/asound", ec))
+    unavailable("procfs_poll", "no /proc/asound: kernel has no ALSA");
+  else {
+    procfs_poll = true;
+    status.push_back({"procfs_poll", true, "/proc/asound/card*/pcm*c/sub*/status"});
+  }
+}
 
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
@@ -271,6 +307,7 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   }
   impl_->load_net(options);
   impl_->load_audio(options);
+  impl_->load_alsa(options);
   MapFds fds = maps();
   if (fds.sock_owner < 0 && fds.capture_handles < 0)
     throw Error("no BPF object loaded (missing CAP_BPF/CAP_SYS_ADMIN, or a kernel without BPF?)");
@@ -286,6 +323,8 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
 KernelHooks::~KernelHooks() = default;
 
 const std::vector<HookStatus>& KernelHooks::status() const { return impl_->status; }
+
+bool KernelHooks::procfs_poll() const { return impl_->procfs_poll; }
 
 MapFds KernelHooks::maps() const {
   MapFds fds;
@@ -320,6 +359,8 @@ std::vector<ProgramRef> KernelHooks::loaded_programs() const {
   };
   if (impl_->net) collect(impl_->net->obj);
   if (impl_->audio) collect(impl_->audio->obj);
+  if (impl_->alsa)
+    for (auto& p : impl_->alsa->loaded_programs()) out.push_back(std::move(p));
   return out;
 }
 

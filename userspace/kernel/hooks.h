@@ -18,8 +18,11 @@ struct HookStatus {
 
 struct HookOptions {
   std::vector<std::filesystem::path> netns_paths;  // namespaces counted besides our own
+  bool fentry_tier = true;  // capture.tiers: the kernel-level tiers (alsa_tier.h)
+  bool lsm_tier = true;
   bool syscall_tier = true;
   bool libasound_tier = true;
+  bool procfs_tier = true;               // the /proc/asound poller, run by the collector
   std::filesystem::path libasound_path;  // empty: search the usual places
   std::uint64_t grace_ns = 5'000'000'000ULL;
 };
@@ -51,6 +54,10 @@ class KernelHooks {
   const std::vector<HookStatus>& status() const;
   MapFds maps() const;
   std::vector<ProgramRef> loaded_programs() const;
+
+  // True when the collector should poll /proc/asound (tier 5): allowed, ALSA
+  // present, and no kernel-level tier (fentry, LSM) attached.
+  bool procfs_poll() const;
 
   // Replaces the watched capture device numbers (kernel dev_t encoding).
   void watch_devices(const std::vector<std::uint32_t>& kernel_devs);

@@ -1,0 +1,176 @@
+#include "kernel/alsa_tier.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+#include "alsa.skel.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "kernel/bpf_handles.h"
+#include "kernel/system_paths.h"
+
+namespace earshot::kernel {
+
+namespace {
+
+using AlsaSkeleton = SkeletonPtr<alsa_bpf, alsa_bpf__destroy>;
+
+std::string errno_text(int err) {
+  return std::strerror(err < 0 ? -err : err);
+}
+
+enum class Tier { fentry, lsm };
+
+const char* tier_word(Tier t) {
+  return t == Tier::fentry ? "fentry" : "lsm";
+}
+
+// Hooks of one tier: each name with the programs it attaches.
+struct TierHook {
+  const char* hook;
+  std::vector<bpf_program*> programs;
+};
+
+std::vector<TierHook> hooks_of(alsa_bpf* s, Tier t) {
+  if (t == Tier::fentry)
+    return {{kHookFentryOpen,
+             {s->progs.earshot_fexit_capture_open, s->progs.earshot_fentry_pcm_release}},
+            {kHookFentryFrames, {s->progs.earshot_fexit_pcm_xfer}}};
+  return {{kHookLsmOpen,
+           {s->progs.earshot_lsm_file_open, s->progs.earshot_lsm_file_release,
+            s->progs.earshot_lsm_file_free}},
+          {kHookLsmFrames, {s->progs.earshot_lsm_file_ioctl}}};
+}
+
+const std::vector<const char*>& hook_names(Tier t) {
+  static const std::vector<const char*> fentry{kHookFentryOpen, kHookFentryFrames};
+  static const std::vector<const char*> lsm{kHookLsmOpen, kHookLsmFrames};
+  return t == Tier::fentry ? fentry : lsm;
+}
+
+// Why a tier cannot work here, found without loading anything; empty if it may.
+std::string precheck(Tier t) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (t == Tier::fentry) {
+    // A modular snd_pcm carries its own BTF; a built-in one is in vmlinux's.
+    if (!fs::exists("/sys/kernel/btf/snd_pcm", ec) && !fs::exists("/proc/asound", ec))
+      return "no BTF for snd_pcm: kernel has no ALSA";
+    return {};
+  }
+  try {
+    std::string lsms = read_text_file("/sys/kernel/security/lsm");
+    if (lsms.find("bpf") == std::string::npos)
+      return fmt::format("BPF LSM not active (lsm= is '{}')",
+                         lsms.substr(0, lsms.find_last_not_of("\n") + 1));
+  } catch (const Error&) {
+    // securityfs not mounted: the load itself says whether LSM programs work.
+  }
+  return {};
+}
+
+}  // namespace
+
+struct AlsaTier::Impl {
+  AlsaSkeleton skel;
+  std::vector<BpfLink> links;
+  std::vector<HookStatus> status;
+  bool attached = false;
+
+  void unavailable(Tier t, const std::string& reason) {
+    for (const char* hook : hook_names(t)) {
+      status.push_back({hook, false, reason});
+      log::warn("hook not attached", {{"hook", hook}, {"reason", reason}});
+    }
+  }
+
+  // Opens, loads and attaches one tier alone; on failure leaves nothing loaded
+  // and throws the reason.
+  void load(Tier t, const SharedCaptureMaps& maps) {
+    AlsaSkeleton s(alsa_bpf__open());
+    if (!s) throw Error(fmt::format("alsa BPF object did not open: {}", errno_text(errno)));
+    auto reuse = [](bpf_map* into, int fd) {
+      if (fd < 0) return;
+      int err = bpf_map__reuse_fd(into, fd);
+      if (err)
+        throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
+    };
+    reuse(s->maps.capture_state, maps.capture_state);
+    reuse(s->maps.capture_procs, maps.capture_procs);
+    reuse(s->maps.tracked_tgids, maps.tracked_tgids);
+    reuse(s->maps.events, maps.events);
+    reuse(s->maps.lost, maps.lost);
+    reuse(s->maps.watched_devices, maps.watched_devices);
+    reuse(s->maps.capture_handles, maps.capture_handles);
+    for (Tier each : {Tier::fentry, Tier::lsm})
+      for (const auto& h : hooks_of(s.get(), each))
+        for (bpf_program* p : h.programs) bpf_program__set_autoload(p, each == t);
+    int err = alsa_bpf__load(s.get());
+    if (err) throw Error(fmt::format("{}: {}", tier_word(t), errno_text(err)));
+    std::vector<BpfLink> made;
+    for (const auto& h : hooks_of(s.get(), t)) {
+      for (bpf_program* p : h.programs) {
+        bpf_link* link = bpf_program__attach(p);
+        if (!link)
+          throw Error(fmt::format("{}: attaching {}: {}", tier_word(t), bpf_program__name(p),
+                                  errno_text(errno)));
+        made.emplace_back(link);
+      }
+    }
+    skel = std::move(s);
+    links = std::move(made);
+    for (const auto& h : hooks_of(skel.get(), t)) {
+      std::string where;
+      for (bpf_program* p : h.programs)
+        where += (where.empty() ? "" : ", ") + std::string(bpf_program__section_name(p));
+      status.push_back({h.hook, true, where});
+    }
+    attached = true;
+  }
+
+  void try_tier(Tier t, bool allowed, const SharedCaptureMaps& maps) {
+    if (!allowed) return unavailable(t, "disabled in config (capture.tiers)");
+    if (attached)
+      return unavailable(t, "not loaded: fentry_snd_pcm is in use and sees the same opens");
+    if (std::string why = precheck(t); !why.empty()) return unavailable(t, why);
+    try {
+      load(t, maps);
+    } catch (const Error& e) {
+      unavailable(t, e.what());
+    }
+  }
+};
+
+AlsaTier::AlsaTier(const AlsaTierOptions& options, const SharedCaptureMaps& maps)
+    : impl_(std::make_unique<Impl>()) {
+  // Strongest first: fentry is exact (frames from the kernel's own transfer);
+  // LSM sees the same opens with frames from appl_ptr.
+  impl_->try_tier(Tier::fentry, options.fentry, maps);
+  impl_->try_tier(Tier::lsm, options.lsm, maps);
+}
+
+AlsaTier::~AlsaTier() = default;
+
+const std::vector<HookStatus>& AlsaTier::status() const {
+  return impl_->status;
+}
+
+bool AlsaTier::kernel_tier_attached() const {
+  return impl_->attached;
+}
+
+std::vector<ProgramRef> AlsaTier::loaded_programs() const {
+  std::vector<ProgramRef> out;
+  if (!impl_->skel) return out;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, impl_->skel->obj) {
+    if (bpf_program__fd(prog) >= 0) out.push_back({bpf_program__name(prog), bpf_program__fd(prog)});
+  }
+  return out;
+}
+
+}  // namespace earshot::kernel

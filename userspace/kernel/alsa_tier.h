@@ -1,0 +1,55 @@
+#pragma once
+// The kernel-level capture tiers (bpf/alsa.bpf.c): fentry/fexit on snd_pcm
+// (tier 1) and BPF LSM on watched device numbers (tier 2). The strongest that
+// loads is used and the other is not loaded: both see the same opens, and one
+// is enough. Each hook's outcome is recorded with the reason, like the rest.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/hooks.h"
+
+namespace earshot::kernel {
+
+// File descriptors of the maps alsa.bpf.c shares with the net and audio
+// objects (capture.bpf.h, maps.bpf.h): one capture state for every tier.
+struct SharedCaptureMaps {
+  int capture_state = -1;
+  int capture_procs = -1;
+  int tracked_tgids = -1;
+  int events = -1;
+  int lost = -1;
+  int watched_devices = -1;
+  int capture_handles = -1;
+};
+
+struct AlsaTierOptions {
+  bool fentry = true;  // capture.tiers has fentry
+  bool lsm = true;     // capture.tiers has lsm
+};
+
+class AlsaTier {
+ public:
+  // Never throws for a tier the kernel refuses: that is recorded in status().
+  AlsaTier(const AlsaTierOptions& options, const SharedCaptureMaps& maps);
+  ~AlsaTier();
+  AlsaTier(const AlsaTier&) = delete;
+  AlsaTier& operator=(const AlsaTier&) = delete;
+
+  const std::vector<HookStatus>& status() const;
+  std::vector<ProgramRef> loaded_programs() const;
+  // True when tier 1 or 2 attached: the procfs floor is then not needed.
+  bool kernel_tier_attached() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Hook names (earshot_hook_attached{hook}).
+inline constexpr const char* kHookFentryOpen = "fentry_snd_pcm";
+inline constexpr const char* kHookFentryFrames = "fexit_snd_pcm_xfer";
+inline constexpr const char* kHookLsmOpen = "lsm_file_open";
+inline constexpr const char* kHookLsmFrames = "lsm_file_ioctl";
+
+}  // namespace earshot::kernel
