@@ -22,7 +22,8 @@ namespace {
 std::uint64_t clock_ns(clockid_t clock) {
   timespec ts{};
   clock_gettime(clock, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 // Monotonic ns (bpf_ktime_get_ns) -> RFC 3339 UTC wall time.
@@ -37,21 +38,30 @@ std::string wall_time(std::uint64_t monotonic_ns) {
 
 const char* tier_name(std::uint32_t tier) {
   switch (tier) {
-    case EARSHOT_TIER_FENTRY: return "fentry";
-    case EARSHOT_TIER_LSM: return "lsm";
-    case EARSHOT_TIER_SYSCALL: return "syscalls";
-    case EARSHOT_TIER_LIBASOUND: return "libasound";
-    case EARSHOT_TIER_PROCFS: return "procfs";
+    case EARSHOT_TIER_FENTRY:
+      return "fentry";
+    case EARSHOT_TIER_LSM:
+      return "lsm";
+    case EARSHOT_TIER_SYSCALL:
+      return "syscalls";
+    case EARSHOT_TIER_LIBASOUND:
+      return "libasound";
+    case EARSHOT_TIER_PROCFS:
+      return "procfs";
   }
   return "unknown";
 }
 
 const char* lost_reason(int reason) {
   switch (reason) {
-    case EARSHOT_LOST_RINGBUF_FULL: return "ringbuf_full";
-    case EARSHOT_LOST_HANDLE_TABLE: return "capture_handle_table_full";
-    case EARSHOT_LOST_OWNER_TABLE: return "socket_owner_table_full";
-    case EARSHOT_LOST_DNS_RINGBUF_FULL: return "dns_ringbuf_full";
+    case EARSHOT_LOST_RINGBUF_FULL:
+      return "ringbuf_full";
+    case EARSHOT_LOST_HANDLE_TABLE:
+      return "capture_handle_table_full";
+    case EARSHOT_LOST_OWNER_TABLE:
+      return "socket_owner_table_full";
+    case EARSHOT_LOST_DNS_RINGBUF_FULL:
+      return "dns_ringbuf_full";
   }
   return "unknown";
 }
@@ -108,7 +118,8 @@ Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
   int events_fd = hooks.maps().events;
   if (events_fd >= 0) {
     ring_.reset(ring_buffer__new(events_fd, ring_callback, this, nullptr));
-    if (!ring_) throw Error(fmt::format("cannot read the event ring buffer: {}", std::strerror(errno)));
+    if (!ring_)
+      throw Error(fmt::format("cannot read the event ring buffer: {}", std::strerror(errno)));
     int dns_fd = hooks.maps().dns_events;
     if (dns_fd >= 0 && ring_buffer__add(ring_.get(), dns_fd, dns_callback, this) != 0)
       throw Error(fmt::format("cannot read the DNS ring buffer: {}", std::strerror(errno)));
@@ -117,7 +128,9 @@ Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
 
 Collector::~Collector() = default;
 
-int Collector::on_event_thunk(const earshot_event& event) { return on_event(event); }
+int Collector::on_event_thunk(const earshot_event& event) {
+  return on_event(event);
+}
 
 Identity Collector::identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint) {
   auto key = std::make_pair(tgid, start_ns);
@@ -143,7 +156,8 @@ std::string Collector::device_label(const earshot_event& event) const {
     return model::sanitize_label_value("alsa:" + (name.empty() ? std::string("default") : name));
   }
   if (auto it = device_labels_.find(event.dev); it != device_labels_.end()) return it->second;
-  return fmt::format("char:{}:{}", event.dev >> EARSHOT_MINORBITS, event.dev & ((1U << EARSHOT_MINORBITS) - 1));
+  return fmt::format("char:{}:{}", event.dev >> EARSHOT_MINORBITS,
+                     event.dev & ((1U << EARSHOT_MINORBITS) - 1));
 }
 
 int Collector::on_event(const earshot_event& event) {
@@ -151,21 +165,32 @@ int Collector::on_event(const earshot_event& event) {
   model::HandleId handle{event.tgid, event.tier, event.handle};
   switch (event.kind) {
     case EARSHOT_EVENT_CAPTURE_OPEN: {
+      // Another tier already counted this open (model/tier_dedup.h).
+      if (dedup_.opened(handle, event.tier == EARSHOT_TIER_LIBASOUND ? 0 : event.dev)) break;
       Identity who = identify(event.tgid, event.start_ns, comm.c_str());
       std::string device = device_label(event);
       {
         std::lock_guard lock(mutex_);
         if (captures_.opened(handle, {who.process, who.unit, device}))
-          sessions_.on(model::CaptureOpened{event.ts_ns, handle_id(handle, true),
-                                            {event.tgid, event.start_ns, who.process}, device, true});
+          sessions_.on(model::CaptureOpened{event.ts_ns,
+                                            handle_id(handle, true),
+                                            {event.tgid, event.start_ns, who.process},
+                                            device,
+                                            true});
       }
-      events_.write({{"event", "capture_open"}, {"time", wall_time(event.ts_ns)}, {"process", who.process},
-                     {"unit", who.unit}, {"pid", event.tgid}, {"device", device},
+      events_.write({{"event", "capture_open"},
+                     {"time", wall_time(event.ts_ns)},
+                     {"process", who.process},
+                     {"unit", who.unit},
+                     {"pid", event.tgid},
+                     {"device", device},
                      {"tier", tier_name(event.tier)}});
-      log::debug("capture open", {{"process", who.process}, {"device", device}, {"tier", tier_name(event.tier)}});
+      log::debug("capture open",
+                 {{"process", who.process}, {"device", device}, {"tier", tier_name(event.tier)}});
       break;
     }
     case EARSHOT_EVENT_CAPTURE_CLOSE: {
+      if (!dedup_.closed(handle)) break;  // a duplicate's close
       std::optional<model::CaptureSeriesKey> series;
       {
         std::lock_guard lock(mutex_);
@@ -175,12 +200,17 @@ int Collector::on_event(const earshot_event& event) {
         handle_progress_.erase(handle);
       }
       if (series)
-        events_.write({{"event", "capture_close"}, {"time", wall_time(event.ts_ns)}, {"process", series->process},
-                       {"unit", series->unit}, {"pid", event.tgid}, {"device", series->device},
+        events_.write({{"event", "capture_close"},
+                       {"time", wall_time(event.ts_ns)},
+                       {"process", series->process},
+                       {"unit", series->unit},
+                       {"pid", event.tgid},
+                       {"device", series->device},
                        {"tier", tier_name(event.tier)}});
       break;
     }
     case EARSHOT_EVENT_PROCESS_EXIT: {
+      dedup_.process_exited(event.tgid);
       // Name it now if nothing has: this is the last chance.
       auto key = std::make_pair(event.tgid, event.start_ns);
       if (!identities_.count(key) && !comm.empty())
@@ -197,9 +227,14 @@ int Collector::on_event(const earshot_event& event) {
       }
       for (const auto& [h, series] : closed) {
         maps_.forget_handle(earshot_handle_key{h.tgid, h.tier, h.handle});
-        events_.write({{"event", "capture_close"}, {"time", wall_time(event.ts_ns)}, {"process", series.process},
-                       {"unit", series.unit}, {"pid", event.tgid}, {"device", series.device},
-                       {"reason", "process_exit"}, {"tier", tier_name(h.tier)}});
+        events_.write({{"event", "capture_close"},
+                       {"time", wall_time(event.ts_ns)},
+                       {"process", series.process},
+                       {"unit", series.unit},
+                       {"pid", event.tgid},
+                       {"device", series.device},
+                       {"reason", "process_exit"},
+                       {"tier", tier_name(h.tier)}});
       }
       break;
     }
@@ -253,8 +288,8 @@ void Collector::harvest() {
     if (owner == owner_by_cookie_.end()) {
       named.push_back({{}, destination, g, false, {}});
     } else {
-      named.push_back(
-          {identify(owner->second.tgid, owner->second.start_ns, nullptr), destination, g, true, owner->second});
+      named.push_back({identify(owner->second.tgid, owner->second.start_ns, nullptr), destination,
+                       g, true, owner->second});
     }
   }
 
@@ -276,12 +311,15 @@ void Collector::harvest() {
   }
   std::uint64_t total = totals.slots[EARSHOT_TOTAL_ALL].bytes;
   std::uint64_t explained = accounted_bytes_ + no_socket_bytes_seen_;
-  if (total > explained + egress_.unaccounted_bytes()) egress_.add_unaccounted(total - explained - egress_.unaccounted_bytes());
+  if (total > explained + egress_.unaccounted_bytes())
+    egress_.add_unaccounted(total - explained - egress_.unaccounted_bytes());
   for (int r = 0; r < EARSHOT_LOST_REASONS; ++r) lost_[lost_reason(r)] = lost[r];
 
   // Capture sessions: what each process sent, split by the window the kernel
   // saw when each byte left, summed per (process, destination, window).
-  std::map<std::tuple<std::uint32_t, std::uint64_t, std::string, int>, std::pair<std::string, std::uint64_t>> samples;
+  std::map<std::tuple<std::uint32_t, std::uint64_t, std::string, int>,
+           std::pair<std::string, std::uint64_t>>
+      samples;
   for (const auto& n : named) {
     if (!n.attributed) continue;
     std::uint64_t windowed = 0;
@@ -298,11 +336,13 @@ void Collector::harvest() {
       s.second += n.growth.bytes - windowed;
     }
   }
-  static constexpr model::EgressWindow kWindows[] = {model::EgressWindow::none, model::EgressWindow::self,
-                                                     model::EgressWindow::other, model::EgressWindow::grace};
+  static constexpr model::EgressWindow kWindows[] = {
+      model::EgressWindow::none, model::EgressWindow::self, model::EgressWindow::other,
+      model::EgressWindow::grace};
   for (const auto& [key, value] : samples) {
     const auto& [tgid, start_ns, destination, window] = key;
-    sessions_.on(model::EgressSample{now, {tgid, start_ns, value.first}, destination, value.second, kWindows[window]});
+    sessions_.on(model::EgressSample{
+        now, {tgid, start_ns, value.first}, destination, value.second, kWindows[window]});
   }
   harvest_frames(now);
   finish_sessions(now);
@@ -319,7 +359,13 @@ std::uint64_t Collector::handle_id(const model::HandleId& handle, bool create) {
 
 void Collector::harvest_frames(std::uint64_t now) {
   double interval_s = last_harvest_ns_ ? static_cast<double>(now - last_harvest_ns_) / 1e9 : 0;
-  for (const auto& [key, h] : maps_.capture_handles()) {
+  auto handles = maps_.capture_handles();
+  for (const auto& [id, frames] : procfs_frames_) {
+    earshot_handle h{};
+    h.frames = frames;
+    handles.push_back({earshot_handle_key{id.tgid, id.tier, id.handle}, h});
+  }
+  for (const auto& [key, h] : handles) {
     model::HandleId id{key.tgid, key.tier, key.handle};
     auto sid = handle_ids_.find(id);
     if (sid == handle_ids_.end()) continue;  // its open event is not drained yet
@@ -363,16 +409,47 @@ void Collector::on_dns_answer(const std::uint8_t* payload, std::size_t len) {
   if (named) log::debug("dns answer", {{"addresses", std::to_string(named)}});
 }
 
+void Collector::poll_procfs() {
+  std::uint64_t now = clock_ns(CLOCK_MONOTONIC);
+  kernel::ProcfsChanges changes = procfs_tracker_.update(procfs_poller_.read());
+  auto synthesize = [&](std::uint32_t kind, std::uint64_t handle, std::uint32_t tgid, std::uint32_t dev) {
+    earshot_event e{};
+    e.ts_ns = now;
+    e.kind = kind;
+    e.tier = EARSHOT_TIER_PROCFS;
+    e.handle = handle;
+    e.tgid = e.tid = tgid;
+    e.dev = dev;
+    on_event(e);
+  };
+  for (const auto& c : changes.closed) {
+    procfs_frames_.erase({c.tgid, EARSHOT_TIER_PROCFS, c.handle});
+    synthesize(EARSHOT_EVENT_CAPTURE_CLOSE, c.handle, c.tgid, c.dev);
+  }
+  for (const auto& o : changes.opened) synthesize(EARSHOT_EVENT_CAPTURE_OPEN, o.handle, o.tgid, o.dev);
+  for (const auto& f : changes.frames) procfs_frames_[{f.tgid, EARSHOT_TIER_PROCFS, f.handle}] = f.frames;
+}
+
 void Collector::run(std::stop_token stop) {
   using namespace std::chrono;
   auto interval = config_.harvest.interval;
   auto next = steady_clock::now() + interval;
+  auto procfs_next = steady_clock::now();
   while (!stop.stop_requested()) {
+    if (hooks_.procfs_poll() && steady_clock::now() >= procfs_next) {
+      try {
+        poll_procfs();
+      } catch (const Error& e) {
+        log::error("procfs poll failed", {{"error", e.what()}});
+      }
+      procfs_next = steady_clock::now() + config_.capture.procfs_interval;
+    }
     auto wait = duration_cast<milliseconds>(next - steady_clock::now());
     int timeout = static_cast<int>(std::clamp<long long>(wait.count(), 0, 100));
     if (ring_) {
       int n = ring_buffer__poll(ring_.get(), timeout);
-      if (n < 0 && n != -EINTR) log::error("ring buffer poll failed", {{"error", std::strerror(-n)}});
+      if (n < 0 && n != -EINTR)
+        log::error("ring buffer poll failed", {{"error", std::strerror(-n)}});
     } else {
       std::this_thread::sleep_for(milliseconds(timeout));
     }
@@ -418,9 +495,11 @@ exporter::Snapshot Collector::snapshot() const {
 nlohmann::json Collector::sessions_json() const {
   std::lock_guard lock(mutex_);
   nlohmann::json open = nlohmann::json::array(), recent = nlohmann::json::array();
-  for (const auto& session : sessions_.open_sessions()) open.push_back(model::to_json(session, realtime_offset_ns_));
+  for (const auto& session : sessions_.open_sessions())
+    open.push_back(model::to_json(session, realtime_offset_ns_));
   const auto& finished = sessions_.recent();
-  for (auto it = finished.rbegin(); it != finished.rend(); ++it) recent.push_back(model::to_json(*it, realtime_offset_ns_));
+  for (auto it = finished.rbegin(); it != finished.rend(); ++it)
+    recent.push_back(model::to_json(*it, realtime_offset_ns_));
   return {{"open", open}, {"recent", recent}};
 }
 

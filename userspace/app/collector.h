@@ -7,11 +7,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "config/config.h"
 #include "export/snapshot.h"
@@ -19,8 +18,10 @@
 #include "kernel/bpf_handles.h"
 #include "kernel/hooks.h"
 #include "kernel/map_reader.h"
+#include "kernel/procfs_poller.h"
 #include "model/capture_ledger.h"
 #include "model/egress_ledger.h"
+#include "model/tier_dedup.h"
 #include "model/session_builder.h"
 #include "model/session_policy.h"
 #include "resolve/destination_names.h"
@@ -56,6 +57,8 @@ class Collector {
   Identity identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint);
   std::string device_label(const earshot_event& event) const;
   void harvest_frames(std::uint64_t now);
+  // Tier 5: one poll of /proc/asound, fed through on_event as procfs-tier events.
+  void poll_procfs();
   void finish_sessions(std::uint64_t now);
   std::uint64_t handle_id(const model::HandleId& handle, bool create);
 
@@ -86,8 +89,14 @@ class Collector {
     std::uint64_t frames = 0;
   };
   std::map<model::HandleId, HandleProgress> handle_progress_;
-  std::uint64_t accounted_bytes_ = 0;  // every byte that reached a series or the unattributed bucket
+  std::uint64_t accounted_bytes_ =
+      0;  // every byte that reached a series or the unattributed bucket
   std::uint64_t no_socket_bytes_seen_ = 0;
+  // Capture tiers: one open seen by several counts once; the procfs floor.
+  model::TierDedup dedup_;
+  kernel::ProcfsPoller procfs_poller_;
+  kernel::ProcfsTracker procfs_tracker_;
+  std::map<model::HandleId, std::uint64_t> procfs_frames_;  // cumulative, per open procfs handle
 
   mutable std::mutex mutex_;  // guards what snapshot() reads
   model::EgressLedger egress_;

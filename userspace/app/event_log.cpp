@@ -15,7 +15,8 @@ EventLog::EventLog(const std::string& target) {
     return;
   }
   out_ = std::fopen(target.c_str(), "a");
-  if (!out_) throw Error(fmt::format("events.file: cannot open {}: {}", target, std::strerror(errno)));
+  if (!out_)
+    throw Error(fmt::format("events.file: cannot open {}: {}", target, std::strerror(errno)));
   owned_ = true;
 }
 

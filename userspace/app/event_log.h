@@ -3,9 +3,8 @@
 // once so a reader sees a capture as it happens.
 #include <cstdio>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace earshot::app {
 

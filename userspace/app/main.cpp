@@ -1,9 +1,9 @@
 // earshot: who is listening, and what leaves the device while they listen.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -32,11 +32,16 @@ struct Options {
 
 spdlog::level::level_enum to_spdlog(config::LogLevel level) {
   switch (level) {
-    case config::LogLevel::trace: return spdlog::level::trace;
-    case config::LogLevel::debug: return spdlog::level::debug;
-    case config::LogLevel::info: return spdlog::level::info;
-    case config::LogLevel::warn: return spdlog::level::warn;
-    case config::LogLevel::error: return spdlog::level::err;
+    case config::LogLevel::trace:
+      return spdlog::level::trace;
+    case config::LogLevel::debug:
+      return spdlog::level::debug;
+    case config::LogLevel::info:
+      return spdlog::level::info;
+    case config::LogLevel::warn:
+      return spdlog::level::warn;
+    case config::LogLevel::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -62,7 +67,8 @@ kernel::HookOptions hook_options(const config::Config& c) {
 config::Config effective_config(const Options& opts) {
   config::Config c = config::load_file(opts.config_file);
   try {
-    if (opts.listen_address) c.web.listen_address = config::parse_listen_address(*opts.listen_address);
+    if (opts.listen_address)
+      c.web.listen_address = config::parse_listen_address(*opts.listen_address);
     if (opts.log_format) c.log.format = config::parse_log_format(*opts.log_format);
     if (opts.log_level) c.log.level = config::parse_log_level(*opts.log_level);
   } catch (const Error& e) {
@@ -74,7 +80,8 @@ config::Config effective_config(const Options& opts) {
 int check_config(const config::Config& c, const std::map<std::uint32_t, std::string>& devices) {
   std::printf("config: ok\n");
   std::printf("watched capture devices: %zu\n", devices.size());
-  for (const auto& [dev, label] : devices) std::printf("  %s (%u:%u)\n", label.c_str(), dev >> 20, dev & 0xfffff);
+  for (const auto& [dev, label] : devices)
+    std::printf("  %s (%u:%u)\n", label.c_str(), dev >> 20, dev & 0xfffff);
   kernel::KernelHooks hooks(hook_options(c));
   hooks.watch_devices([&] {
     std::vector<std::uint32_t> devs;
@@ -84,7 +91,8 @@ int check_config(const config::Config& c, const std::map<std::uint32_t, std::str
   int attached = 0;
   std::printf("hooks:\n");
   for (const auto& h : hooks.status()) {
-    std::printf("  %-28s %-14s %s\n", h.hook.c_str(), h.attached ? "attached" : "NOT attached", h.detail.c_str());
+    std::printf("  %-28s %-14s %s\n", h.hook.c_str(), h.attached ? "attached" : "NOT attached",
+                h.detail.c_str());
     attached += h.attached;
   }
   std::printf("%d of %zu hooks attached; all detached again.\n", attached, hooks.status().size());
@@ -105,13 +113,15 @@ int serve(const config::Config& c, const std::map<std::uint32_t, std::string>& d
   hooks.watch_devices(devs);
   int attached = 0;
   for (const auto& h : hooks.status()) attached += h.attached;
-  log::info("hooks attached", {{"attached", std::to_string(attached)}, {"of", std::to_string(hooks.status().size())}});
+  log::info("hooks attached", {{"attached", std::to_string(attached)},
+                               {"of", std::to_string(hooks.status().size())}});
 
   app::EventLog events(c.events.file);
   app::Collector collector(c, hooks, devices, events);
   collector.harvest();
-  exporter::HttpServer http(c.web.listen_address.to_string(),
-                            {[&] { return collector.snapshot(); }, [&] { return collector.sessions_json(); }});
+  exporter::HttpServer http(
+      c.web.listen_address.to_string(),
+      {[&] { return collector.snapshot(); }, [&] { return collector.sessions_json(); }});
   std::string host = c.web.listen_address.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   log::info("listening", {{"address", fmt::format("{}:{}", host, http.bound_port())}});
@@ -129,15 +139,19 @@ int serve(const config::Config& c, const std::map<std::uint32_t, std::string>& d
 
 int main(int argc, char** argv) {
   Options opts;
-  CLI::App cli{"earshot: who is listening, and what leaves this device while they listen.\n"
-               "Counts the bytes each process sends and to whom (eBPF on netfilter), sees which\n"
-               "process captures from a microphone, and serves both as Prometheus metrics."};
+  CLI::App cli{
+      "earshot: who is listening, and what leaves this device while they listen.\n"
+      "Counts the bytes each process sends and to whom (eBPF on netfilter), sees which\n"
+      "process captures from a microphone, and serves both as Prometheus metrics."};
   cli.set_version_flag("--version", std::string("earshot ") + EARSHOT_VERSION);
-  cli.add_option("--config.file", opts.config_file, "YAML configuration file")->capture_default_str();
-  cli.add_option("--web.listen-address", opts.listen_address,
-                 "Address for /metrics and the API (overrides web.listen_address; default 127.0.0.1:9737)");
+  cli.add_option("--config.file", opts.config_file, "YAML configuration file")
+      ->capture_default_str();
+  cli.add_option(
+      "--web.listen-address", opts.listen_address,
+      "Address for /metrics and the API (overrides web.listen_address; default 127.0.0.1:9737)");
   cli.add_option("--log.format", opts.log_format, "logfmt or json (overrides log.format)");
-  cli.add_option("--log.level", opts.log_level, "trace, debug, info, warn or error (overrides log.level)");
+  cli.add_option("--log.level", opts.log_level,
+                 "trace, debug, info, warn or error (overrides log.level)");
   cli.add_flag("--check-config", opts.check_config,
                "Validate the config, attach and detach every hook, print which work; exit 0 or 1");
   CLI11_PARSE(cli, argc, argv);
@@ -155,7 +169,9 @@ int main(int argc, char** argv) {
     auto devices = app::watched_devices(c.capture);
     if (opts.check_config) return check_config(c, devices);
     if (geteuid() != 0)
-      log::warn("not running as root: loading BPF needs CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN");
+      log::warn(
+          "not running as root: loading BPF needs CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and "
+          "CAP_SYS_ADMIN");
     return serve(c, devices);
   } catch (const Error& e) {
     log::error("cannot run", {{"error", e.what()}});

@@ -36,7 +36,8 @@ std::string logfmt_value(std::string_view v) {
 std::string now_rfc3339() {
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(now)),
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)),
                      static_cast<int>(ms.count()));
 }
 
@@ -44,20 +45,23 @@ std::string now_rfc3339() {
 
 void setup(Format format, spdlog::level::level_enum level) {
   g_format = format;
-  auto logger = std::make_shared<spdlog::logger>("earshot", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("earshot",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_pattern("%v");
   logger->set_level(level);
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
 }
 
-std::string render_logfmt(std::string_view ts, std::string_view level, std::string_view msg, Fields fields) {
+std::string render_logfmt(std::string_view ts, std::string_view level, std::string_view msg,
+                          Fields fields) {
   std::string line = fmt::format("ts={} level={} msg={}", ts, level, logfmt_value(msg));
   for (const auto& [k, v] : fields) line += fmt::format(" {}={}", k, logfmt_value(v));
   return line;
 }
 
-std::string render_json(std::string_view ts, std::string_view level, std::string_view msg, Fields fields) {
+std::string render_json(std::string_view ts, std::string_view level, std::string_view msg,
+                        Fields fields) {
   nlohmann::ordered_json j;
   j["ts"] = ts;
   j["level"] = level;

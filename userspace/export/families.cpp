@@ -32,15 +32,17 @@ void add(MetricFamily& f, Labels labels, double value) {
 std::vector<MetricFamily> to_families(const Snapshot& s) {
   std::vector<MetricFamily> out;
 
-  auto egress_bytes = family("earshot_egress_bytes_total",
-                             "Bytes sent (IP packet length at LOCAL_OUT), by process and destination.",
-                             MetricType::Counter);
-  auto egress_packets = family("earshot_egress_packets_total", "Packets sent, by process and destination.",
-                               MetricType::Counter);
-  auto capture_bytes = family("earshot_egress_capture_bytes_total",
-                              "Bytes sent while a capture was live (window self: the sender was capturing; "
-                              "other: another process was; grace: shortly after a capture ended).",
-                              MetricType::Counter);
+  auto egress_bytes =
+      family("earshot_egress_bytes_total",
+             "Bytes sent (IP packet length at LOCAL_OUT), by process and destination.",
+             MetricType::Counter);
+  auto egress_packets = family("earshot_egress_packets_total",
+                               "Packets sent, by process and destination.", MetricType::Counter);
+  auto capture_bytes =
+      family("earshot_egress_capture_bytes_total",
+             "Bytes sent while a capture was live (window self: the sender was capturing; "
+             "other: another process was; grace: shortly after a capture ended).",
+             MetricType::Counter);
   for (const auto& [key, c] : s.egress) {
     Labels labels{{"process", key.process}, {"unit", key.unit}, {"destination", key.destination}};
     add(egress_bytes, labels, static_cast<double>(c.bytes));
@@ -56,9 +58,10 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   out.push_back(std::move(egress_packets));
   out.push_back(std::move(capture_bytes));
 
-  auto unattributed = family("earshot_unattributed_egress_bytes_total",
-                             "Bytes sent by sockets whose owner is unknown, or by the kernel itself.",
-                             MetricType::Counter);
+  auto unattributed =
+      family("earshot_unattributed_egress_bytes_total",
+             "Bytes sent by sockets whose owner is unknown, or by the kernel itself.",
+             MetricType::Counter);
   add(unattributed, {}, static_cast<double>(s.unattributed.bytes));
   out.push_back(std::move(unattributed));
   auto unaccounted = family("earshot_unaccounted_egress_bytes_total",
@@ -96,8 +99,8 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
     out.push_back(std::move(frames));
   }
   if (!s.sessions.empty()) {
-    auto sessions = family("earshot_capture_sessions_total", "Finished capture sessions, by verdict.",
-                           MetricType::Counter);
+    auto sessions = family("earshot_capture_sessions_total",
+                           "Finished capture sessions, by verdict.", MetricType::Counter);
     for (const auto& c : s.sessions)
       add(sessions, {{"process", c.process}, {"verdict", c.verdict}}, static_cast<double>(c.count));
     out.push_back(std::move(sessions));
@@ -110,21 +113,23 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
     out.push_back(std::move(violations));
   }
 
-  auto hooks = family("earshot_hook_attached", "1 when the hook is attached on this kernel, else 0.",
-                      MetricType::Gauge);
+  auto hooks = family("earshot_hook_attached",
+                      "1 when the hook is attached on this kernel, else 0.", MetricType::Gauge);
   for (const auto& h : s.hooks) add(hooks, {{"hook", h.hook}}, h.attached ? 1 : 0);
   out.push_back(std::move(hooks));
 
   auto lost = family("earshot_events_lost_total", "Events the kernel could not report, by reason.",
                      MetricType::Counter);
-  for (const auto& [reason, n] : s.events_lost) add(lost, {{"reason", reason}}, static_cast<double>(n));
+  for (const auto& [reason, n] : s.events_lost)
+    add(lost, {{"reason", reason}}, static_cast<double>(n));
   out.push_back(std::move(lost));
 
   auto run_seconds = family("earshot_bpf_run_seconds_total",
                             "Time spent in each BPF program (needs kernel.bpf_stats_enabled=1).",
                             MetricType::Counter);
-  auto runs = family("earshot_bpf_runs_total",
-                     "Runs of each BPF program (needs kernel.bpf_stats_enabled=1).", MetricType::Counter);
+  auto runs =
+      family("earshot_bpf_runs_total",
+             "Runs of each BPF program (needs kernel.bpf_stats_enabled=1).", MetricType::Counter);
   for (const auto& p : s.programs) {
     add(run_seconds, {{"program", p.program}}, static_cast<double>(p.run_time_ns) / 1e9);
     add(runs, {{"program", p.program}}, static_cast<double>(p.run_count));
@@ -132,12 +137,13 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   out.push_back(std::move(run_seconds));
   out.push_back(std::move(runs));
 
-  auto harvests = family("earshot_harvests_total", "Times the BPF maps were read.", MetricType::Counter);
+  auto harvests =
+      family("earshot_harvests_total", "Times the BPF maps were read.", MetricType::Counter);
   add(harvests, {}, static_cast<double>(s.harvests));
   out.push_back(std::move(harvests));
 
-  auto build = family("earshot_build_info", "earshot version and the kernel it runs on.",
-                      MetricType::Gauge);
+  auto build =
+      family("earshot_build_info", "earshot version and the kernel it runs on.", MetricType::Gauge);
   add(build, {{"version", s.version}, {"kernel", s.kernel}}, 1);
   out.push_back(std::move(build));
   return out;

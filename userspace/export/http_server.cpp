@@ -14,9 +14,10 @@ namespace earshot::exporter {
 namespace {
 
 void reply(mg_connection* conn, int status, const char* content_type, const std::string& body) {
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-            status, status == 200 ? "OK" : "Error", content_type, body.size());
+  mg_printf(
+      conn,
+      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+      status, status == 200 ? "OK" : "Error", content_type, body.size());
   mg_write(conn, body.data(), body.size());
 }
 
@@ -24,11 +25,20 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -69,13 +79,14 @@ struct HttpServer::Impl {
     }
     Snapshot s = sources.snapshot();
     std::ostringstream page;
-    page << "<!doctype html><html><head><meta charset=\"utf-8\"><title>earshot</title></head><body>"
-         << "<h1>earshot</h1><p>Who is listening, and what leaves this device while they listen.</p>"
-         << "<p>version " << html_escape(s.version) << ", kernel " << html_escape(s.kernel) << "</p>"
-         << "<ul><li><a href=\"metrics\">/metrics</a> (Prometheus)</li>"
-         << "<li><a href=\"api/sessions\">/api/sessions</a> (capture sessions, JSON)</li>"
-         << "<li><a href=\"-/healthy\">/-/healthy</a></li></ul>"
-         << "<h2>Hooks</h2><table><tr><th>hook</th><th>attached</th><th>detail</th></tr>";
+    page
+        << "<!doctype html><html><head><meta charset=\"utf-8\"><title>earshot</title></head><body>"
+        << "<h1>earshot</h1><p>Who is listening, and what leaves this device while they listen.</p>"
+        << "<p>version " << html_escape(s.version) << ", kernel " << html_escape(s.kernel) << "</p>"
+        << "<ul><li><a href=\"metrics\">/metrics</a> (Prometheus)</li>"
+        << "<li><a href=\"api/sessions\">/api/sessions</a> (capture sessions, JSON)</li>"
+        << "<li><a href=\"-/healthy\">/-/healthy</a></li></ul>"
+        << "<h2>Hooks</h2><table><tr><th>hook</th><th>attached</th><th>detail</th></tr>";
     for (const auto& h : s.hooks)
       page << "<tr><td>" << html_escape(h.hook) << "</td><td>" << (h.attached ? "yes" : "no")
            << "</td><td>" << html_escape(h.detail) << "</td></tr>";
@@ -84,9 +95,10 @@ struct HttpServer::Impl {
   }};
 };
 
-HttpServer::HttpServer(const std::string& listen, HttpSources sources) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(const std::string& listen, HttpSources sources)
+    : impl_(std::make_unique<Impl>()) {
   impl_->sources = std::move(sources);
-  std::vector<std::string> options = {"listening_ports", listen, "num_threads", "2",
+  std::vector<std::string> options = {"listening_ports",    listen, "num_threads", "2",
                                       "request_timeout_ms", "10000"};
   try {
     impl_->server = std::make_unique<CivetServer>(options);
@@ -106,7 +118,8 @@ HttpServer::~HttpServer() {
 
 int HttpServer::bound_port() const {
   std::vector<mg_server_port> ports(4);
-  int n = mg_get_server_ports(impl_->server->getContext(), static_cast<int>(ports.size()), ports.data());
+  int n = mg_get_server_ports(impl_->server->getContext(), static_cast<int>(ports.size()),
+                              ports.data());
   return n > 0 ? ports[0].port : -1;
 }
 

@@ -32,7 +32,9 @@ constexpr int kNetfilterPriority = 1000;
 using NetSkeleton = SkeletonPtr<net_bpf, net_bpf__destroy>;
 using AudioSkeleton = SkeletonPtr<audio_bpf, audio_bpf__destroy>;
 
-std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+std::string errno_text(int err) {
+  return std::strerror(err < 0 ? -err : err);
+}
 
 int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
   char line[1024];
@@ -40,7 +42,8 @@ int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) 
   std::string text(line);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   // Failures are reported per hook, with reasons; libbpf's own words are detail.
-  log::write(level == LIBBPF_WARN ? spdlog::level::debug : spdlog::level::trace, "libbpf", {{"text", text}});
+  log::write(level == LIBBPF_WARN ? spdlog::level::debug : spdlog::level::trace, "libbpf",
+             {{"text", text}});
   return 0;
 }
 
@@ -138,7 +141,7 @@ void KernelHooks::Impl::load_alsa(const HookOptions& options) {
 
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
-      "netfilter_ipv4", "netfilter_ipv6", "cgroup_sock_create", "cgroup_sockops",
+      "netfilter_ipv4",     "netfilter_ipv6",    "cgroup_sock_create", "cgroup_sockops",
       "cgroup_dns_ingress", "tracepoint_accept", "socket_iterator"};
   net.reset(net_bpf__open());
   int err = net ? net_bpf__load(net.get()) : -errno;
@@ -156,18 +159,22 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   if (cgroup2) cgroup_root.reset(::open(cgroup2->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   auto attach_cgroup = [&](bpf_program* prog, const char* what) -> std::string {
     if (!cgroup2) throw Error("no cgroup v2 hierarchy mounted");
-    if (!cgroup_root) throw Error(fmt::format("cannot open {}: {}", cgroup2->string(), errno_text(errno)));
+    if (!cgroup_root)
+      throw Error(fmt::format("cannot open {}: {}", cgroup2->string(), errno_text(errno)));
     links.push_back(checked_link(bpf_program__attach_cgroup(prog, cgroup_root.get()), what));
     return cgroup2->string();
   };
   attempt("cgroup_sock_create",
           [&] { return attach_cgroup(net->progs.earshot_sock_create, "cgroup/sock_create"); });
   attempt("cgroup_sockops", [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
-  attempt("cgroup_dns_ingress",
-          [&] { return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)"); });
+  attempt("cgroup_dns_ingress", [&] {
+    return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");
+  });
   attempt("tracepoint_accept", [&] {
-    links.push_back(checked_link(bpf_program__attach(net->progs.earshot_exit_accept), "sys_exit_accept"));
-    links.push_back(checked_link(bpf_program__attach(net->progs.earshot_exit_accept4), "sys_exit_accept4"));
+    links.push_back(
+        checked_link(bpf_program__attach(net->progs.earshot_exit_accept), "sys_exit_accept"));
+    links.push_back(
+        checked_link(bpf_program__attach(net->progs.earshot_exit_accept4), "sys_exit_accept4"));
     return std::string("syscalls/sys_exit_accept*");
   });
   attempt("socket_iterator", [&] {
@@ -182,18 +189,19 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   });
 
   auto attach_netfilter = [&](int pf) -> std::string {
-    LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf),
-                .hooknum = kNfInetLocalOut, .priority = kNetfilterPriority);
-    links.push_back(checked_link(bpf_program__attach_netfilter(net->progs.earshot_nf_local_out, &opts),
-                                 "netfilter LOCAL_OUT"));
+    LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf), .hooknum = kNfInetLocalOut,
+                .priority = kNetfilterPriority);
+    links.push_back(
+        checked_link(bpf_program__attach_netfilter(net->progs.earshot_nf_local_out, &opts),
+                     "netfilter LOCAL_OUT"));
     return "LOCAL_OUT";
   };
   attempt("netfilter_ipv4", [&] { return attach_netfilter(kNfProtoIpv4); });
   attempt("netfilter_ipv6", [&] { return attach_netfilter(kNfProtoIpv6); });
   for (const auto& path : options.netns_paths) {
     for (int pf : {kNfProtoIpv4, kNfProtoIpv6}) {
-      std::string hook = fmt::format("netfilter_ipv{}@{}", pf == kNfProtoIpv4 ? 4 : 6,
-                                     path.filename().string());
+      std::string hook =
+          fmt::format("netfilter_ipv{}@{}", pf == kNfProtoIpv4 ? 4 : 6, path.filename().string());
       attempt(hook, [&] {
         NetnsScope inside(path);
         attach_netfilter(pf);
@@ -216,7 +224,8 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
     // One copy of the shared maps: the audio object uses the network object's.
     auto reuse = [](bpf_map* into, bpf_map* from) {
       int err = bpf_map__reuse_fd(into, bpf_map__fd(from));
-      if (err) throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
+      if (err)
+        throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
     };
     reuse(audio->maps.capture_state, net->maps.capture_state);
     reuse(audio->maps.capture_procs, net->maps.capture_procs);
@@ -227,14 +236,15 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
   std::filesystem::path libasound =
       options.libasound_path.empty() ? find_libasound() : options.libasound_path;
   bool want_uprobes = options.libasound_tier && !libasound.empty();
-  for (bpf_program* prog : {audio->progs.earshot_pcm_open, audio->progs.earshot_pcm_open_ret,
-                            audio->progs.earshot_pcm_close, audio->progs.earshot_pcm_readi,
-                            audio->progs.earshot_pcm_read_ret, audio->progs.earshot_pcm_mmap_commit})
-    bpf_program__set_autoload(prog, want_uprobes);
   for (bpf_program* prog :
-       {audio->progs.earshot_exit_openat, audio->progs.earshot_exit_openat2, audio->progs.earshot_enter_close,
-        audio->progs.earshot_enter_read, audio->progs.earshot_exit_read, audio->progs.earshot_enter_ioctl,
-        audio->progs.earshot_exit_ioctl})
+       {audio->progs.earshot_pcm_open, audio->progs.earshot_pcm_open_ret,
+        audio->progs.earshot_pcm_close, audio->progs.earshot_pcm_readi,
+        audio->progs.earshot_pcm_read_ret, audio->progs.earshot_pcm_mmap_commit})
+    bpf_program__set_autoload(prog, want_uprobes);
+  for (bpf_program* prog : {audio->progs.earshot_exit_openat, audio->progs.earshot_exit_openat2,
+                            audio->progs.earshot_enter_close, audio->progs.earshot_enter_read,
+                            audio->progs.earshot_exit_read, audio->progs.earshot_enter_ioctl,
+                            audio->progs.earshot_exit_ioctl})
     bpf_program__set_autoload(prog, options.syscall_tier);
 
   int err = audio_bpf__load(audio.get());
@@ -254,12 +264,15 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
   });
   if (options.syscall_tier) {
     attempt("tracepoint_open", [&] {
-      links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_exit_openat), "sys_exit_openat"));
-      links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_exit_openat2), "sys_exit_openat2"));
+      links.push_back(
+          checked_link(bpf_program__attach(audio->progs.earshot_exit_openat), "sys_exit_openat"));
+      links.push_back(
+          checked_link(bpf_program__attach(audio->progs.earshot_exit_openat2), "sys_exit_openat2"));
       return std::string("syscalls/sys_exit_openat, sys_exit_openat2");
     });
     attempt("tracepoint_close", [&] {
-      links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_enter_close), "sys_enter_close"));
+      links.push_back(
+          checked_link(bpf_program__attach(audio->progs.earshot_enter_close), "sys_enter_close"));
       return std::string("syscalls/sys_enter_close");
     });
     attempt("tracepoint_read", [&] {
@@ -280,9 +293,9 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
     attempt("uprobe_libasound", [&] {
       auto uprobe = [&](bpf_program* prog, const char* func, bool ret) {
         LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = func);
-        links.push_back(checked_link(
-            bpf_program__attach_uprobe_opts(prog, -1, libasound.c_str(), 0, &opts),
-            fmt::format("uprobe {}:{}", libasound.string(), func)));
+        links.push_back(
+            checked_link(bpf_program__attach_uprobe_opts(prog, -1, libasound.c_str(), 0, &opts),
+                         fmt::format("uprobe {}:{}", libasound.string(), func)));
       };
       uprobe(audio->progs.earshot_pcm_open, "snd_pcm_open", false);
       uprobe(audio->progs.earshot_pcm_open_ret, "snd_pcm_open", true);
@@ -322,9 +335,13 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
 
 KernelHooks::~KernelHooks() = default;
 
-const std::vector<HookStatus>& KernelHooks::status() const { return impl_->status; }
+const std::vector<HookStatus>& KernelHooks::status() const {
+  return impl_->status;
+}
 
-bool KernelHooks::procfs_poll() const { return impl_->procfs_poll; }
+bool KernelHooks::procfs_poll() const {
+  return impl_->procfs_poll;
+}
 
 MapFds KernelHooks::maps() const {
   MapFds fds;
@@ -354,7 +371,8 @@ std::vector<ProgramRef> KernelHooks::loaded_programs() const {
   auto collect = [&](bpf_object* obj) {
     bpf_program* prog;
     bpf_object__for_each_program(prog, obj) {
-      if (bpf_program__fd(prog) >= 0) out.push_back({bpf_program__name(prog), bpf_program__fd(prog)});
+      if (bpf_program__fd(prog) >= 0)
+        out.push_back({bpf_program__name(prog), bpf_program__fd(prog)});
     }
   };
   if (impl_->net) collect(impl_->net->obj);

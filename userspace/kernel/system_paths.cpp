@@ -39,7 +39,8 @@ void ensure_tracefs() {
   struct statfs fs {};
   if (::statfs("/sys/kernel/tracing", &fs) == 0 && fs.f_type == kTracefsMagic) return;
   if (::mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0) {
-    throw Error(fmt::format("cannot mount tracefs at /sys/kernel/tracing: {}", std::strerror(errno)));
+    throw Error(
+        fmt::format("cannot mount tracefs at /sys/kernel/tracing: {}", std::strerror(errno)));
   }
 }
 
@@ -52,10 +53,12 @@ std::string read_text_file(const std::filesystem::path& path) {
 }
 
 std::filesystem::path find_libasound() {
-  static constexpr std::array kCandidates = {
-      "/usr/lib/x86_64-linux-gnu/libasound.so.2", "/usr/lib/aarch64-linux-gnu/libasound.so.2",
-      "/usr/lib/arm-linux-gnueabihf/libasound.so.2", "/lib/x86_64-linux-gnu/libasound.so.2",
-      "/usr/lib64/libasound.so.2", "/usr/lib/libasound.so.2"};
+  static constexpr std::array kCandidates = {"/usr/lib/x86_64-linux-gnu/libasound.so.2",
+                                             "/usr/lib/aarch64-linux-gnu/libasound.so.2",
+                                             "/usr/lib/arm-linux-gnueabihf/libasound.so.2",
+                                             "/lib/x86_64-linux-gnu/libasound.so.2",
+                                             "/usr/lib64/libasound.so.2",
+                                             "/usr/lib/libasound.so.2"};
   for (const char* candidate : kCandidates) {
     std::error_code ec;
     if (std::filesystem::exists(candidate, ec)) return std::filesystem::canonical(candidate, ec);

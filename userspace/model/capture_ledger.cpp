@@ -20,10 +20,11 @@ std::optional<CaptureSeriesKey> CaptureLedger::closed(const HandleId& id) {
   return key;
 }
 
-std::vector<std::pair<HandleId, CaptureSeriesKey>> CaptureLedger::process_exited(std::uint32_t tgid) {
+std::vector<std::pair<HandleId, CaptureSeriesKey>> CaptureLedger::process_exited(
+    std::uint32_t tgid) {
   std::vector<std::pair<HandleId, CaptureSeriesKey>> gone;
-  for (auto it = open_.lower_bound(HandleId{tgid, 0, 0}); it != open_.end() && it->first.tgid == tgid;
-       ++it)
+  for (auto it = open_.lower_bound(HandleId{tgid, 0, 0});
+       it != open_.end() && it->first.tgid == tgid; ++it)
     gone.emplace_back(it->first, it->second);
   for (const auto& [id, key] : gone) closed(id);
   return gone;

@@ -26,7 +26,8 @@ Counters delta(const Counters& now, const Counters& before) {
   Counters d;
   d.packets = grow(now.packets, before.packets);
   d.bytes = grow(now.bytes, before.bytes);
-  for (int w = 0; w < kWindowCount; ++w) d.window_bytes[w] = grow(now.window_bytes[w], before.window_bytes[w]);
+  for (int w = 0; w < kWindowCount; ++w)
+    d.window_bytes[w] = grow(now.window_bytes[w], before.window_bytes[w]);
   return d;
 }
 

@@ -11,9 +11,11 @@ std::string format_address(const IpAddress& address) {
   return text;
 }
 
-DestinationNamer::DestinationNamer(std::vector<config::Destination> ranges) : ranges_(std::move(ranges)) {}
+DestinationNamer::DestinationNamer(std::vector<config::Destination> ranges)
+    : ranges_(std::move(ranges)) {}
 
-std::string DestinationNamer::name(const IpAddress& address, NameTable* dns, std::uint64_t now_ns) const {
+std::string DestinationNamer::name(const IpAddress& address, NameTable* dns,
+                                   std::uint64_t now_ns) const {
   if (dns) {
     if (auto named = dns->lookup(address, now_ns)) return *named;
   }

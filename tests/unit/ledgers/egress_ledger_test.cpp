@@ -1,0 +1,90 @@
+#include "model/egress_ledger.h"
+
+#include <gtest/gtest.h>
+
+namespace earshot::model {
+namespace {
+
+Counters bytes(std::uint64_t b, std::uint64_t packets = 1) {
+  Counters c;
+  c.bytes = b;
+  c.packets = packets;
+  return c;
+}
+
+FlowId flow(std::uint64_t cookie, std::uint16_t port) {
+  FlowId id;
+  id.cookie = cookie;
+  id.dport = port;
+  return id;
+}
+
+TEST(FlowDeltas, FirstReadingIsAllGrowthThenOnlyTheIncrease) {
+  FlowDeltas deltas;
+  auto first = deltas.update({{flow(1, 80), bytes(100)}});
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].second.bytes, 100u);
+  auto second = deltas.update({{flow(1, 80), bytes(250, 3)}});
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].second.bytes, 150u);
+  EXPECT_EQ(second[0].second.packets, 2u);
+  EXPECT_TRUE(deltas.update({{flow(1, 80), bytes(250, 3)}}).empty());
+}
+
+TEST(FlowDeltas, AnEntryEvictedAndCreatedAgainCountsFromZero) {
+  FlowDeltas deltas;
+  deltas.update({{flow(1, 80), bytes(1000)}});
+  auto again = deltas.update({{flow(1, 80), bytes(40)}});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].second.bytes, 40u);
+}
+
+TEST(FlowDeltas, FlowsThatDisappearAreForgotten) {
+  FlowDeltas deltas;
+  deltas.update({{flow(1, 80), bytes(10)}, {flow(2, 80), bytes(20)}});
+  deltas.update({{flow(2, 80), bytes(20)}});
+  auto back = deltas.update({{flow(1, 80), bytes(5)}});
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].second.bytes, 5u);
+}
+
+TEST(EgressLedger, SumsGrowthPerProcessAndDestination) {
+  EgressLedger ledger(10, 10);
+  ledger.add("curl", "", "example.org", bytes(100));
+  ledger.add("curl", "", "example.org", bytes(50));
+  ledger.add("curl", "", "10.0.0.1", bytes(7));
+  ASSERT_EQ(ledger.series().size(), 2u);
+  EXPECT_EQ(ledger.series().at({"curl", "", "example.org"}).bytes, 150u);
+}
+
+TEST(EgressLedger, DestinationsPastTheLimitGoToOtherAndShownOnesKeepTheirName) {
+  EgressLedger ledger(10, 2);
+  ledger.add("p", "", "a", bytes(1));
+  ledger.add("p", "", "b", bytes(1));
+  ledger.add("p", "", "c", bytes(5));
+  ledger.add("p", "", "d", bytes(6));
+  ledger.add("p", "", "a", bytes(1));
+  EXPECT_EQ(ledger.series().at({"p", "", "a"}).bytes, 2u);
+  EXPECT_EQ(ledger.series().at({"p", "", kOtherLabel}).bytes, 11u);
+  EXPECT_FALSE(ledger.series().count({"p", "", "c"}));
+}
+
+TEST(EgressLedger, ProcessesPastTheLimitGoToOther) {
+  EgressLedger ledger(1, 5);
+  ledger.add("first", "", "x", bytes(1));
+  ledger.add("second", "a.service", "x", bytes(2));
+  EXPECT_EQ(ledger.series().at({kOtherLabel, "", "x"}).bytes, 2u);
+  EXPECT_EQ(ledger.series().size(), 2u);
+}
+
+TEST(EgressLedger, UnattributedAndUnaccountedAreSeparate) {
+  EgressLedger ledger(1, 1);
+  ledger.add_unattributed(bytes(30));
+  ledger.add_unaccounted(12);
+  EXPECT_EQ(ledger.unattributed().bytes, 30u);
+  EXPECT_EQ(ledger.unaccounted_bytes(), 12u);
+  EXPECT_TRUE(ledger.series().empty());
+}
+
+}  // namespace
+}  // namespace earshot::model
