@@ -1,0 +1,49 @@
+#pragma once
+// earshot-bench: the load and the probes scripts/bench.sh measures with.
+// Each subcommand prints key=value lines on stdout; the script parses them.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace earshot::bench {
+
+struct FloodOptions {
+  std::string address;  // IPv4 literal
+  std::uint16_t port = 0;
+  double seconds = 3;
+  std::size_t size = 64;  // UDP payload bytes
+  bool connected = true;  // connect() once, then send(); else sendto() each time
+  unsigned batch = 1;     // > 1: sendmmsg() of this many datagrams a call (connected only)
+};
+// Sends as fast as one thread can for `seconds`; prints sent=, seconds=, pps=.
+int udp_flood(const FloodOptions& options);
+
+// Counts datagrams until `seconds` pass, or `idle` passes without one after
+// the first; prints received=.
+int udp_sink(std::uint16_t port, double seconds, std::chrono::milliseconds idle);
+
+// Opens `device` `count` times; each time waits for a capture_open line to be
+// appended to `events_file` and prints sample_ms= (open() to line seen).
+int open_latency(const std::string& device, const std::string& events_file, int count,
+                 std::chrono::milliseconds gap, std::chrono::milliseconds timeout);
+
+struct MetricsLatencyOptions {
+  std::string netns;  // path of the network namespace to send from ("" = this one)
+  std::string address;
+  std::uint16_t port = 0;
+  std::uint16_t metrics_port = 0;  // earshot's /metrics on 127.0.0.1
+  std::string process;             // process label the daemon gives this program
+  int packets = 100;               // a burst
+  int bursts = 5;
+  std::chrono::milliseconds gap{1300};
+  std::chrono::milliseconds timeout{5000};
+};
+// Sends bursts of UDP datagrams; after each, polls /metrics until
+// earshot_egress_packets_total{process=...} grew by the burst; prints sample_ms=.
+int metrics_latency(const MetricsLatencyOptions& options);
+
+// Shared helpers.
+[[noreturn]] void throw_errno(const std::string& what);
+void say(const std::string& line);
+
+}  // namespace earshot::bench
