@@ -1,0 +1,15 @@
+#pragma once
+// Running a piece of the test inside a network namespace: the daemon under
+// test listens on loopback in namespace A, so its HTTP endpoints are reached
+// from a thread that has joined A (a network namespace is per thread).
+#include <functional>
+#include <string>
+
+namespace earshot::test {
+
+// Calls work on a new thread that has setns()'d into the namespace at
+// netns_path, and waits for it. An exception from work is rethrown here;
+// failing to join the namespace throws earshot::Error naming the path.
+void run_in_netns(const std::string& netns_path, const std::function<void()>& work);
+
+}  // namespace earshot::test
