@@ -166,7 +166,13 @@ int Collector::on_event(const earshot_event& event) {
   switch (event.kind) {
     case EARSHOT_EVENT_CAPTURE_OPEN: {
       // Another tier already counted this open (model/tier_dedup.h).
-      if (dedup_.opened(handle, event.tier == EARSHOT_TIER_LIBASOUND ? 0 : event.dev)) break;
+      if (auto counted =
+              dedup_.opened(handle, event.tier == EARSHOT_TIER_LIBASOUND ? 0 : event.dev)) {
+        log::debug("capture open already counted", {{"pid", std::to_string(event.tgid)},
+                                                    {"tier", tier_name(event.tier)},
+                                                    {"counted_as", tier_name(counted->tier)}});
+        break;
+      }
       Identity who = identify(event.tgid, event.start_ns, comm.c_str());
       std::string device = device_label(event);
       {
@@ -411,8 +417,13 @@ void Collector::on_dns_answer(const std::uint8_t* payload, std::size_t len) {
 
 void Collector::poll_procfs() {
   std::uint64_t now = clock_ns(CLOCK_MONOTONIC);
-  kernel::ProcfsChanges changes = procfs_tracker_.update(procfs_poller_.read());
-  auto synthesize = [&](std::uint32_t kind, std::uint64_t handle, std::uint32_t tgid, std::uint32_t dev) {
+  auto readings = procfs_poller_.read();
+  // Every BPF tier's open that this reading shows was emitted before it:
+  // drain them first, so a BPF tier, not the poll, counts the open.
+  if (ring_) ring_buffer__consume(ring_.get());
+  kernel::ProcfsChanges changes = procfs_tracker_.update(readings);
+  auto synthesize = [&](std::uint32_t kind, std::uint64_t handle, std::uint32_t tgid,
+                        std::uint32_t dev) {
     earshot_event e{};
     e.ts_ns = now;
     e.kind = kind;
@@ -426,8 +437,10 @@ void Collector::poll_procfs() {
     procfs_frames_.erase({c.tgid, EARSHOT_TIER_PROCFS, c.handle});
     synthesize(EARSHOT_EVENT_CAPTURE_CLOSE, c.handle, c.tgid, c.dev);
   }
-  for (const auto& o : changes.opened) synthesize(EARSHOT_EVENT_CAPTURE_OPEN, o.handle, o.tgid, o.dev);
-  for (const auto& f : changes.frames) procfs_frames_[{f.tgid, EARSHOT_TIER_PROCFS, f.handle}] = f.frames;
+  for (const auto& o : changes.opened)
+    synthesize(EARSHOT_EVENT_CAPTURE_OPEN, o.handle, o.tgid, o.dev);
+  for (const auto& f : changes.frames)
+    procfs_frames_[{f.tgid, EARSHOT_TIER_PROCFS, f.handle}] = f.frames;
 }
 
 void Collector::run(std::stop_token stop) {

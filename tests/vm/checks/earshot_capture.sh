@@ -1,0 +1,166 @@
+#!/bin/bash
+# earshot_capture.sh EARSHOT_BIN kernel|lower VM_CACHE_DIR
+# The real earshot daemon in the guest, on real ALSA:
+#   - arecord -D hw:Loopback,1 for 3 s while aplay feeds hw:Loopback,0: one
+#     capture open, frames within 2% of what arecord wrote, about 3 s of
+#     capture time, through the expected tier (JSON event "tier");
+#   - a process that opens the capture node and never reads: one open, zero frames;
+#   - bytes sent to a network namespace during captures land in window
+#     "other" (sender is not capturing) and "self" (sender is capturing).
+# kernel: default tiers (fentry must attach and be the one that counts);
+# lower:  capture.tiers [syscalls, libasound, procfs] (kernel tiers disabled).
+set -u
+bin=${1:?usage: earshot_capture.sh EARSHOT_BIN kernel|lower}
+mode=${2:?}
+vm_cache=${3:?}  # the unpacked guest kernel (for veth.ko)
+fail() {
+  echo "FAIL: $*"
+  [ -f earshot.log ] && { echo "--- earshot log (tail)"; tail -20 earshot.log; }
+  exit 1
+}
+[ -x "$bin" ] || fail "$bin missing (build target earshot)"
+
+rate=16000
+seconds=3
+port=19737
+case "$mode" in
+kernel) tiers="[fentry, lsm, syscalls, libasound, procfs]" want_tier=fentry want_hook=fentry_snd_pcm ;;
+lower) tiers="[syscalls, libasound, procfs]" want_tier=syscalls want_hook=procfs_poll ;;
+*) fail "mode must be kernel or lower" ;;
+esac
+
+card=$(awk '$2 == "[Loopback" { print $1; exit }' /proc/asound/cards)
+[ -n "$card" ] || fail "no Loopback card in /proc/asound/cards (snd-aloop)"
+node=/dev/snd/pcmC${card}D1c
+
+# A network namespace behind a veth pair: the guest kernel is real, but its
+# veth module is in the unpacked kernel tree, not in the initramfs.
+ns=earshot-vm
+cleanup() {
+  [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+  [ -n "${player:-}" ] && kill "$player" 2>/dev/null && wait "$player" 2>/dev/null
+  ip netns del $ns 2>/dev/null
+  ip link del es-vm0 2>/dev/null
+}
+trap cleanup EXIT
+if ! ip link add es-vm0 type veth peer name es-vm1 2>/dev/null; then
+  ko=$(find "$vm_cache" -path "*/lib/modules/$(uname -r)/*/veth.ko*" 2>/dev/null | head -1)
+  [ -n "$ko" ] || fail "no veth in the guest kernel and no veth.ko under $vm_cache"
+  case "$ko" in *.xz) xz -dc "$ko" >veth.ko ;; *) cp "$ko" veth.ko ;; esac
+  insmod veth.ko || fail "insmod $ko failed"
+  ip link add es-vm0 type veth peer name es-vm1 || fail "cannot create a veth pair"
+fi
+ip netns add $ns || fail "ip netns add"
+ip link set es-vm1 netns $ns
+ip addr add 10.203.0.1/24 dev es-vm0
+ip link set es-vm0 up
+nsenter --net=/var/run/netns/$ns ip addr add 10.203.0.2/24 dev es-vm1
+nsenter --net=/var/run/netns/$ns ip link set es-vm1 up
+nsenter --net=/var/run/netns/$ns ip link set lo up
+
+cat >earshot.yaml <<EOF
+web:
+  listen_address: "127.0.0.1:$port"
+harvest:
+  interval: 200ms
+capture:
+  tiers: $tiers
+  procfs_interval: 200ms
+correlation:
+  grace: 1s
+events:
+  file: "$PWD/events.json"
+EOF
+
+"$bin" --config.file earshot.yaml --log.level debug >earshot.log 2>&1 &
+daemon=$!
+for _ in $(seq 1 150); do
+  curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break
+  kill -0 $daemon 2>/dev/null || fail "earshot exited early"
+  sleep 0.2
+done
+curl -sf "http://127.0.0.1:$port/metrics" >/dev/null || fail "earshot serves no /metrics after 30 s"
+
+scrape() { curl -sf "http://127.0.0.1:$port/metrics" >metrics.txt || fail "scrape failed"; }
+# metric NAME LABEL_REGEX: sum of the samples of NAME whose label text matches.
+metric() {
+  awk -v name="$1" -v want="$2" '
+    index($0, name "{") == 1 || $1 == name {
+      labels = $0; sub(/^[^{ ]*/, "", labels); sub(/ [^ ]*$/, "", labels)
+      if (labels ~ want) sum += $NF
+    }
+    END { printf "%.6f\n", sum + 0 }' metrics.txt
+}
+within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+
+scrape
+echo "--- hooks"
+grep '^earshot_hook_attached' metrics.txt
+[ "$(metric earshot_hook_attached "hook=\"$want_hook\"")" = "1.000000" ] || fail "hook $want_hook not attached"
+if [ "$mode" = lower ]; then
+  [ "$(metric earshot_hook_attached 'hook="fentry_snd_pcm"')" = "0.000000" ] || fail "fentry attached although disabled"
+fi
+
+# 1. arecord while aplay plays; another process sends 200 x 1000 bytes
+# (UDP, 1028 bytes a packet at LOCAL_OUT) to the namespace meanwhile.
+aplay -q -D hw:Loopback,0 -t raw -f S16_LE -r $rate -c 1 -d $((seconds + 5)) /dev/urandom &
+player=$!
+sleep 0.5
+arecord -q -D hw:Loopback,1 -d $seconds -f S16_LE -r $rate -c 1 out.wav &
+recorder=$!
+sleep 1
+head -c 200000 /dev/zero | socat -u -b 1000 - UDP-SENDTO:10.203.0.2:9 || fail "socat send failed"
+wait $recorder || fail "arecord failed"
+kill $player 2>/dev/null
+wait $player 2>/dev/null
+player=
+wrote=$((($(stat -c %s out.wav) - 44) / 2))
+
+# 2. a process that opens the capture node, sends 100 x 1000 bytes while it
+# holds it, and never reads.
+python3 - "$node" <<'EOF' || fail "the open-without-reading process failed"
+import os, socket, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+time.sleep(0.7)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(100):
+    s.sendto(b"\0" * 1000, ("10.203.0.2", 9))
+time.sleep(0.8)
+os.close(fd)
+EOF
+sleep 1.5
+scrape
+
+echo "--- captures"
+grep -E '^earshot_capture_(opens_total|frames_total|seconds_total|active)' metrics.txt
+echo "--- egress during capture"
+grep '^earshot_egress_capture_bytes_total' metrics.txt
+echo "--- events"
+grep -E '"capture_(open|close)"' events.json
+echo "--- earshot's capture log (every tier's open, before de-duplication shows in the metrics)"
+grep -E 'capture (open|close)|hook not attached' earshot.log
+
+opens=$(metric earshot_capture_opens_total 'process="arecord"')
+frames=$(metric earshot_capture_frames_total 'process="arecord"')
+secs=$(metric earshot_capture_seconds_total 'process="arecord"')
+echo "arecord wrote $wrote frames; earshot: opens=$opens frames=$frames seconds=$secs"
+[ "$opens" = "1.000000" ] || fail "arecord: $opens capture opens, want 1 (summed over devices)"
+within "$frames" "$(awk -v w="$wrote" 'BEGIN { print w * 0.98 }')" "$(awk -v w="$wrote" 'BEGIN { print w * 1.02 }')" ||
+  fail "arecord: earshot counted $frames frames, arecord wrote $wrote (not within 2%)"
+within "$secs" 2.4 3.8 || fail "arecord: $secs s of capture, want about $seconds"
+tier=$(jq -r 'select(.event == "capture_open" and .process == "arecord") | .tier' events.json | sort -u | tr '\n' ' ')
+[ "$tier" = "$want_tier " ] || fail "arecord's capture_open came from tier(s) '$tier', want $want_tier"
+
+quiet='process="python3[.0-9]*"'
+qopens=$(metric earshot_capture_opens_total "$quiet")
+qframes=$(metric earshot_capture_frames_total "$quiet")
+echo "open-without-reading: opens=$qopens frames=$qframes"
+[ "$qopens" = "1.000000" ] || fail "open-without-reading: $qopens opens, want 1"
+[ "$qframes" = "0.000000" ] || fail "open-without-reading: $qframes frames, want 0"
+
+other=$(metric earshot_egress_capture_bytes_total 'process="socat".*window="other"')
+self=$(metric earshot_egress_capture_bytes_total "$quiet.*window=\"self\"")
+echo "egress during capture: socat other=$other (want 200x1028), python self=$self (want 100x1028)"
+within "$other" 200000 $((200 * 1028 + 2000)) || fail "socat's bytes during arecord's capture: $other in window other"
+within "$self" 100000 $((100 * 1028 + 2000)) || fail "the capturing process's own bytes: $self in window self"
+echo "ok ($mode tiers)"
