@@ -10,7 +10,7 @@
 #   --seconds    length of each TCP and UDP measurement (default 3)
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 3 minutes with the defaults. Everything it creates (namespaces,
+# Takes about 3.5 minutes with the defaults. Everything it creates (namespaces,
 # daemon, temp dir, kernel.bpf_stats_enabled) is undone on exit.
 set -euo pipefail
 
