@@ -222,6 +222,8 @@ TEST_F(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes
              ratio_text(unattributed, all_nft_bytes) + ")");
   EXPECT_TRUE(scrape.has(kUnattributed)) << "the unattributed bucket is not exported";
   EXPECT_LT(unattributed, 0.01 * all_nft_bytes);
+  // A clean stop (under the asan build: no sanitizer report either).
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
 TEST_F(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) {
@@ -262,6 +264,7 @@ TEST_F(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) 
   ASSERT_GE(nft_bytes, static_cast<double>(kTcpBytes));
   EXPECT_GE(earshot_bytes, 0.99 * nft_bytes) << daemon.log();
   EXPECT_LE(earshot_bytes, 1.01 * nft_bytes);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // with mknod (numbers of /dev/full, which opens on this kernel, unlike a
 // char 116 ALSA node) is registered through capture.extra_devices and
 // counted by the syscall tracepoint tier; `arecord -D null` is counted by
-// the libasound uprobe tier.
+// the libasound uprobe tier. The null PCM reads /dev/full inside
+// snd_pcm_open, so with the 1:7 node registered one arecord is seen by two
+// tiers, and must still count as one open (model/tier_dedup.h).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "daemon.h"
 #include "process.h"
@@ -41,6 +44,16 @@ std::vector<nlohmann::json> events_of_kind(const std::string& path, const std::s
   return found;
 }
 
+// Every opens sample, for failure messages.
+std::string all_opens(const MetricsScrape& scrape) {
+  std::string all;
+  for (const auto& sample : scrape.select(kOpens)) {
+    all += "{process=" + sample.labels.at("process") + ", device=" + sample.labels.at("device") +
+           "}=" + std::to_string(sample.value) + " ";
+  }
+  return all;
+}
+
 class CaptureTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -51,16 +64,26 @@ class CaptureTest : public ::testing::Test {
       GTEST_SKIP() << "mknod " << node_ << " c 1 7: " << std::strerror(errno);
     }
     events_ = dir_->file("events.jsonl");
-    daemon_.emplace(DaemonOptions{.binary = kDaemon,
-                                  .config_yaml = "harvest:\n  interval: 200ms\n"
-                                                 "capture:\n  sysfs: false\n"
-                                                 "  extra_devices: [\"" +
-                                                 node_ + "\"]\nevents:\n  file: \"" + events_ +
-                                                 "\"\n"});
   }
   void TearDown() override {
+    // A clean stop (under the asan build: no sanitizer report either).
+    if (daemon_) {
+      EXPECT_EQ(daemon_->stop(), 0);
+    }
     if (HasFailure() && daemon_) std::cout << "daemon log:\n" << daemon_->log() << std::endl;
     daemon_.reset();  // before the directory holding the node and event file
+  }
+
+  void start_daemon(bool register_node) {
+    std::string devices = register_node ? "[\"" + node_ + "\"]" : "[]";
+    daemon_.emplace(DaemonOptions{
+        .binary = kDaemon,
+        .config_yaml = "harvest:\n  interval: 200ms\ncapture:\n  sysfs: false\n  extra_devices: " +
+                       devices + "\nevents:\n  file: \"" + events_ + "\"\n"});
+  }
+  static bool arecord_runs() { return run_command({"arecord", "--version"}).exit_code == 0; }
+  static CommandResult run_arecord() {
+    return run_command({"arecord", "-D", "null", "-d", "1", "-q", "-t", "raw", "/dev/null"});
   }
 
   // A copy of the traffic tool named `es-mic-user` holding the node open.
@@ -77,6 +100,7 @@ class CaptureTest : public ::testing::Test {
 };
 
 TEST_F(CaptureTest, OpenOfARegisteredNodeCountsOnceIsActiveWhileOpenAndEndsAtClose) {
+  start_daemon(true);
   // Open for 2 s, then alive for 3 s more: the end must come from close(),
   // not from the process exit.
   ChildProcess user = start_mic_user("2", "3000");
@@ -86,7 +110,7 @@ TEST_F(CaptureTest, OpenOfARegisteredNodeCountsOnceIsActiveWhileOpenAndEndsAtClo
         return s.sum(kOpens, mic_user()) == 1 && s.sum(kActive, mic_user()) == 1;
       },
       1500ms))
-      << "while open: opens=" << daemon_->last_scrape().sum(kOpens, mic_user())
+      << "while open: " << all_opens(daemon_->last_scrape())
       << " active=" << daemon_->last_scrape().sum(kActive, mic_user());
 
   ASSERT_TRUE(user.wait_for_output("closed", 10s)) << user.stderr_text();
@@ -110,11 +134,12 @@ TEST_F(CaptureTest, OpenOfARegisteredNodeCountsOnceIsActiveWhileOpenAndEndsAtClo
 }
 
 TEST_F(CaptureTest, ProgramKilledWhileHoldingTheNodeOpenIsNoLongerActive) {
+  start_daemon(true);
   ChildProcess user = start_mic_user("60", "0");
   ASSERT_TRUE(user.wait_for_output("opened", 10s)) << user.stderr_text();
   ASSERT_TRUE(daemon_->wait_for(
       [&](const MetricsScrape& s) { return s.sum(kActive, mic_user()) == 1; }, 3s))
-      << "never active: " << daemon_->last_scrape().sum(kActive, mic_user());
+      << "never active: " << all_opens(daemon_->last_scrape());
   user.kill(SIGKILL);
   EXPECT_EQ(user.wait(5s), 128 + SIGKILL);
   EXPECT_TRUE(daemon_->wait_for(
@@ -124,22 +149,42 @@ TEST_F(CaptureTest, ProgramKilledWhileHoldingTheNodeOpenIsNoLongerActive) {
 }
 
 TEST_F(CaptureTest, ArecordOnTheNullPcmIsCountedThroughLibasound) {
-  if (run_command({"arecord", "--version"}).exit_code != 0) {
-    GTEST_SKIP() << "arecord (alsa-utils) does not run here";
-  }
+  if (!arecord_runs()) GTEST_SKIP() << "arecord (alsa-utils) does not run here";
+  // No node registered: only the libasound tier can see this capture.
+  start_daemon(false);
   const Labels arecord{{"process", "arecord"}, {"device", "alsa:null"}};
   const double before = daemon_->scrape().sum(kOpens, arecord);
-  auto result = run_command({"arecord", "-D", "null", "-d", "1", "-q", "-t", "raw", "/dev/null"});
+  auto result = run_arecord();
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(daemon_->wait_for(
       [&](const MetricsScrape& s) { return s.sum(kOpens, arecord) == before + 1; }, 3s))
-      << "opens by arecord on alsa:null: " << daemon_->last_scrape().sum(kOpens, arecord)
-      << " (before: " << before << "); processes with opens: " << [&] {
-           std::string names;
-           for (const auto& name : daemon_->last_scrape().label_values(kOpens, "process"))
-             names += name + " ";
-           return names;
-         }();
+      << "before: " << before << "; opens now: " << all_opens(daemon_->last_scrape());
+  EXPECT_TRUE(
+      daemon_->wait_for([&](const MetricsScrape& s) { return s.sum(kActive, arecord) == 0; }, 3s))
+      << "arecord exited but is still active";
+  auto opens = events_of_kind(events_, "capture_open");
+  EXPECT_TRUE(std::any_of(opens.begin(), opens.end(), [&](const nlohmann::json& e) {
+    return e.value("process", "") == "arecord" && e.value("device", "") == "alsa:null" &&
+           e.value("tier", "") == "libasound";
+  })) << read_text_file(events_);
+}
+
+TEST_F(CaptureTest, ArecordSeenByTwoTiersCountsAsOneOpen) {
+  if (!arecord_runs()) GTEST_SKIP() << "arecord (alsa-utils) does not run here";
+  // The node has /dev/full's numbers, which the null PCM opens inside
+  // snd_pcm_open: the openat tracepoint and the libasound uprobe both fire.
+  start_daemon(true);
+  const Labels arecord{{"process", "arecord"}};
+  const double before = daemon_->scrape().sum(kOpens, arecord);
+  auto result = run_arecord();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(daemon_->wait_for(
+      [&](const MetricsScrape& s) { return s.sum(kOpens, arecord) >= before + 1; }, 3s))
+      << "arecord's open was not counted: " << all_opens(daemon_->last_scrape());
+  // Settle, then exactly one: a second tier must not add another.
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(daemon_->scrape().sum(kOpens, arecord), before + 1)
+      << all_opens(daemon_->last_scrape());
   EXPECT_TRUE(
       daemon_->wait_for([&](const MetricsScrape& s) { return s.sum(kActive, arecord) == 0; }, 3s))
       << "arecord exited but is still active";

@@ -94,8 +94,9 @@ TEST(CliTest, CheckConfigAttachesEveryHookAndTheDaemonReportsTheSameOnes) {
   EXPECT_THAT(result.out, HasSubstr(std::to_string(attached) + " of " +
                                     std::to_string(hooks.size()) + " hooks attached"));
   // PLATFORM.md: netfilter at LOCAL_OUT loads here for both families.
-  EXPECT_TRUE(hooks["netfilter_ipv4"]) << result.out;
-  EXPECT_TRUE(hooks["netfilter_ipv6"]) << result.out;
+  for (const char* hook : {"netfilter_ipv4", "netfilter_ipv6"}) {
+    EXPECT_TRUE(hooks.contains(hook) && hooks.at(hook)) << hook << " not attached:\n" << result.out;
+  }
 
   DaemonProcess daemon({.binary = kDaemon, .config_yaml = kConfig});
   MetricsScrape scrape = daemon.scrape();
