@@ -75,12 +75,13 @@ struct {
 
 /* emit() names the current process; a release in another process must
  * still report the opener's handle. */
-static __always_inline void emit_close(__u32 tgid, __u32 tier, __u64 handle, __u32 dev)
+static __always_inline void emit_close(__u32 tgid, __u32 tier, __u64 handle,
+				       const struct earshot_handle *final)
 {
 	struct earshot_event *e;
 
 	if (tgid == bpf_get_current_pid_tgid() >> 32) {
-		emit(EARSHOT_EVENT_CAPTURE_CLOSE, tier, handle, dev, 0);
+		emit_final(EARSHOT_EVENT_CAPTURE_CLOSE, tier, handle, final->dev, 0, final);
 		return;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -94,7 +95,9 @@ static __always_inline void emit_close(__u32 tgid, __u32 tier, __u64 handle, __u
 	e->kind = EARSHOT_EVENT_CAPTURE_CLOSE;
 	e->tier = tier;
 	e->tgid = tgid;
-	e->dev = dev;
+	e->dev = final->dev;
+	e->frames = final->frames;
+	e->bytes = final->bytes;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -114,7 +117,8 @@ static __always_inline void file_closed(struct file *file)
 {
 	__u64 key = (__u64)file;
 	struct alsa_file *f = bpf_map_lookup_elem(&alsa_files, &key);
-	__u32 tgid, tier, dev;
+	struct earshot_handle final;
+	__u32 tgid, tier;
 
 	if (!f)
 		return;
@@ -122,8 +126,8 @@ static __always_inline void file_closed(struct file *file)
 	tier = f->tier;
 	bpf_map_delete_elem(&alsa_files, &key);
 	/* The opener may have exited already (its handles end with it). */
-	if (close_handle(tgid, tier, key, &dev) == 0)
-		emit_close(tgid, tier, key, dev);
+	if (close_handle(tgid, tier, key, &final) == 0)
+		emit_close(tgid, tier, key, &final);
 }
 
 /* ---- tier 1: fentry/fexit on snd_pcm ---- */

@@ -88,10 +88,10 @@ int earshot_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 fd = ctx->args[0];
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 dev;
+	struct earshot_handle final;
 
-	if (close_handle(tgid, EARSHOT_TIER_SYSCALL, fd, &dev) == 0)
-		emit(EARSHOT_EVENT_CAPTURE_CLOSE, EARSHOT_TIER_SYSCALL, fd, dev, 0);
+	if (close_handle(tgid, EARSHOT_TIER_SYSCALL, fd, &final) == 0)
+		emit_final(EARSHOT_EVENT_CAPTURE_CLOSE, EARSHOT_TIER_SYSCALL, fd, final.dev, 0, &final);
 	return 0;
 }
 
@@ -234,10 +234,10 @@ SEC("uprobe")
 int BPF_UPROBE(earshot_pcm_close, void *pcm)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 dev;
+	struct earshot_handle final;
 
-	if (close_handle(tgid, EARSHOT_TIER_LIBASOUND, (__u64)pcm, &dev) == 0)
-		emit(EARSHOT_EVENT_CAPTURE_CLOSE, EARSHOT_TIER_LIBASOUND, (__u64)pcm, 0, 0);
+	if (close_handle(tgid, EARSHOT_TIER_LIBASOUND, (__u64)pcm, &final) == 0)
+		emit_final(EARSHOT_EVENT_CAPTURE_CLOSE, EARSHOT_TIER_LIBASOUND, (__u64)pcm, 0, 0, &final);
 	return 0;
 }
 

@@ -34,8 +34,8 @@ static __always_inline __u64 current_start_ns(void)
 	return BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
-static __always_inline void emit(__u32 kind, __u32 tier, __u64 handle, __u32 dev,
-				 const char *user_pcm_name)
+static __always_inline void emit_final(__u32 kind, __u32 tier, __u64 handle, __u32 dev,
+				       const char *user_pcm_name, const struct earshot_handle *final)
 {
 	struct earshot_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	__u64 id = bpf_get_current_pid_tgid();
@@ -57,7 +57,15 @@ static __always_inline void emit(__u32 kind, __u32 tier, __u64 handle, __u32 dev
 	e->pcm_name[0] = 0;
 	if (user_pcm_name)
 		bpf_probe_read_user_str(e->pcm_name, sizeof(e->pcm_name), user_pcm_name);
+	e->frames = final ? final->frames : 0;
+	e->bytes = final ? final->bytes : 0;
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void emit(__u32 kind, __u32 tier, __u64 handle, __u32 dev,
+				 const char *user_pcm_name)
+{
+	emit_final(kind, tier, handle, dev, user_pcm_name, 0);
 }
 
 static __always_inline void capture_started(__u32 tgid, __u64 start_ns)
@@ -112,14 +120,16 @@ static __always_inline int open_handle(__u32 tgid, __u32 tier, __u64 handle, __u
 	return 0;
 }
 
-static __always_inline int close_handle(__u32 tgid, __u32 tier, __u64 handle, __u32 *dev)
+/* Ends a handle; *final gets its last state. Returns 0 if it was open. */
+static __always_inline int close_handle(__u32 tgid, __u32 tier, __u64 handle,
+					struct earshot_handle *final)
 {
 	struct earshot_handle_key key = { .tgid = tgid, .tier = tier, .handle = handle };
 	struct earshot_handle *h = bpf_map_lookup_elem(&capture_handles, &key);
 
 	if (!h)
 		return -1;
-	*dev = h->dev;
+	__builtin_memcpy(final, h, sizeof(*final));
 	bpf_map_delete_elem(&capture_handles, &key);
 	capture_ended(tgid);
 	return 0;

@@ -86,8 +86,8 @@ struct earshot_counters {
 	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
 };
 
-/* flows value (per CPU). owner_tgid caches sock_owner at the flow's first
- * packet on this CPU, so a packet during a capture needs no owner lookup. */
+/* flows value (per CPU). owner_tgid caches sock_owner in this CPU's slot the
+ * first time a capture is live, so later packets need no owner lookup. */
 struct earshot_flow_value {
 	struct earshot_counters counters;
 	__u32 owner_tgid;
@@ -133,6 +133,10 @@ struct earshot_event {
 	__u32 reserved;
 	char comm[EARSHOT_COMM_LEN];
 	char pcm_name[EARSHOT_PCM_NAME_LEN];
+	/* On a close: the handle's final count, which a harvest may not have
+	 * read before the close removed the handle. */
+	__u64 frames;
+	__u64 bytes;
 };
 
 /* A DNS answer the device received (UDP source port 53), for passive naming

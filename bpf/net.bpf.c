@@ -115,15 +115,26 @@ static __always_inline void dest_from_packet(const struct sk_buff *skb, int pf,
 	}
 }
 
-/* Which capture window a packet of this owner falls in; -1 for none. */
-static __always_inline int capture_window(__u32 owner_tgid)
+/* Which capture window a packet falls in; -1 for none. The owner is cached
+ * in the flow's per-CPU slot; a slot that has none yet (a per-CPU value is
+ * written only on the CPU that created it) looks it up once, and only while
+ * a capture is live. */
+static __always_inline int capture_window(struct earshot_flow_value *v, __u64 cookie)
 {
 	struct earshot_capture_state *cs = get_capture_state();
 
 	if (!cs)
 		return -1;
 	if (cs->live_procs) {
-		if (owner_tgid && bpf_map_lookup_elem(&capture_procs, &owner_tgid))
+		__u32 tgid = v ? v->owner_tgid : 0;
+
+		if (!tgid && v && cookie) {
+			struct earshot_owner *owner = bpf_map_lookup_elem(&sock_owner, &cookie);
+
+			if (owner)
+				tgid = v->owner_tgid = owner->tgid;
+		}
+		if (tgid && bpf_map_lookup_elem(&capture_procs, &tgid))
 			return EARSHOT_WINDOW_SELF;
 		return EARSHOT_WINDOW_OTHER;
 	}
@@ -146,7 +157,7 @@ static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 	int window;
 
 	if (!sk) {
-		window = capture_window(0);
+		window = capture_window(0, 0);
 		add_total(EARSHOT_TOTAL_ALL, len, window);
 		add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
 		return NF_ACCEPT;
@@ -172,20 +183,17 @@ static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (!v) {
 		struct earshot_flow_value fresh = {};
-		struct earshot_owner *owner = key.cookie ? bpf_map_lookup_elem(&sock_owner, &key.cookie) : 0;
 
-		if (owner)
-			fresh.owner_tgid = owner->tgid;
 		bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&flows, &key);
 		if (!v) {
-			window = capture_window(fresh.owner_tgid);
+			window = capture_window(0, 0);
 			add_total(EARSHOT_TOTAL_ALL, len, window);
 			add_total(EARSHOT_TOTAL_FLOW_FULL, len, window);
 			return NF_ACCEPT;
 		}
 	}
-	window = capture_window(v->owner_tgid);
+	window = capture_window(v, key.cookie);
 	add_counters(&v->counters, len, window);
 	add_total(EARSHOT_TOTAL_ALL, len, window);
 	return NF_ACCEPT;

@@ -200,6 +200,7 @@ int Collector::on_event(const earshot_event& event) {
       std::optional<model::CaptureSeriesKey> series;
       {
         std::lock_guard lock(mutex_);
+        credit_final_frames(handle, event.ts_ns, event.frames, event.bytes);
         series = captures_.closed(handle);
         if (series) sessions_.on(model::CaptureClosed{event.ts_ns, handle_id(handle, false)});
         handle_ids_.erase(handle);
@@ -224,6 +225,12 @@ int Collector::on_event(const earshot_event& event) {
       std::vector<std::pair<model::HandleId, model::CaptureSeriesKey>> closed;
       {
         std::lock_guard lock(mutex_);
+        // The handles stay in the map until we forget them: their last frames are still there.
+        for (auto it = handle_ids_.lower_bound({event.tgid, 0, 0}); it != handle_ids_.end() && it->first.tgid == event.tgid;
+             ++it) {
+          if (auto h = maps_.capture_handle({it->first.tgid, it->first.tier, it->first.handle}))
+            credit_final_frames(it->first, event.ts_ns, h->frames, h->bytes);
+        }
         closed = captures_.process_exited(event.tgid);
         for (const auto& [h, series] : closed) {
           sessions_.on(model::CaptureClosed{event.ts_ns, handle_id(h, false)});
@@ -363,6 +370,22 @@ std::uint64_t Collector::handle_id(const model::HandleId& handle, bool create) {
   return handle_ids_[handle] = next_handle_id_++;
 }
 
+void Collector::credit_frames(const model::HandleId& id, std::uint64_t ts, std::uint64_t frames,
+                              std::uint64_t bytes, double seconds) {
+  auto sid = handle_ids_.find(id);
+  if (sid == handle_ids_.end()) return;  // its open event is not drained yet
+  sessions_.on(model::CaptureFrames{ts, sid->second, frames, bytes});
+  auto& progress = handle_progress_[id];
+  if (frames > progress.frames) {
+    if (auto series = captures_.series_of(id)) {
+      auto& p = capture_progress_[*series];
+      p.frames += frames - progress.frames;
+      p.seconds += seconds;
+    }
+    progress.frames = frames;
+  }
+}
+
 void Collector::harvest_frames(std::uint64_t now) {
   double interval_s = last_harvest_ns_ ? static_cast<double>(now - last_harvest_ns_) / 1e9 : 0;
   auto handles = maps_.capture_handles();
@@ -371,21 +394,15 @@ void Collector::harvest_frames(std::uint64_t now) {
     h.frames = frames;
     handles.push_back({earshot_handle_key{id.tgid, id.tier, id.handle}, h});
   }
-  for (const auto& [key, h] : handles) {
-    model::HandleId id{key.tgid, key.tier, key.handle};
-    auto sid = handle_ids_.find(id);
-    if (sid == handle_ids_.end()) continue;  // its open event is not drained yet
-    sessions_.on(model::CaptureFrames{now, sid->second, h.frames, h.bytes});
-    auto& progress = handle_progress_[id];
-    if (h.frames > progress.frames) {
-      if (auto series = captures_.series_of(id)) {
-        auto& p = capture_progress_[*series];
-        p.frames += h.frames - progress.frames;
-        p.seconds += interval_s;
-      }
-      progress.frames = h.frames;
-    }
-  }
+  for (const auto& [key, h] : handles)
+    credit_frames({key.tgid, key.tier, key.handle}, now, h.frames, h.bytes, interval_s);
+}
+
+// Frames read since the last harvest, up to the close that removed the handle.
+void Collector::credit_final_frames(const model::HandleId& id, std::uint64_t ts, std::uint64_t frames,
+                                    std::uint64_t bytes) {
+  double since = last_harvest_ns_ && ts > last_harvest_ns_ ? static_cast<double>(ts - last_harvest_ns_) / 1e9 : 0;
+  credit_frames(id, ts, frames, bytes, since);
 }
 
 void Collector::finish_sessions(std::uint64_t now) {

@@ -57,6 +57,10 @@ class Collector {
   Identity identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint);
   std::string device_label(const earshot_event& event) const;
   void harvest_frames(std::uint64_t now);
+  void credit_frames(const model::HandleId& id, std::uint64_t ts, std::uint64_t frames, std::uint64_t bytes,
+                     double seconds);
+  void credit_final_frames(const model::HandleId& id, std::uint64_t ts, std::uint64_t frames,
+                           std::uint64_t bytes);
   // Tier 5: one poll of /proc/asound, fed through on_event as procfs-tier events.
   void poll_procfs();
   void finish_sessions(std::uint64_t now);

@@ -29,7 +29,8 @@ static_assert(sizeof(earshot_handle) == 40);
 static_assert(offsetof(earshot_handle, last_frame_ns) == 24);
 static_assert(offsetof(earshot_handle, dev) == 32);
 
-static_assert(sizeof(earshot_event) == 48 + EARSHOT_COMM_LEN + EARSHOT_PCM_NAME_LEN);
+static_assert(sizeof(earshot_event) == 48 + EARSHOT_COMM_LEN + EARSHOT_PCM_NAME_LEN + 16);
+static_assert(offsetof(earshot_event, frames) == 48 + EARSHOT_COMM_LEN + EARSHOT_PCM_NAME_LEN);
 static_assert(offsetof(earshot_event, kind) == 24);
 static_assert(offsetof(earshot_event, comm) == 48);
 static_assert(offsetof(earshot_event, pcm_name) == 48 + EARSHOT_COMM_LEN);

@@ -28,6 +28,7 @@ constexpr int kNfProtoIpv4 = 2;
 constexpr int kNfProtoIpv6 = 10;
 // After the filter table (priority 0): we count what was allowed to leave.
 constexpr int kNetfilterPriority = 1000;
+constexpr int kNetfilterPriorities = 16;
 
 using NetSkeleton = SkeletonPtr<net_bpf, net_bpf__destroy>;
 using AudioSkeleton = SkeletonPtr<audio_bpf, audio_bpf__destroy>;
@@ -188,13 +189,20 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
     return std::string("existing sockets recorded");
   });
 
+  // A BPF netfilter hook owns its priority (EBUSY for a second one, e.g. a
+  // second earshot in this namespace): take the next free one.
   auto attach_netfilter = [&](int pf) -> std::string {
-    LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf), .hooknum = kNfInetLocalOut,
-                .priority = kNetfilterPriority);
-    links.push_back(
-        checked_link(bpf_program__attach_netfilter(net->progs.earshot_nf_local_out, &opts),
-                     "netfilter LOCAL_OUT"));
-    return "LOCAL_OUT";
+    for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities; ++priority) {
+      LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf), .hooknum = kNfInetLocalOut,
+                  .priority = priority);
+      bpf_link* link = bpf_program__attach_netfilter(net->progs.earshot_nf_local_out, &opts);
+      if (link) {
+        links.emplace_back(link);
+        return fmt::format("LOCAL_OUT priority {}", priority);
+      }
+      if (errno != EBUSY) break;
+    }
+    throw Error(fmt::format("netfilter LOCAL_OUT: {}", errno_text(errno)));
   };
   attempt("netfilter_ipv4", [&] { return attach_netfilter(kNfProtoIpv4); });
   attempt("netfilter_ipv6", [&] { return attach_netfilter(kNfProtoIpv6); });

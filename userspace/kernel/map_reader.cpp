@@ -86,6 +86,13 @@ std::vector<std::pair<earshot_handle_key, earshot_handle>> MapReader::capture_ha
   return out;
 }
 
+std::optional<earshot_handle> MapReader::capture_handle(const earshot_handle_key& key) const {
+  earshot_handle value{};
+  if (fds_.capture_handles < 0 || bpf_map_lookup_elem(fds_.capture_handles, &key, &value) != 0)
+    return std::nullopt;
+  return value;
+}
+
 void MapReader::forget_handle(const earshot_handle_key& key) const {
   if (fds_.capture_handles >= 0) bpf_map_delete_elem(fds_.capture_handles, &key);
 }

@@ -35,6 +35,7 @@ class MapReader {
   std::array<std::uint64_t, EARSHOT_LOST_REASONS> lost() const;
   // Cumulative frames/bytes of open capture handles.
   std::vector<std::pair<earshot_handle_key, earshot_handle>> capture_handles() const;
+  std::optional<earshot_handle> capture_handle(const earshot_handle_key& key) const;
   // Drops handles of a process that exited (BPF cannot iterate by tgid).
   void forget_handle(const earshot_handle_key& key) const;
 
