@@ -12,6 +12,8 @@
 
 #define EARSHOT_MAX_SOCKETS 65536 /* owner records (LRU) */
 #define EARSHOT_MAX_FLOWS 16384 /* per-socket, per-destination counters (LRU) */
+#define EARSHOT_SOCK_SLOT_BITS 12
+#define EARSHOT_SOCK_SLOTS (1 << EARSHOT_SOCK_SLOT_BITS) /* connected sockets' counters (per-CPU array) */
 #define EARSHOT_MAX_WATCHED_DEVICES 256
 #define EARSHOT_MAX_CAPTURE_HANDLES 4096
 #define EARSHOT_MAX_CAPTURE_PROCS 1024
@@ -92,6 +94,30 @@ struct earshot_flow_value {
 	struct earshot_counters counters;
 	__u32 owner_tgid;
 	__u32 reserved;
+};
+
+/* sock_slots value (per CPU): the counters of one connected socket, found
+ * by a hash of its cookie (earshot_slot_index) without a hash-map lookup.
+ * key.cookie == 0: never claimed. A slot keeps its socket until another one
+ * needing the index finds it dead for longer than net_config.slot_reclaim_ns;
+ * then the counters restart from zero under the new cookie. */
+struct earshot_sock_slot {
+	struct earshot_flow_key key;
+	__u32 owner_tgid;    /* cached like earshot_flow_value.owner_tgid */
+	__u32 reserved;
+	__u64 dead_since_ns; /* set by sock_release (bpf_ktime_get_ns); 0 while alive */
+	struct earshot_counters counters;
+};
+
+/* Cookies are handed out in per-CPU batches of 4096 consecutive values, so
+ * their low bits collide across CPUs: mix all bits (Fibonacci hashing). */
+#define earshot_slot_index(cookie) \
+	((__u32)(((__u64)(cookie) * 0x9E3779B97F4A7C15ULL) >> (64 - EARSHOT_SOCK_SLOT_BITS)))
+
+/* net_config: the single entry of an array userspace writes; read by the
+ * netfilter hook only when a slot is taken by another socket. */
+struct earshot_net_config {
+	__u64 slot_reclaim_ns; /* 2 harvest intervals: a dead slot's last counts were read */
 };
 
 /* capture_procs: per process, live capture handles (read by the netfilter hook). */

@@ -5,8 +5,9 @@
  * The owner of a socket is recorded once, in process context, keyed by the
  * socket cookie (sock_create, accept, a start-up iterator). The netfilter hook
  * never looks at "current" (TCP sends from softirq): per packet it reads the
- * cookie from skb->sk and does one per-CPU flow lookup; userspace joins flows
- * to owners at harvest time.
+ * cookie from skb->sk and counts in the socket's per-CPU slot (an array
+ * lookup) when the socket is connected, else in the per-CPU flows hash;
+ * userspace joins flows and slots to owners at harvest time.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -44,7 +45,23 @@ struct {
 	__type(value, struct earshot_flow_value);
 } flows SEC(".maps");
 
-/* Never evicted: sum(flows) + unattributed == totals[ALL] is checkable. */
+/* Connected sockets: one slot per socket and CPU at earshot_slot_index(cookie),
+ * an inlined array lookup instead of a hash on the common path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EARSHOT_SOCK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct earshot_sock_slot);
+} sock_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct earshot_net_config);
+} net_config SEC(".maps");
+
+/* Never evicted: sum(flows, sock_slots) + unattributed == totals[ALL] is checkable. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, EARSHOT_TOTAL_SLOTS);
@@ -119,20 +136,20 @@ static __always_inline void dest_from_packet(const struct sk_buff *skb, int pf,
  * in the flow's per-CPU slot; a slot that has none yet (a per-CPU value is
  * written only on the CPU that created it) looks it up once, and only while
  * a capture is live. */
-static __always_inline int capture_window(struct earshot_flow_value *v, __u64 cookie)
+static __always_inline int capture_window(__u32 *owner_tgid, __u64 cookie)
 {
 	struct earshot_capture_state *cs = get_capture_state();
 
 	if (!cs)
 		return -1;
 	if (cs->live_procs) {
-		__u32 tgid = v ? v->owner_tgid : 0;
+		__u32 tgid = owner_tgid ? *owner_tgid : 0;
 
-		if (!tgid && v && cookie) {
+		if (!tgid && owner_tgid && cookie) {
 			struct earshot_owner *owner = bpf_map_lookup_elem(&sock_owner, &cookie);
 
 			if (owner)
-				tgid = v->owner_tgid = owner->tgid;
+				tgid = *owner_tgid = owner->tgid;
 		}
 		if (tgid && bpf_map_lookup_elem(&capture_procs, &tgid))
 			return EARSHOT_WINDOW_SELF;
@@ -144,6 +161,38 @@ static __always_inline int capture_window(struct earshot_flow_value *v, __u64 co
 		cs->grace_armed = 0;
 	}
 	return -1;
+}
+
+/* The slot counts this socket and destination. A connected UDP socket can
+ * connect elsewhere under the same cookie: then the flows map counts it. */
+static __always_inline bool slot_holds(const struct earshot_sock_slot *slot,
+				       const struct earshot_flow_key *key)
+{
+	const __u64 *a = (const __u64 *)&slot->key, *b = (const __u64 *)key;
+
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* Takes a slot never used, or one whose socket was released long enough ago
+ * that userspace has read its final counts (it sees the cookie change). */
+static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
+				       const struct earshot_flow_key *key)
+{
+	if (slot->key.cookie) {
+		struct earshot_net_config *cfg;
+		__u32 zero = 0;
+
+		if (!slot->dead_since_ns)
+			return false;
+		cfg = bpf_map_lookup_elem(&net_config, &zero);
+		if (!cfg || bpf_ktime_get_ns() - slot->dead_since_ns <= cfg->slot_reclaim_ns)
+			return false;
+	}
+	__builtin_memset(&slot->counters, 0, sizeof(slot->counters));
+	slot->owner_tgid = 0;
+	slot->dead_since_ns = 0;
+	slot->key = *key;
+	return true;
 }
 
 static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
@@ -168,14 +217,26 @@ static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 	__u8 state = sk->__sk_common.skc_state;
 	__be16 sk_dport = sk->__sk_common.skc_dport;
 
-	/* A connected full socket names its destination: no packet read needed. */
+	/* A connected full socket names its destination: no packet read needed,
+	 * and it has a slot of its own unless another live socket holds it. */
 	if (sk_dport && state != EARSHOT_TCP_TIME_WAIT && state != EARSHOT_TCP_NEW_SYN_RECV) {
+		struct earshot_sock_slot *slot;
+		__u32 idx;
+
 		key.protocol = sk->sk_protocol;
 		key.dport = bpf_ntohs(sk_dport);
 		if (pf == NFPROTO_IPV4)
 			__builtin_memcpy(key.daddr, &sk->__sk_common.skc_daddr, 4);
 		else
 			__builtin_memcpy(key.daddr, &sk->__sk_common.skc_v6_daddr, 16);
+		idx = earshot_slot_index(key.cookie);
+		slot = key.cookie ? bpf_map_lookup_elem(&sock_slots, &idx) : 0;
+		if (slot && (slot_holds(slot, &key) || claim_slot(slot, &key))) {
+			window = capture_window(&slot->owner_tgid, key.cookie);
+			add_counters(&slot->counters, len, window);
+			add_total(EARSHOT_TOTAL_ALL, len, window);
+			return NF_ACCEPT;
+		}
 	} else {
 		dest_from_packet(skb, pf, &key);
 	}
@@ -193,7 +254,7 @@ static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 			return NF_ACCEPT;
 		}
 	}
-	window = capture_window(v, key.cookie);
+	window = capture_window(&v->owner_tgid, key.cookie);
 	add_counters(&v->counters, len, window);
 	add_total(EARSHOT_TOTAL_ALL, len, window);
 	return NF_ACCEPT;
@@ -216,6 +277,33 @@ int earshot_sock_create(struct bpf_sock *ctx)
 	cookie = bpf_get_socket_cookie(ctx);
 	record_owner(cookie, bpf_get_current_pid_tgid() >> 32,
 		     task_start_ns(bpf_get_current_task_btf()), BPF_ANY);
+	return 1;
+}
+
+/* A released socket sends nothing more from user space (TCP may still flush
+ * its queue): mark its slots on every CPU so a later socket can take them
+ * once the last counts were harvested. */
+#define EARSHOT_MAX_SLOT_CPUS 256
+
+SEC("cgroup/sock_release")
+int earshot_sock_release(struct bpf_sock *ctx)
+{
+	__u64 cookie, now;
+	__u32 idx, cpu;
+
+	if (ctx->family != EARSHOT_AF_INET && ctx->family != EARSHOT_AF_INET6)
+		return 1;
+	cookie = bpf_get_socket_cookie(ctx);
+	idx = earshot_slot_index(cookie);
+	now = bpf_ktime_get_ns();
+	for (cpu = 0; cpu < EARSHOT_MAX_SLOT_CPUS; cpu++) {
+		struct earshot_sock_slot *slot = bpf_map_lookup_percpu_elem(&sock_slots, &idx, cpu);
+
+		if (!slot)
+			break;
+		if (slot->key.cookie == cookie)
+			slot->dead_since_ns = now;
+	}
 	return 1;
 }
 

@@ -111,6 +111,8 @@ Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
       egress_(config.limits.processes, config.limits.destinations_per_process),
       sessions_(session_config(config)),
       policy_({config.policy.capture_allowed, config.policy.upload_allowed}) {
+  hooks.set_harvest_interval(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(config.harvest.interval).count()));
   realtime_offset_ns_ = static_cast<std::int64_t>(clock_ns(CLOCK_REALTIME)) -
                         static_cast<std::int64_t>(clock_ns(CLOCK_MONOTONIC));
   utsname u{};
@@ -263,27 +265,37 @@ void Collector::harvest() {
   // the reconciliation below can only under-, never over-report a loss.
   kernel::TotalsReading totals = maps_.totals();
   std::vector<kernel::FlowReading> flows = maps_.flows();
+  std::vector<kernel::SlotReading> slots = maps_.sock_slots();
 
+  std::map<std::uint64_t, Owner> owners;
+  auto flow_id = [&](const earshot_flow_key& key) {
+    model::FlowId id;
+    id.cookie = key.cookie;
+    id.family = key.family;
+    id.protocol = key.protocol;
+    id.dport = key.dport;
+    std::memcpy(id.daddr.data(), key.daddr, 16);
+    if (key.cookie && !owners.count(key.cookie)) {
+      if (auto known = owner_by_cookie_.find(key.cookie); known != owner_by_cookie_.end())
+        owners.emplace(key.cookie, known->second);
+      else if (auto o = maps_.owner(key.cookie))
+        owners.emplace(key.cookie, Owner{o->tgid, o->start_ns});
+    }
+    return id;
+  };
   std::vector<std::pair<model::FlowId, model::Counters>> cumulative;
   cumulative.reserve(flows.size());
-  std::map<std::uint64_t, Owner> owners;
-  for (const auto& f : flows) {
-    model::FlowId id;
-    id.cookie = f.key.cookie;
-    id.family = f.key.family;
-    id.protocol = f.key.protocol;
-    id.dport = f.key.dport;
-    std::memcpy(id.daddr.data(), f.key.daddr, 16);
-    cumulative.emplace_back(id, to_model(f.counters));
-    if (f.key.cookie && !owners.count(f.key.cookie)) {
-      if (auto known = owner_by_cookie_.find(f.key.cookie); known != owner_by_cookie_.end())
-        owners.emplace(f.key.cookie, known->second);
-      else if (auto o = maps_.owner(f.key.cookie))
-        owners.emplace(f.key.cookie, Owner{o->tgid, o->start_ns});
-    }
-  }
+  for (const auto& f : flows) cumulative.emplace_back(flow_id(f.key), to_model(f.counters));
+  std::vector<model::SlotReading> slot_cumulative;
+  slot_cumulative.reserve(slots.size());
+  for (const auto& s : slots)
+    slot_cumulative.push_back({s.slot, flow_id(s.key), to_model(s.counters)});
   owner_by_cookie_ = std::move(owners);
+  // A socket may have counts in both (a slot taken by another socket sends
+  // it to the flows map): two growths of one flow, each added once.
   auto growth = flow_deltas_.update(cumulative);
+  auto slot_growth = slot_deltas_.update(slot_cumulative);
+  growth.insert(growth.end(), slot_growth.begin(), slot_growth.end());
 
   struct Named {
     Identity who;

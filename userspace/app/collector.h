@@ -84,6 +84,7 @@ class Collector {
   std::map<std::uint64_t, Owner> owner_by_cookie_;
   std::map<std::pair<std::uint32_t, std::uint64_t>, Identity> identities_;
   model::FlowDeltas flow_deltas_;
+  model::SlotDeltas slot_deltas_;
   resolve::NameTable dns_;
   std::int64_t realtime_offset_ns_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC
   std::uint64_t last_harvest_ns_ = 0;

@@ -29,6 +29,8 @@ constexpr int kNfProtoIpv6 = 10;
 // After the filter table (priority 0): we count what was allowed to leave.
 constexpr int kNetfilterPriority = 1000;
 constexpr int kNetfilterPriorities = 16;
+// Until the collector says otherwise (harvest.interval's default).
+constexpr std::uint64_t kDefaultHarvestIntervalNs = 1'000'000'000ULL;
 
 using NetSkeleton = SkeletonPtr<net_bpf, net_bpf__destroy>;
 using AudioSkeleton = SkeletonPtr<audio_bpf, audio_bpf__destroy>;
@@ -104,6 +106,7 @@ struct KernelHooks::Impl {
   }
 
   void load_net(const HookOptions& options);
+  void set_slot_reclaim(std::uint64_t ns);
   void load_audio(const HookOptions& options);
   void load_alsa(const HookOptions& options);
 };
@@ -140,10 +143,19 @@ void KernelHooks::Impl::load_alsa(const HookOptions& options) {
   }
 }
 
+void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
+  if (!net) return;
+  std::uint32_t zero = 0;
+  earshot_net_config config{};
+  config.slot_reclaim_ns = ns;
+  if (bpf_map_update_elem(bpf_map__fd(net->maps.net_config), &zero, &config, BPF_ANY) != 0)
+    throw Error(fmt::format("cannot write net_config: {}", errno_text(errno)));
+}
+
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
-      "netfilter_ipv4",     "netfilter_ipv6",    "cgroup_sock_create", "cgroup_sockops",
-      "cgroup_dns_ingress", "tracepoint_accept", "socket_iterator"};
+      "netfilter_ipv4", "netfilter_ipv6",     "cgroup_sock_create", "cgroup_sock_release",
+      "cgroup_sockops", "cgroup_dns_ingress", "tracepoint_accept",  "socket_iterator"};
   net.reset(net_bpf__open());
   int err = net ? net_bpf__load(net.get()) : -errno;
   if (!net || err) {
@@ -152,6 +164,8 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
     net.reset();
     return;
   }
+
+  set_slot_reclaim(2 * kDefaultHarvestIntervalNs);
 
   // Owners first, so no socket created from here on is missed; then the
   // iterator for those that already exist; then the counting hooks.
@@ -167,6 +181,10 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   };
   attempt("cgroup_sock_create",
           [&] { return attach_cgroup(net->progs.earshot_sock_create, "cgroup/sock_create"); });
+  // Before any packet claims a slot: a slot whose socket's release was
+  // missed stays taken (its socket then counts through the flows map).
+  attempt("cgroup_sock_release",
+          [&] { return attach_cgroup(net->progs.earshot_sock_release, "cgroup/sock_release"); });
   attempt("cgroup_sockops", [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
   attempt("cgroup_dns_ingress", [&] {
     return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");
@@ -192,9 +210,10 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   // A BPF netfilter hook owns its priority (EBUSY for a second one, e.g. a
   // second earshot in this namespace): take the next free one.
   auto attach_netfilter = [&](int pf) -> std::string {
-    for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities; ++priority) {
-      LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf), .hooknum = kNfInetLocalOut,
-                  .priority = priority);
+    for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities;
+         ++priority) {
+      LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf),
+                  .hooknum = kNfInetLocalOut, .priority = priority);
       bpf_link* link = bpf_program__attach_netfilter(net->progs.earshot_nf_local_out, &opts);
       if (link) {
         links.emplace_back(link);
@@ -356,6 +375,7 @@ MapFds KernelHooks::maps() const {
   if (impl_->net) {
     fds.sock_owner = bpf_map__fd(impl_->net->maps.sock_owner);
     fds.flows = bpf_map__fd(impl_->net->maps.flows);
+    fds.sock_slots = bpf_map__fd(impl_->net->maps.sock_slots);
     fds.totals = bpf_map__fd(impl_->net->maps.totals);
     fds.lost = bpf_map__fd(impl_->net->maps.lost);
     fds.capture_procs = bpf_map__fd(impl_->net->maps.capture_procs);
@@ -388,6 +408,10 @@ std::vector<ProgramRef> KernelHooks::loaded_programs() const {
   if (impl_->alsa)
     for (auto& p : impl_->alsa->loaded_programs()) out.push_back(std::move(p));
   return out;
+}
+
+void KernelHooks::set_harvest_interval(std::uint64_t interval_ns) {
+  impl_->set_slot_reclaim(2 * interval_ns);
 }
 
 void KernelHooks::watch_devices(const std::vector<std::uint32_t>& kernel_devs) {

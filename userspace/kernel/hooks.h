@@ -30,6 +30,7 @@ struct HookOptions {
 struct MapFds {
   int sock_owner = -1;
   int flows = -1;
+  int sock_slots = -1;
   int totals = -1;
   int lost = -1;
   int capture_handles = -1;
@@ -58,6 +59,10 @@ class KernelHooks {
   // True when the collector should poll /proc/asound (tier 5): allowed, ALSA
   // present, and no kernel-level tier (fentry, LSM) attached.
   bool procfs_poll() const;
+
+  // How often the maps are harvested: a released socket's slot is given to
+  // another socket only after two intervals, once its last counts were read.
+  void set_harvest_interval(std::uint64_t interval_ns);
 
   // Replaces the watched capture device numbers (kernel dev_t encoding).
   void watch_devices(const std::vector<std::uint32_t>& kernel_devs);

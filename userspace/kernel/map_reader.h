@@ -16,6 +16,14 @@ struct FlowReading {
   earshot_counters counters;
 };
 
+// One CPU's slot of a connected socket (sock_slots); `slot` names the
+// (CPU, index) pair, the identity its cumulative counters belong to.
+struct SlotReading {
+  std::uint32_t slot;
+  earshot_flow_key key;
+  earshot_counters counters;
+};
+
 struct TotalsReading {
   std::array<earshot_counters, EARSHOT_TOTAL_SLOTS> slots{};
 };
@@ -30,6 +38,8 @@ class MapReader {
   explicit MapReader(MapFds fds);
 
   std::vector<FlowReading> flows() const;
+  // Every claimed slot, per CPU (not summed: a slot changes socket when reclaimed).
+  std::vector<SlotReading> sock_slots() const;
   TotalsReading totals() const;
   std::optional<OwnerReading> owner(std::uint64_t cookie) const;
   std::array<std::uint64_t, EARSHOT_LOST_REASONS> lost() const;

@@ -45,6 +45,21 @@ std::vector<std::pair<FlowId, Counters>> FlowDeltas::update(
   return growth;
 }
 
+std::vector<std::pair<FlowId, Counters>> SlotDeltas::update(
+    const std::vector<SlotReading>& readings) {
+  std::map<FlowId, Counters> summed;
+  std::map<std::uint32_t, std::pair<FlowId, Counters>> now;
+  for (const auto& r : readings) {
+    auto it = last_.find(r.slot);
+    bool same = it != last_.end() && it->second.first == r.id;
+    Counters d = same ? delta(r.counters, it->second.second) : r.counters;
+    if (d.packets || d.bytes) summed[r.id] += d;
+    now[r.slot] = {r.id, r.counters};
+  }
+  last_ = std::move(now);
+  return {summed.begin(), summed.end()};
+}
+
 EgressLedger::EgressLedger(std::size_t max_processes, std::size_t max_destinations_per_process)
     : max_processes_(max_processes), max_destinations_(max_destinations_per_process) {}
 

@@ -50,6 +50,26 @@ class FlowDeltas {
   std::map<FlowId, Counters> last_;
 };
 
+// The same for the kernel's per-CPU socket slots. A slot is one identity:
+// while it holds the same flow its counters only grow (a decrease counts from
+// zero, as above); when another socket reclaims it, the old flow's last
+// reading was final and the new flow counts from zero. Growth is summed per
+// flow (a socket has a slot on each CPU it sent from).
+struct SlotReading {
+  std::uint32_t slot = 0;  // CPU and index
+  FlowId id;
+  Counters counters;
+};
+
+class SlotDeltas {
+ public:
+  // `readings`: every claimed slot now; a slot not listed is forgotten.
+  std::vector<std::pair<FlowId, Counters>> update(const std::vector<SlotReading>& readings);
+
+ private:
+  std::map<std::uint32_t, std::pair<FlowId, Counters>> last_;
+};
+
 struct SeriesKey {
   std::string process;
   std::string unit;

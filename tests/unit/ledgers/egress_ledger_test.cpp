@@ -48,6 +48,45 @@ TEST(FlowDeltas, FlowsThatDisappearAreForgotten) {
   EXPECT_EQ(back[0].second.bytes, 5u);
 }
 
+TEST(SlotDeltas, OneSocketOnTwoCpusSumsTheGrowthOfBothSlots) {
+  SlotDeltas deltas;
+  auto first = deltas.update({{7, flow(1, 80), bytes(100)}, {4096 + 7, flow(1, 80), bytes(30)}});
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].first, flow(1, 80));
+  EXPECT_EQ(first[0].second.bytes, 130u);
+  EXPECT_EQ(first[0].second.packets, 2u);
+  auto next = deltas.update({{7, flow(1, 80), bytes(150)}, {4096 + 7, flow(1, 80), bytes(30)}});
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].second.bytes, 50u);
+  EXPECT_TRUE(
+      deltas.update({{7, flow(1, 80), bytes(150)}, {4096 + 7, flow(1, 80), bytes(30)}}).empty());
+}
+
+TEST(SlotDeltas, AReclaimedSlotCountsTheNewSocketFromZero) {
+  SlotDeltas deltas;
+  deltas.update({{7, flow(1, 80), bytes(1000)}});
+  // Another socket took slot 7: its 400 bytes are all new, even though the
+  // old socket's reading was larger.
+  auto reclaimed = deltas.update({{7, flow(2, 443), bytes(400)}});
+  ASSERT_EQ(reclaimed.size(), 1u);
+  EXPECT_EQ(reclaimed[0].first, flow(2, 443));
+  EXPECT_EQ(reclaimed[0].second.bytes, 400u);
+  // And so is a reclaimed slot whose new counters exceed the old ones.
+  auto again = deltas.update({{7, flow(3, 443), bytes(5000)}});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].first, flow(3, 443));
+  EXPECT_EQ(again[0].second.bytes, 5000u);
+}
+
+TEST(SlotDeltas, TheSameSocketInAnotherSlotIsNotAReclaim) {
+  SlotDeltas deltas;
+  deltas.update({{7, flow(1, 80), bytes(100)}});
+  // Slot 9 newly holds flow 1 (another CPU): from zero; slot 7 grows as usual.
+  auto next = deltas.update({{7, flow(1, 80), bytes(110)}, {9, flow(1, 80), bytes(5)}});
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].second.bytes, 15u);
+}
+
 TEST(EgressLedger, SumsGrowthPerProcessAndDestination) {
   EgressLedger ledger(10, 10);
   ledger.add("curl", "", "example.org", bytes(100));
