@@ -94,7 +94,8 @@ void SessionBuilder::on(const CaptureOpened& event) {
   handle.device = event.device;
   handle.frames_visible = event.frames_visible;
   handle.last_seen = ts;
-  if (!event.frames_visible) start_session(event.handle_id, handle, ts);
+  start_session(event.handle_id, handle, ts);
+  if (event.frames_visible) sessions_.at(*handle.session_id).awaiting_frames = true;
 }
 
 void SessionBuilder::on(const CaptureFrames& event) {
@@ -122,6 +123,16 @@ void SessionBuilder::on(const CaptureFrames& event) {
                     std::min(ts, std::max(handle.last_seen, previous_ts_)));
     }
     Live& live = sessions_.at(*handle.session_id);
+    if (live.awaiting_frames) {
+      // Frames started: the session starts now, not at the open.
+      MonotonicNs start = std::min(ts, std::max(handle.last_seen, previous_ts_));
+      live.awaiting_frames = false;
+      live.head.start = live.head.end = start;
+      for (auto& [pair, stream] : live.streams)
+        std::erase_if(stream.parts, [&](const Part& part) { return part.end <= start; });
+      std::erase_if(live.streams, [](const auto& entry) { return entry.second.parts.empty(); });
+      live.baseline = history_.rates_before(start, first_ts_.value_or(start));
+    }
     live.last_frames_ts = ts;
     live.head.frames += frames;
     live.head.audio_bytes += bytes;
@@ -225,7 +236,8 @@ void SessionBuilder::end_session(Live& live, MonotonicNs end, SessionEnd reason)
 void SessionBuilder::end_idle_sessions() {
   MonotonicNs idle_gap = ns(config_.idle_gap);
   for (auto& [id, live] : sessions_) {
-    if (!live.end && live.head.frames_visible && now_ - live.last_frames_ts > idle_gap) {
+    if (!live.end && live.head.frames_visible && !live.awaiting_frames &&
+        now_ - live.last_frames_ts > idle_gap) {
       end_session(live, live.last_frames_ts, SessionEnd::idle);
     }
   }

@@ -4,7 +4,9 @@
 // A session is per capture handle (a process and a device). It starts when
 // the handle's frame counter first advances (at the harvest before the one
 // that saw it move, since frames flowed in between), or at the open when
-// the tier cannot see frames. It ends at the close, or at its last frame
+// the tier cannot see frames. A handle closed without ever delivering frames
+// is one session from open to close with zero frames: holding a microphone
+// open is itself worth reporting (and an mmap reader may be invisible). It ends at the close, or at its last frame
 // progress once idle_gap has passed without any. It is finished, and
 // reported, once a harvest at or after end + grace has been fed, so the bytes
 // sent in the grace period are in it; before that it is open.
@@ -93,6 +95,9 @@ class SessionBuilder {
     Session head;  // identity, times, frames; destinations and verdict filled on summary
     std::optional<MonotonicNs> end;
     MonotonicNs last_frames_ts = 0;
+    // Opened where frames are visible, none seen yet: starts anew when they
+    // come; reported from open to close (zero frames) if they never do.
+    bool awaiting_frames = false;
     std::map<SenderDestination, double> baseline;  // every pair's rate before start
     std::map<SenderDestination, Stream> streams;
   };

@@ -228,16 +228,49 @@ TEST(SessionBuilder, OpenWithoutVisibleFramesStartsAtOpen) {
   EXPECT_EQ(feed.finished[0].frames, 0u);
 }
 
-TEST(SessionBuilder, NoFramesMeansNoSessionWhenFramesAreVisible) {
+TEST(SessionBuilder, AnOpenThatNeverDeliversFramesIsOneSessionFromOpenToClose) {
   SessionFeed feed;
   feed.run(1, 30, [&](double t) {
     if (t == 10) feed.open(t, 1, kAssistant);
     if (t > 10 && t < 20) feed.frames(t, 1, 0);
     if (t == 20) feed.close(t, 1);
-    feed.send(t, kAssistant, "voice.example.com", 100, EgressWindow::self);
+    feed.send(t, kAssistant, "voice.example.com", 100, t > 10 && t <= 20 ? EgressWindow::self : EgressWindow::none);
+  });
+  ASSERT_EQ(feed.finished.size(), 1u);
+  const Session& s = feed.finished[0];
+  EXPECT_EQ(s.start, seconds(10));
+  EXPECT_EQ(s.end, seconds(20));
+  EXPECT_EQ(s.frames, 0u);
+  EXPECT_EQ(s.ended_by, SessionEnd::close);
+  // It sent at its usual rate: nothing above baseline.
+  EXPECT_EQ(s.verdict, Verdict::quiet);
+}
+
+TEST(SessionBuilder, AnOpenWaitingForFramesIsNotEndedByIdleness) {
+  SessionFeed feed;
+  feed.run(1, 30, [&](double t) {
+    if (t == 5) feed.open(t, 1, kAssistant);
+    if (t > 5) feed.frames(t, 1, 0);
   });
   EXPECT_TRUE(feed.finished.empty());
-  EXPECT_TRUE(feed.builder.open_sessions().empty());
+  ASSERT_EQ(feed.builder.open_sessions().size(), 1u);
+  EXPECT_EQ(feed.builder.open_sessions()[0].frames, 0u);
+}
+
+TEST(SessionBuilder, FramesStartingLaterStartTheSessionThenAndDropEarlierBytes) {
+  SessionFeed feed;
+  feed.run(1, 40, [&](double t) {
+    if (t == 10) feed.open(t, 1, kAssistant);
+    std::uint64_t frames = t > 15 && t <= 20 ? static_cast<std::uint64_t>(t - 15) * 16000 : (t > 20 ? 80000 : 0);
+    if (t > 10) feed.frames(t, 1, frames);
+    if (t == 22) feed.close(t, 1);
+    if (t == 12) feed.send(t, kAssistant, "voice.example.com", 9000, EgressWindow::self);
+    if (t > 15 && t <= 20) feed.send(t, kAssistant, "voice.example.com", 4000, EgressWindow::self);
+  });
+  ASSERT_EQ(feed.finished.size(), 1u);
+  EXPECT_EQ(feed.finished[0].start, seconds(15));
+  EXPECT_EQ(feed.finished[0].frames, 80000u);
+  EXPECT_EQ(feed.finished[0].destinations.at(0).self.bytes, 5u * 4000);
 }
 
 TEST(SessionBuilder, GraceBytesAreIncludedAndLaterBytesAreNot) {

@@ -128,7 +128,19 @@ for _ in range(100):
 time.sleep(0.8)
 os.close(fd)
 EOF
-sleep 1.5
+# 3. a process that opens the capture node, never reads and sends nothing:
+# its session (open to close, zero frames) must be quiet.
+cp "$(command -v python3)" ./silent-mic
+./silent-mic - "$node" <<'EOF' || fail "the silent opener failed"
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+time.sleep(1.0)
+os.close(fd)
+EOF
+for _ in $(seq 1 50); do
+  jq -e 'select(.event == "session" and .process == "silent-mic")' events.json >/dev/null 2>&1 && break
+  sleep 0.2
+done
 scrape
 
 echo "--- captures"
@@ -157,6 +169,12 @@ qframes=$(metric earshot_capture_frames_total "$quiet")
 echo "open-without-reading: opens=$qopens frames=$qframes"
 [ "$qopens" = "1.000000" ] || fail "open-without-reading: $qopens opens, want 1"
 [ "$qframes" = "0.000000" ] || fail "open-without-reading: $qframes frames, want 0"
+
+silent=$(jq -c 'select(.event == "session" and .process == "silent-mic") | {frames, verdict}' events.json)
+echo "silent opener's session: $silent"
+[ "$silent" = '{"frames":0,"verdict":"quiet"}' ] || fail "silent opener: session $silent, want one with 0 frames, quiet"
+[ "$(metric earshot_capture_sessions_total 'process="silent-mic",verdict="quiet"')" = "1.000000" ] ||
+  fail "silent opener: earshot_capture_sessions_total{verdict=quiet} is not 1"
 
 other=$(metric earshot_egress_capture_bytes_total 'process="socat".*window="other"')
 self=$(metric earshot_egress_capture_bytes_total "$quiet.*window=\"self\"")
