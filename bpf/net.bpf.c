@@ -174,10 +174,14 @@ static __always_inline bool slot_holds(const struct earshot_sock_slot *slot,
 }
 
 /* Takes a slot never used, or one whose socket was released long enough ago
- * that userspace has read its final counts (it sees the cookie change). */
+ * that userspace has read its final counts (it sees the cookie change). A
+ * socket already released (orphaned: TCP flushing its queue after close())
+ * claims nothing: sock_release has run and would never free the slot. */
 static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
-				       const struct earshot_flow_key *key)
+				       const struct earshot_flow_key *key, const struct sock *sk)
 {
+	if (!sk->sk_socket)
+		return false;
 	if (slot->key.cookie) {
 		struct earshot_net_config *cfg;
 		__u32 zero = 0;
@@ -231,7 +235,7 @@ static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 			__builtin_memcpy(key.daddr, &sk->__sk_common.skc_v6_daddr, 16);
 		idx = earshot_slot_index(key.cookie);
 		slot = key.cookie ? bpf_map_lookup_elem(&sock_slots, &idx) : 0;
-		if (slot && (slot_holds(slot, &key) || claim_slot(slot, &key))) {
+		if (slot && (slot_holds(slot, &key) || claim_slot(slot, &key, sk))) {
 			window = capture_window(&slot->owner_tgid, key.cookie);
 			add_counters(&slot->counters, len, window);
 			add_total(EARSHOT_TOTAL_ALL, len, window);
