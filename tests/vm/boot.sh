@@ -10,7 +10,10 @@ run_sh=$1 cache=$2 results=$3 build=$4 manifest=$5 guest_checks=$6
 mkdir -p "$results"
 # Results of an earlier run must never be reported as this run's.
 rm -f "$results"/*.status "$results"/*.log
-"$run_sh" --timeout 240 --cache "$cache" --bind "$build" "$results" -- \
+# The check scripts live in the source tree: when it is under /tmp (a CI
+# clone, a worktree), the guest's own tmpfs would hide it, like the build tree.
+source_tree=$(cd "$(dirname "$guest_checks")/../.." && pwd)
+"$run_sh" --timeout 240 --cache "$cache" --bind "$source_tree" --bind "$build" "$results" -- \
   "$guest_checks" "$manifest" "$results"
 status=$?
 [ $status -eq 77 ] && exit 77
