@@ -8,6 +8,7 @@
 #   - bytes sent to a network namespace during captures land in window
 #     "other" (sender is not capturing) and "self" (sender is capturing).
 # kernel: default tiers (fentry must attach and be the one that counts);
+# lsm:    capture.tiers without fentry (BPF LSM must attach and count);
 # lower:  capture.tiers [syscalls, libasound, procfs] (kernel tiers disabled).
 set -u
 bin=${1:?usage: earshot_capture.sh EARSHOT_BIN kernel|lower}
@@ -26,7 +27,8 @@ port=19737
 case "$mode" in
 kernel) tiers="[fentry, lsm, syscalls, libasound, procfs]" want_tier=fentry want_hook=fentry_snd_pcm ;;
 lower) tiers="[syscalls, libasound, procfs]" want_tier=syscalls want_hook=procfs_poll ;;
-*) fail "mode must be kernel or lower" ;;
+lsm) tiers="[lsm, syscalls, libasound, procfs]" want_tier=lsm want_hook=lsm_file_open ;;
+*) fail "mode must be kernel, lsm or lower" ;;
 esac
 
 card=$(awk '$2 == "[Loopback" { print $1; exit }' /proc/asound/cards)
