@@ -39,19 +39,13 @@ struct {
 
 static __always_inline int on_open_exit(long fd)
 {
-	struct task_struct *task;
-	struct file **fds;
-	struct file *file = 0;
+	struct file *file = current_file_of_fd(fd);
 	struct inode *inode;
 	__u32 dev;
 	__u16 mode;
 	__u32 tgid;
 
-	if (fd < 0)
-		return 0;
-	task = bpf_get_current_task_btf();
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return 0;
 	inode = BPF_CORE_READ(file, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode);

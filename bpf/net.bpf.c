@@ -324,16 +324,12 @@ int earshot_sockops(struct bpf_sock_ops *skops)
 static __always_inline int record_accepted(long fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **fds;
-	struct file *file = 0;
+	struct file *file = current_file_of_fd(fd);
 	struct socket *sock;
 	struct sock *sk;
 	__u64 cookie;
 
-	if (fd < 0)
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(sock, sk);

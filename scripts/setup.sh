@@ -31,7 +31,7 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libasound2-dev alsa-utils
-  iproute2 nftables iperf3 socat procps util-linux kmod curl jq
+  iproute2 nftables iperf3 socat procps util-linux kmod curl jq python3
   busybox-static qemu-system-x86 xz-utils cpio
 )
 backport_packages=(libbpf-dev bpftool)
