@@ -1,35 +1,8 @@
 #pragma once
-// An owned file descriptor: closed when the owner goes away, so a failing
-// assertion in a test never leaks sockets or pipes into the next test.
-#include <unistd.h>
-
-#include <utility>
+// Tests use the project's fd owner: a failing assertion never leaks sockets
+// or pipes into the next test.
+#include "common/unique_fd.h"
 
 namespace earshot::test {
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) reset(other.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
+using earshot::UniqueFd;
 }  // namespace earshot::test
