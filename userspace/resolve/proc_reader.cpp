@@ -1,5 +1,7 @@
 #include "resolve/proc_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "resolve/proc_parse.h"
 
 namespace earshot::resolve {
@@ -54,16 +57,30 @@ std::optional<ProcessIdentity> ProcReader::read(uint32_t tgid, uint64_t expected
                           ? expected_start_ns
                           : stat->start_ticks * (1'000'000'000 / ticks_per_second_);
 
+  // Pin the process's root and executable first: a short-lived process
+  // (arecord -D null) can exit while it is read, and the links in /proc go
+  // with it, but files already open stay. The root goes after the
+  // executable at exit, so if the root is gone the executable is too.
+  UniqueFd root(::open((dir / "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd exe_file(::open((dir / "exe").c_str(), O_PATH | O_CLOEXEC));
   std::error_code ec;
-  std::filesystem::path exe = std::filesystem::read_symlink(dir / "exe", ec);
+  std::filesystem::path exe = std::filesystem::read_symlink(
+      exe_file ? std::filesystem::path("/proc/self/fd") / std::to_string(exe_file.get())
+               : dir / "exe",
+      ec);
   std::string exe_name = ec ? "" : exe_basename(exe.native());
   // comm counts only when it names a link to this very executable, seen from
   // the process's own root (arecord -> aplay): a process cannot rename itself
   // into another program's name.
   bool alias = false;
-  if (!exe_name.empty() && !stat->comm.empty() && stat->comm.find('/') == std::string::npos) {
-    std::filesystem::path alias_path = dir / "root" / exe.relative_path().parent_path() / stat->comm;
-    alias = std::filesystem::equivalent(alias_path, dir / "exe", ec) && !ec;
+  if (root && exe_file && !exe_name.empty() && !stat->comm.empty() &&
+      stat->comm.find('/') == std::string::npos) {
+    std::filesystem::path alias_path = exe.relative_path().parent_path() / stat->comm;
+    struct stat alias_stat {};
+    struct stat exe_stat {};
+    alias = ::fstatat(root.get(), alias_path.c_str(), &alias_stat, 0) == 0 &&
+            ::fstat(exe_file.get(), &exe_stat) == 0 && alias_stat.st_dev == exe_stat.st_dev &&
+            alias_stat.st_ino == exe_stat.st_ino;
   }
   identity.process = process_name(exe_name, stat->comm, alias);
 
