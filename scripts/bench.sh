@@ -58,12 +58,14 @@ stats_sysctl=/proc/sys/kernel/bpf_stats_enabled
 stats_before=$(cat "$stats_sysctl")
 daemon_pid=""
 iperf_pid=""
+floor_pid=""
 
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
   set +e
   [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   [[ -n $iperf_pid ]] && kill "$iperf_pid" 2>/dev/null && wait "$iperf_pid" 2>/dev/null
+  [[ -n $floor_pid ]] && kill "$floor_pid" 2>/dev/null && wait "$floor_pid" 2>/dev/null
   echo "$stats_before" >"$stats_sysctl"
   ip netns del "$ns_a" 2>/dev/null
   ip netns del "$ns_b" 2>/dev/null
@@ -209,14 +211,28 @@ start_daemon
 sleep 1
 echo 1 >"$stats_sysctl"
 for sample in $(seq "$pairs"); do
+  # The floor: a near-empty netfilter program on the same packets, so the
+  # hook call and bpf_stats' own clock reads can be told from earshot's work.
+  in_ns "$ns_a" "$bench" nf-floor --seconds 120 >"$work/floor.out" 2>&1 &
+  floor_pid=$!
+  for _ in $(seq 50); do grep -q ready "$work/floor.out" && break; sleep 0.05; done
   bpf_counters >"$work/bpf.before"
   udp_pps >/dev/null
   in_ns_fast "$ns_a" iperf3 -c "$addr_b" -p "$tcp_port" -t 1 >/dev/null
   bpf_counters >"$work/bpf.after"
+  kill -TERM "$floor_pid"
+  wait "$floor_pid" || log "nf-floor failed: $(cat "$work/floor.out")"
+  floor_pid=""
+  floor=$(sed -n 's/^floor_ns=//p' "$work/floor.out")
   join "$work/bpf.before" "$work/bpf.after" |
     awk '$5 > $3 {printf "bpf_ns_%s %.1f\n", $1, ($4 - $2) / ($5 - $3)}' >>"$work/samples.txt"
-  log "  sample $sample: netfilter $(join "$work/bpf.before" "$work/bpf.after" |
-    awk '$1 == "earshot_nf_local_out" && $5 > $3 {printf "%.0f ns over %d runs", ($4 - $2) / ($5 - $3), $5 - $3}')"
+  nf=$(join "$work/bpf.before" "$work/bpf.after" |
+    awk '$1 == "earshot_nf_local_out" && $5 > $3 {printf "%.1f", ($4 - $2) / ($5 - $3)}')
+  if [[ -n $floor && -n $nf ]]; then
+    record bpf_floor_ns "$floor"
+    record nf_above_floor_ns "$(awk -v n="$nf" -v f="$floor" 'BEGIN {printf "%.1f", n - f}')"
+  fi
+  log "  sample $sample: netfilter ${nf:-?} ns a packet, floor ${floor:-?} ns"
 done
 echo "$stats_before" >"$stats_sysctl"
 
@@ -270,6 +286,8 @@ row "  UDP packets/s, monitored" udp_monitored
 row "  UDP packets/s, unmonitored" udp_unmonitored
 row "UDP 64 B sendmmsg packets/s, mon./not" batch_ratio
 row "netfilter program, ns/packet" bpf_ns_earshot_nf_local_out "<=" 100
+row "  floor: empty netfilter program, ns" bpf_floor_ns
+row "  netfilter above that floor, ns" nf_above_floor_ns
 awk '$1 ~ /^bpf_ns_/ && $1 != "bpf_ns_earshot_nf_local_out" {print $1}' "$work/samples.txt" |
   sort -u | while read -r figure; do row "  ${figure#bpf_ns_}, ns/run" "$figure"; done
 row "daemon RSS idle, MiB" rss_idle_mib "<=" 20

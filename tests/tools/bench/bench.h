@@ -42,6 +42,11 @@ struct MetricsLatencyOptions {
 // earshot_egress_packets_total{process=...} grew by the burst; prints sample_ms=.
 int metrics_latency(const MetricsLatencyOptions& options);
 
+// Attaches a near-empty netfilter program at LOCAL_OUT (IPv4) of the current
+// network namespace until `seconds` pass or SIGTERM; prints ready, then
+// runs=, run_time_ns= and floor_ns= (its mean ns a run, from bpf_stats).
+int nf_floor(double seconds);
+
 // Shared helpers.
 [[noreturn]] void throw_errno(const std::string& what);
 void say(const std::string& line);

@@ -60,6 +60,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   metrics_cmd->add_option("--timeout-ms", ml_timeout_ms)->capture_default_str();
 
+  double floor_seconds = 60;
+  auto* floor_cmd = app.add_subcommand(
+      "nf-floor", "hold a near-empty netfilter program here; print its mean ns a run");
+  floor_cmd->add_option("--seconds", floor_seconds, "longest time to hold it (SIGTERM ends it)")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*flood_cmd) {
@@ -76,6 +82,7 @@ int main(int argc, char** argv) {
       ml.timeout = std::chrono::milliseconds(ml_timeout_ms);
       return bench::metrics_latency(ml);
     }
+    if (*floor_cmd) return bench::nf_floor(floor_seconds);
   } catch (const earshot::Error& error) {
     std::cerr << "earshot-bench: " << error.what() << std::endl;
     return 1;
