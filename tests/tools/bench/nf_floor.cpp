@@ -56,8 +56,8 @@ int nf_floor(double seconds) {
     throw_errno("bpf_prog_get_info_by_fd");
   say(fmt::format("runs={} run_time_ns={}", info.run_cnt, info.run_time_ns));
   if (info.run_cnt > 0)
-    say(fmt::format("floor_ns={:.1f}", static_cast<double>(info.run_time_ns) /
-                                           static_cast<double>(info.run_cnt)));
+    say(fmt::format("floor_ns={:.1f}",
+                    static_cast<double>(info.run_time_ns) / static_cast<double>(info.run_cnt)));
   return 0;
 }
 
