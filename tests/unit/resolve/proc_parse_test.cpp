@@ -160,7 +160,9 @@ TEST(ProcessName, CommWhenRunThroughALink) {
   EXPECT_EQ(process_name("busybox", "wget", true), "wget");
 }
 
-TEST(ProcessName, CommWhenExeUnreadable) { EXPECT_EQ(process_name("", "kworker/0:1", false), "kworker/0:1"); }
+TEST(ProcessName, CommWhenExeUnreadable) {
+  EXPECT_EQ(process_name("", "kworker/0:1", false), "kworker/0:1");
+}
 
 }  // namespace
 }  // namespace earshot::resolve
