@@ -27,12 +27,17 @@ enum earshot_window {
 	EARSHOT_WINDOW_COUNT = 3,
 };
 
-/* Slots of the never-evicted totals map. */
+/* Slots of the never-evicted totals map. Every packet the hooks see is
+ * counted exactly once in ALL, in a claimed sock_slots entry, or (once that
+ * entry is reclaimed) in SLOT_RETIRED: their sum is the ground truth. A
+ * socket slot is not added to ALL per packet, since that second per-CPU
+ * update was a quarter of the netfilter program's own cost. */
 enum earshot_total_slot {
-	EARSHOT_TOTAL_ALL = 0,          /* every packet the hooks saw */
+	EARSHOT_TOTAL_ALL = 0,          /* packets not counted in a socket slot */
 	EARSHOT_TOTAL_NO_SOCKET = 1,    /* packets without a socket (kernel-made) */
 	EARSHOT_TOTAL_FLOW_FULL = 2,    /* flow map refused a new entry */
-	EARSHOT_TOTAL_SLOTS = 3,
+	EARSHOT_TOTAL_SLOT_RETIRED = 3, /* counts of socket slots taken over by another socket */
+	EARSHOT_TOTAL_SLOTS = 4,
 };
 
 /* The detection tier an audio event came from (DESIGN.md, "Microphone"). */
@@ -100,7 +105,8 @@ struct earshot_flow_value {
  * by a hash of its cookie (earshot_slot_index) without a hash-map lookup.
  * key.cookie == 0: never claimed. A slot keeps its socket until another one
  * needing the index finds it dead for longer than net_config.slot_reclaim_ns;
- * then the counters restart from zero under the new cookie. */
+ * then its counters move to totals[EARSHOT_TOTAL_SLOT_RETIRED] and restart
+ * from zero under the new cookie. */
 struct earshot_sock_slot {
 	struct earshot_flow_key key;
 	__u32 owner_tgid;    /* cached like earshot_flow_value.owner_tgid */

@@ -63,7 +63,9 @@ struct {
 	__type(value, struct earshot_net_config);
 } net_config SEC(".maps");
 
-/* Never evicted: sum(flows, sock_slots) + unattributed == totals[ALL] is checkable. */
+/* Never evicted: totals[ALL] + totals[SLOT_RETIRED] + sum(sock_slots) is
+ * every packet seen, so what sum(flows, sock_slots) + unattributed misses
+ * (evictions) is a number. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, EARSHOT_TOTAL_SLOTS);
@@ -175,6 +177,21 @@ static __always_inline bool slot_holds(const struct earshot_sock_slot *slot,
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
 }
 
+/* A reclaimed slot's counts stay in the ground truth (this CPU's totals). */
+static __always_inline void retire_slot_counts(const struct earshot_counters *old)
+{
+	__u32 slot = EARSHOT_TOTAL_SLOT_RETIRED;
+	struct earshot_counters *c = bpf_map_lookup_elem(&totals, &slot);
+	int w;
+
+	if (!c)
+		return;
+	c->packets += old->packets;
+	c->bytes += old->bytes;
+	for (w = 0; w < EARSHOT_WINDOW_COUNT; w++)
+		c->window_bytes[w] += old->window_bytes[w];
+}
+
 /* Takes a slot never used, or one whose socket was released long enough ago
  * that userspace has read its final counts (it sees the cookie change). A
  * socket already released (orphaned: TCP flushing its queue after close())
@@ -193,6 +210,7 @@ static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
 		cfg = bpf_map_lookup_elem(&net_config, &zero);
 		if (!cfg || bpf_ktime_get_ns() - slot->dead_since_ns <= cfg->slot_reclaim_ns)
 			return false;
+		retire_slot_counts(&slot->counters);
 	}
 	__builtin_memset(&slot->counters, 0, sizeof(slot->counters));
 	slot->owner_tgid = 0;
@@ -240,7 +258,6 @@ static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 		if (slot && (slot_holds(slot, &key) || claim_slot(slot, &key, sk))) {
 			window = capture_window(&slot->owner_tgid, key.cookie);
 			add_counters(&slot->counters, len, window);
-			add_total(EARSHOT_TOTAL_ALL, len, window);
 			return NF_ACCEPT;
 		}
 	} else {

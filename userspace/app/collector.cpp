@@ -334,7 +334,7 @@ void Collector::harvest() {
     egress_.add_unattributed(g);
     no_socket_bytes_seen_ = no_socket.bytes;
   }
-  std::uint64_t total = totals.slots[EARSHOT_TOTAL_ALL].bytes;
+  std::uint64_t total = kernel::bytes_seen(totals, slots);
   std::uint64_t explained = accounted_bytes_ + no_socket_bytes_seen_;
   if (total > explained + egress_.unaccounted_bytes())
     egress_.add_unaccounted(total - explained - egress_.unaccounted_bytes());

@@ -71,6 +71,13 @@ std::vector<SlotReading> MapReader::sock_slots() const {
   return out;
 }
 
+std::uint64_t bytes_seen(const TotalsReading& totals, const std::vector<SlotReading>& slots) {
+  std::uint64_t bytes =
+      totals.slots[EARSHOT_TOTAL_ALL].bytes + totals.slots[EARSHOT_TOTAL_SLOT_RETIRED].bytes;
+  for (const auto& s : slots) bytes += s.counters.bytes;
+  return bytes;
+}
+
 TotalsReading MapReader::totals() const {
   TotalsReading out;
   if (fds_.totals < 0) return out;

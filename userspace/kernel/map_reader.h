@@ -28,6 +28,12 @@ struct TotalsReading {
   std::array<earshot_counters, EARSHOT_TOTAL_SLOTS> slots{};
 };
 
+// Bytes of every packet the netfilter hooks saw: those counted outside the
+// socket slots, the claimed slots' counts now, and those of slots since
+// taken over by another socket. Read totals before slots: a packet counted
+// in between then raises both sides of the reconciliation, never one.
+std::uint64_t bytes_seen(const TotalsReading& totals, const std::vector<SlotReading>& slots);
+
 struct OwnerReading {
   std::uint32_t tgid = 0;
   std::uint64_t start_ns = 0;

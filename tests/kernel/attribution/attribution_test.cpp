@@ -27,6 +27,7 @@ constexpr std::uint64_t kDatagrams = 100;
 constexpr std::uint64_t kDatagramSize = 1024;
 constexpr const char* kBytes = "earshot_egress_bytes_total";
 constexpr const char* kUnattributed = "earshot_unattributed_egress_bytes_total";
+constexpr const char* kUnaccounted = "earshot_unaccounted_egress_bytes_total";
 // Long enough for several 200 ms harvests to see the process alive.
 constexpr const char* kLingerMs = "1500";
 
@@ -222,6 +223,9 @@ TEST_F(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes
              ratio_text(unattributed, all_nft_bytes) + ")");
   EXPECT_TRUE(scrape.has(kUnattributed)) << "the unattributed bucket is not exported";
   EXPECT_LT(unattributed, 0.01 * all_nft_bytes);
+  // Nothing was evicted, so every byte the kernel saw (totals, socket slots
+  // and retired slots) is in a series: a double count would show up here.
+  EXPECT_EQ(scrape.sum(kUnaccounted), 0) << daemon.log();
   // A clean stop (under the asan build: no sanitizer report either).
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
