@@ -1,7 +1,7 @@
 #pragma once
-// Running a piece of the test inside a network namespace: the daemon under
-// test listens on loopback in namespace A, so its HTTP endpoints are reached
-// from a thread that has joined A (a network namespace is per thread).
+// Running a piece of a test inside a network namespace (a network namespace
+// is per thread): reaching a daemon that listens on loopback in namespace A,
+// or sending from A with sockets the test itself controls.
 #include <functional>
 #include <string>
 
