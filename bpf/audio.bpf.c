@@ -84,6 +84,8 @@ int earshot_enter_close(struct trace_event_raw_sys_enter *ctx)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct earshot_handle final;
 
+	if (!any_capture_live())
+		return 0;
 	if (close_handle(tgid, EARSHOT_TIER_SYSCALL, fd, &final) == 0)
 		emit_final(EARSHOT_EVENT_CAPTURE_CLOSE, EARSHOT_TIER_SYSCALL, fd, final.dev, 0, &final);
 	return 0;

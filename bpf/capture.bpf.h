@@ -135,13 +135,20 @@ static __always_inline int close_handle(__u32 tgid, __u32 tier, __u64 handle,
 	return 0;
 }
 
-/* True when this process may hold a capture handle: one array read in the
- * common case (nothing capturing), so hooks on hot syscalls stay cheap. */
-static __always_inline int may_be_capturing(__u32 tgid)
+/* True when any process holds a capture handle (every open handle counts
+ * its process in live_procs): one array read, so a hook on a hot syscall
+ * (close) costs next to nothing while nothing captures. */
+static __always_inline int any_capture_live(void)
 {
 	struct earshot_capture_state *cs = get_capture_state();
 
-	return cs && cs->live_procs && bpf_map_lookup_elem(&capture_procs, &tgid);
+	return cs && cs->live_procs;
+}
+
+/* True when this process may hold a capture handle. */
+static __always_inline int may_be_capturing(__u32 tgid)
+{
+	return any_capture_live() && bpf_map_lookup_elem(&capture_procs, &tgid);
 }
 
 /* Frames (or bytes, for a node that is not a PCM) a handle delivered. */
