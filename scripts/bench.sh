@@ -40,7 +40,7 @@ for binary in "$earshot" "$bench"; do
   cmake --preset default && cmake --build --preset default
 (or pass --build-dir DIR of another build)"
 done
-for tool in iperf3 curl ip nsenter mknod; do
+for tool in iperf3 curl ip nsenter mknod taskset; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup.sh installs it)"
 done
 
@@ -76,8 +76,16 @@ trap 'exit 130' INT TERM
 
 in_ns() { local ns=$1; shift; nsenter --net="/var/run/netns/$ns" "$@"; }
 # Load generators get a higher priority so that other work on the machine
-# disturbs them less; the daemon keeps the default, as it would in use.
-in_ns_fast() { local ns=$1; shift; nsenter --net="/var/run/netns/$ns" nice -n -10 "$@"; }
+# disturbs them less, and fixed CPUs (senders on the last, receivers on the
+# first) so that rounds do not differ by where the scheduler put them; the
+# daemon keeps the default priority and any CPU, as it would in use.
+send_cpu=$(($(nproc) - 1))
+receive_cpu=0
+in_ns_fast() { # in_ns_fast NS CPU COMMAND...
+  local ns=$1 cpu=$2
+  shift 2
+  nsenter --net="/var/run/netns/$ns" taskset -c "$cpu" nice -n -10 "$@"
+}
 
 ip netns add "$ns_a"
 ip netns add "$ns_b"
@@ -98,7 +106,7 @@ capture: {sysfs: false, extra_devices: [$work/mic]}
 events: {file: $work/events.jsonl}
 EOF
 
-in_ns "$ns_b" iperf3 -s -p "$tcp_port" >"$work/iperf-server.log" 2>&1 &
+in_ns "$ns_b" taskset -c "$receive_cpu" iperf3 -s -p "$tcp_port" >"$work/iperf-server.log" 2>&1 &
 iperf_pid=$!
 
 metrics_port=""
@@ -138,15 +146,15 @@ cpu_percent() { awk -v c0="$1" -v c1="$2" -v w0="$3" -v w1="$4" \
   'BEGIN {d = c1 - c0; if (d < 0) d = 0; printf "%.3f", 100 * d / (w1 - w0)}'; }
 
 tcp_mbps() {
-  in_ns_fast "$ns_a" iperf3 -c "$addr_b" -p "$tcp_port" -t "$seconds" -f k |
+  in_ns_fast "$ns_a" "$send_cpu" iperf3 -c "$addr_b" -p "$tcp_port" -t "$seconds" -f k |
     awk '/receiver/ {for (i = 1; i < NF; i++) if ($(i + 1) == "Kbits/sec") printf "%.0f", $i / 1000}'
 }
 
 udp_pps() { # udp_pps [flood options]: packets/s the sender reached
-  in_ns_fast "$ns_b" "$bench" udp-sink "$udp_port" --seconds $((seconds + 5)) >"$work/sink.out" &
+  in_ns_fast "$ns_b" "$receive_cpu" "$bench" udp-sink "$udp_port" --seconds $((seconds + 5)) >"$work/sink.out" &
   local sink=$!
   for _ in $(seq 50); do grep -q ready "$work/sink.out" && break; sleep 0.05; done
-  in_ns_fast "$ns_a" "$bench" udp-flood "$addr_b" "$udp_port" --seconds "$seconds" --size 64 "$@" \
+  in_ns_fast "$ns_a" "$send_cpu" "$bench" udp-flood "$addr_b" "$udp_port" --seconds "$seconds" --size 64 "$@" \
     >"$work/flood.out"
   wait "$sink" || true
   sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$work/flood.out"
@@ -218,7 +226,7 @@ for sample in $(seq "$pairs"); do
   for _ in $(seq 50); do grep -q ready "$work/floor.out" && break; sleep 0.05; done
   bpf_counters >"$work/bpf.before"
   udp_pps >/dev/null
-  in_ns_fast "$ns_a" iperf3 -c "$addr_b" -p "$tcp_port" -t 1 >/dev/null
+  in_ns_fast "$ns_a" "$send_cpu" iperf3 -c "$addr_b" -p "$tcp_port" -t 1 >/dev/null
   bpf_counters >"$work/bpf.after"
   kill -TERM "$floor_pid"
   wait "$floor_pid" || log "nf-floor failed: $(cat "$work/floor.out")"
