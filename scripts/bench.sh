@@ -221,14 +221,16 @@ echo 1 >"$stats_sysctl"
 for sample in $(seq "$pairs"); do
   # The floor: a near-empty netfilter program on the same packets, so the
   # hook call and bpf_stats' own clock reads can be told from earshot's work.
-  in_ns "$ns_a" "$bench" nf-floor --seconds 120 >"$work/floor.out" 2>&1 &
+  # nsenter execs the tool, so $! is the tool itself (a backgrounded shell
+  # function would be a subshell, and the signal would miss the tool).
+  nsenter --net="/var/run/netns/$ns_a" "$bench" nf-floor --seconds 120 >"$work/floor.out" 2>&1 &
   floor_pid=$!
   for _ in $(seq 50); do grep -q ready "$work/floor.out" && break; sleep 0.05; done
   bpf_counters >"$work/bpf.before"
   udp_pps >/dev/null
   in_ns_fast "$ns_a" "$send_cpu" iperf3 -c "$addr_b" -p "$tcp_port" -t 1 >/dev/null
   bpf_counters >"$work/bpf.after"
-  kill -TERM "$floor_pid"
+  kill -TERM "$floor_pid" 2>/dev/null || true
   wait "$floor_pid" || log "nf-floor failed: $(cat "$work/floor.out")"
   floor_pid=""
   floor=$(sed -n 's/^floor_ns=//p' "$work/floor.out")
