@@ -2,7 +2,6 @@
 // later socket before the daemon read its last counts (here: the daemon is
 // stopped with SIGSTOP meanwhile) leaves those bytes in the kernel's ground
 // truth, and the daemon reports them as unaccounted instead of losing them.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include "in_netns.h"
 #include "kernel/abi.h"
 #include "netns.h"
+#include "socket_address.h"
 #include "unique_fd.h"
 
 namespace earshot::test {
@@ -37,21 +37,6 @@ constexpr int kFirstDatagrams = 20;
 constexpr int kSecondDatagrams = 10;
 constexpr auto kHarvest = 200ms;
 
-sockaddr_in ipv4(const std::string& address, std::uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
-    throw Error("not an IPv4 address: " + address);
-  return sa;
-}
-
-UniqueFd udp_socket() {
-  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw Error(std::string("socket: ") + std::strerror(errno));
-  return fd;
-}
-
 std::uint32_t slot_index_of(const UniqueFd& fd) {
   std::uint64_t cookie = 0;
   socklen_t size = sizeof cookie;
@@ -60,8 +45,14 @@ std::uint32_t slot_index_of(const UniqueFd& fd) {
   return earshot_slot_index(cookie);
 }
 
-void send_datagrams(const UniqueFd& fd, const sockaddr_in& to, int count) {
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0)
+UniqueFd udp_socket() {
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw Error(std::string("socket: ") + std::strerror(errno));
+  return fd;
+}
+
+void send_datagrams(const UniqueFd& fd, const traffic::SocketAddress& to, int count) {
+  if (::connect(fd.get(), to.get(), to.length) != 0)
     throw Error(std::string("connect: ") + std::strerror(errno));
   std::vector<char> payload(kPayload, 'e');
   for (int i = 0; i < count; ++i) {
@@ -96,12 +87,8 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
                                        "capture:\n  sysfs: false\n"});
   // A bound receiver, so no ICMP error fails a later send.
   UniqueFd sink;
-  run_in_netns(pair.b().path, [&] {
-    sink = udp_socket();
-    sockaddr_in any = ipv4("0.0.0.0", kPort);
-    if (::bind(sink.get(), reinterpret_cast<const sockaddr*>(&any), sizeof any) != 0)
-      throw Error(std::string("bind: ") + std::strerror(errno));
-  });
+  run_in_netns(pair.b().path,
+               [&] { sink = traffic::bind_wildcard(SOCK_DGRAM, kPort, traffic::Family::ipv4); });
   const Labels to_b{{"destination", pair.b().ipv4}};
   const double unaccounted_before = daemon.scrape().sum(kUnaccounted);
 
@@ -115,7 +102,7 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
     CPU_SET(0, &one);
     if (::sched_setaffinity(0, sizeof one, &one) != 0)
       throw Error(std::string("sched_setaffinity: ") + std::strerror(errno));
-    const sockaddr_in to = ipv4(pair.b().ipv4, kPort);
+    const traffic::SocketAddress to = traffic::parse_socket_address(pair.b().ipv4, kPort);
     UniqueFd first = udp_socket();
     const std::uint32_t index = slot_index_of(first);
     send_datagrams(first, to, kFirstDatagrams);

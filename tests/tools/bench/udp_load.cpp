@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "common/error.h"
+#include "socket_address.h"
 #include "unique_fd.h"
 
 namespace earshot::bench {
@@ -17,23 +18,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-sockaddr_in ipv4(const std::string& address, std::uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
-    throw Error("not an IPv4 address: " + address);
-  return sa;
-}
-
 }  // namespace
 
 int udp_flood(const FloodOptions& options) {
-  sockaddr_in to = ipv4(options.address, options.port);
-  test::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  traffic::SocketAddress to = traffic::parse_socket_address(options.address, options.port);
+  test::UniqueFd fd(::socket(to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno("socket");
-  const auto* target = reinterpret_cast<const sockaddr*>(&to);
-  if (options.connected && ::connect(fd.get(), target, sizeof to) != 0) throw_errno("connect");
+  if (options.connected && ::connect(fd.get(), to.get(), to.length) != 0) throw_errno("connect");
   std::vector<char> payload(options.size, 'b');
   // sendmmsg: more packets a second from the same CPU, for a load test.
   unsigned batch = options.connected ? std::max(1U, options.batch) : 1;
@@ -64,7 +55,7 @@ int udp_flood(const FloodOptions& options) {
     for (int i = 0; i < 256 && batch == 1; ++i) {
       ssize_t wrote = options.connected ? ::send(fd.get(), payload.data(), payload.size(), 0)
                                         : ::sendto(fd.get(), payload.data(), payload.size(), 0,
-                                                   target, sizeof to);
+                                                   to.get(), to.length);
       if (wrote >= 0) {
         ++sent;
       } else if (errno == ENOBUFS || errno == EAGAIN || errno == ECONNREFUSED || errno == EINTR) {
@@ -83,13 +74,9 @@ int udp_flood(const FloodOptions& options) {
 }
 
 int udp_sink(std::uint16_t port, double seconds, std::chrono::milliseconds idle) {
-  test::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw_errno("socket");
+  test::UniqueFd fd = traffic::bind_wildcard(SOCK_DGRAM, port, traffic::Family::ipv4);
   int buffer_size = 8 << 20;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer_size, sizeof buffer_size);
-  sockaddr_in any = ipv4("0.0.0.0", port);
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&any), sizeof any) != 0)
-    throw_errno("bind");
   say("ready");
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(seconds));
