@@ -106,7 +106,11 @@ capture: {sysfs: false, extra_devices: [$work/mic]}
 events: {file: $work/events.jsonl}
 EOF
 
-in_ns "$ns_b" taskset -c "$receive_cpu" iperf3 -s -p "$tcp_port" >"$work/iperf-server.log" 2>&1 &
+# Started with nsenter itself (it and taskset exec), so $! is iperf3 and the
+# cleanup's kill reaches it; a backgrounded shell function would be a
+# subshell, and iperf3 would outlive the run.
+nsenter --net="/var/run/netns/$ns_b" taskset -c "$receive_cpu" \
+  iperf3 -s -p "$tcp_port" >"$work/iperf-server.log" 2>&1 &
 iperf_pid=$!
 
 metrics_port=""
@@ -221,8 +225,7 @@ echo 1 >"$stats_sysctl"
 for sample in $(seq "$pairs"); do
   # The floor: a near-empty netfilter program on the same packets, so the
   # hook call and bpf_stats' own clock reads can be told from earshot's work.
-  # nsenter execs the tool, so $! is the tool itself (a backgrounded shell
-  # function would be a subshell, and the signal would miss the tool).
+  # With nsenter itself, as for iperf3 above, so SIGTERM reaches the tool.
   nsenter --net="/var/run/netns/$ns_a" "$bench" nf-floor --seconds 120 >"$work/floor.out" 2>&1 &
   floor_pid=$!
   for _ in $(seq 50); do grep -q ready "$work/floor.out" && break; sleep 0.05; done
