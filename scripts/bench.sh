@@ -74,7 +74,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-in_ns() { local ns=$1; shift; nsenter --net="/var/run/netns/$ns" "$@"; }
 # Load generators get a higher priority so that other work on the machine
 # disturbs them less, and fixed CPUs (senders on the last, receivers on the
 # first) so that rounds do not differ by where the scheduler put them; the
