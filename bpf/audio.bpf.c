@@ -104,6 +104,12 @@ struct {
 	__type(value, struct pending_read);
 } read_pending SEC(".maps");
 
+/* Entries in read_pending. Every read() and ioctl() in the system exits
+ * through read_finished; while this is zero (nothing is reading a capture
+ * fd) the exit costs one load instead of a hash lookup. A thread's own
+ * entry is counted before its exit runs, so the gate never hides it. */
+__u64 reads_pending = 0;
+
 static __always_inline void read_started(__u64 fd, __u64 xfer)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -113,17 +119,23 @@ static __always_inline void read_started(__u64 fd, __u64 xfer)
 
 	if (!may_be_capturing(tgid) || !bpf_map_lookup_elem(&capture_handles, &key))
 		return;
-	bpf_map_update_elem(&read_pending, &tid, &p, BPF_ANY);
+	if (bpf_map_update_elem(&read_pending, &tid, &p, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&reads_pending, 1);
+	else /* an entry this thread left (killed mid-read): replace it, counted once */
+		bpf_map_update_elem(&read_pending, &tid, &p, BPF_EXIST);
 }
 
 static __always_inline void read_finished(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct pending_read *p = bpf_map_lookup_elem(&read_pending, &tid);
+	struct pending_read *p;
 	__s64 frames = 0;
 	__u64 fd;
 
+	if (!reads_pending)
+		return;
+	p = bpf_map_lookup_elem(&read_pending, &tid);
 	if (!p)
 		return;
 	fd = p->fd;
@@ -135,7 +147,8 @@ static __always_inline void read_finished(long ret)
 		/* read() on a node that is not a PCM: its bytes are the audio */
 		add_frames(id >> 32, EARSHOT_TIER_SYSCALL, fd, ret, ret);
 	}
-	bpf_map_delete_elem(&read_pending, &tid);
+	if (bpf_map_delete_elem(&read_pending, &tid) == 0)
+		__sync_fetch_and_add(&reads_pending, -1);
 }
 
 SEC("tracepoint/syscalls/sys_enter_read")
