@@ -9,7 +9,6 @@
 #include <sys/signalfd.h>
 
 #include <cerrno>
-#include <chrono>
 
 #include "bench.h"
 #include "common/error.h"
