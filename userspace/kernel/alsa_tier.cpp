@@ -153,7 +153,9 @@ AlsaTier::AlsaTier(const AlsaTierOptions& options, const SharedCaptureMaps& maps
   impl_->try_tier(Tier::lsm, options.lsm, maps);
 }
 
-AlsaTier::~AlsaTier() = default;
+AlsaTier::~AlsaTier() {
+  release_links(impl_->links);
+}
 
 const std::vector<HookStatus>& AlsaTier::status() const {
   return impl_->status;

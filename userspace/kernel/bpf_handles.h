@@ -4,6 +4,9 @@
 #include <bpf/libbpf.h>
 
 #include <memory>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "common/unique_fd.h"
 
@@ -13,6 +16,21 @@ struct BpfLinkDeleter {
   void operator()(bpf_link* link) const noexcept { bpf_link__destroy(link); }
 };
 using BpfLink = std::unique_ptr<bpf_link, BpfLinkDeleter>;
+
+// Detaching a link waits for kernel grace periods (40-110 ms a link on the
+// VM of PLATFORM.md, 1.5 s for earshot's 15 one after another). Detaching
+// them from one thread each lets the waits overlap. Links a thread could not
+// be started for are released here, one after another.
+inline void release_links(std::vector<BpfLink>& links) noexcept {
+  std::vector<std::jthread> releasing;
+  try {
+    releasing.reserve(links.size());
+    for (auto& link : links)
+      releasing.emplace_back([owned = std::move(link)]() mutable { owned.reset(); });
+  } catch (const std::system_error&) {
+  }
+  links.clear();
+}
 
 template <typename Skeleton, void (*Destroy)(Skeleton*)>
 struct SkeletonDeleter {

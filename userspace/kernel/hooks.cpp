@@ -360,7 +360,9 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
     throw Error(fmt::format("cannot initialise capture_state: {}", errno_text(errno)));
 }
 
-KernelHooks::~KernelHooks() = default;
+KernelHooks::~KernelHooks() {
+  release_links(impl_->links);
+}
 
 const std::vector<HookStatus>& KernelHooks::status() const {
   return impl_->status;
