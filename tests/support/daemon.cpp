@@ -37,8 +37,9 @@ std::uint16_t port_of_address(std::string_view address) {
 
 DaemonProcess::DaemonProcess(DaemonOptions options) : dir_("earshot-daemon") {
   config_path_ = dir_.write_file("earshot.yaml", options.config_yaml);
-  std::vector<std::string> argv{options.binary,         "--config.file", config_path_,
-                                "--web.listen-address", "127.0.0.1:0",   "--log.format=json"};
+  std::vector<std::string> argv{options.binary,         "--config.file",
+                                config_path_,           "--web.listen-address",
+                                options.listen_address, "--log.format=json"};
   argv.insert(argv.end(), options.extra_arguments.begin(), options.extra_arguments.end());
   process_.emplace(argv, ChildOptions{.netns_path = options.netns_path,
                                       .stdout_path = dir_.file("stdout"),

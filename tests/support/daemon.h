@@ -1,6 +1,6 @@
 #pragma once
 // The earshot daemon as a test starts it: config written to a temp file,
-// --web.listen-address 127.0.0.1:0, JSON logs on stderr, the port learnt
+// --web.listen-address 127.0.0.1:0 (unless told otherwise), JSON logs on stderr, the port learnt
 // from the `"msg":"listening"` log line. Stopped with SIGTERM (then SIGKILL)
 // by the destructor; its stderr stays readable for failure messages.
 #include <chrono>
@@ -22,6 +22,7 @@ struct DaemonOptions {
   std::string config_yaml{};  // written verbatim to the config file
   std::vector<std::string> extra_arguments{};
   std::string netns_path{};  // namespace to start it in; empty: the test's
+  std::string listen_address = "127.0.0.1:0";
   std::chrono::milliseconds start_timeout = std::chrono::seconds(15);
 };
 

@@ -124,11 +124,9 @@ int serve(const config::Config& c, const std::map<std::uint32_t, std::string>& d
   // 11 MiB that glibc would otherwise keep resident).
   malloc_trim(0);
   exporter::HttpServer http(
-      c.web.listen_address.to_string(),
+      c.web.listen_address.host, c.web.listen_address.port,
       {[&] { return collector.snapshot(); }, [&] { return collector.sessions_json(); }});
-  std::string host = c.web.listen_address.host;
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  log::info("listening", {{"address", fmt::format("{}:{}", host, http.bound_port())}});
+  log::info("listening", {{"address", http.address()}});
 
   std::jthread worker([&](std::stop_token stop) { collector.run(stop); });
   int sig = 0;

@@ -2,12 +2,19 @@
 
 #include <CivetServer.h>
 #include <fmt/format.h>
+#include <netdb.h>
 #include <prometheus/text_serializer.h>
+#include <sys/socket.h>
 
+#include <atomic>
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "export/families.h"
+#include "export/listening_ports.h"
 
 namespace earshot::exporter {
 
@@ -56,9 +63,56 @@ class Handler : public CivetHandler {
   std::function<void(mg_connection*)> serve_;
 };
 
+// One TCP connection to host:port (host an IP literal), closed at once.
+bool connect_once(const char* host, int port) {
+  addrinfo hints{};
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host, std::to_string(port).c_str(), &hints, &found) != 0) return false;
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(found, ::freeaddrinfo);
+  UniqueFd fd(::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, 0));
+  return fd && ::connect(fd.get(), found->ai_addr, found->ai_addrlen) == 0;
+}
+
+// Wakes a listener on port: on host, or on loopback when host is empty or a
+// wildcard.
+void knock(const std::string& host, int port) {
+  if (!host.empty() && host != "0.0.0.0" && host != "::" && connect_once(host.c_str(), port))
+    return;
+  if (!connect_once("127.0.0.1", port)) connect_once("::1", port);
+}
+
+// host as an IP literal: itself, or the first address a name resolves to
+// (IPv4 first: civetweb may have no IPv6).
+std::string numeric_host(const std::string& host, std::uint16_t port, bool has_ipv6) {
+  if (host.empty()) return host;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int err = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (err != 0)
+    throw Error(
+        fmt::format("cannot listen on {}: {}", shown_address(host, port), ::gai_strerror(err)));
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(found, ::freeaddrinfo);
+  const addrinfo* chosen = nullptr;
+  for (const addrinfo* a = found; a; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      chosen = a;
+      break;
+    }
+    if (a->ai_family == AF_INET6 && has_ipv6 && !chosen) chosen = a;
+  }
+  if (!chosen) return host;  // IPv6 only: civetweb_listening_ports says why it cannot
+  char text[INET6_ADDRSTRLEN] = {};
+  ::getnameinfo(chosen->ai_addr, chosen->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST);
+  return text;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
+  std::string host;
   HttpSources sources;
   std::unique_ptr<CivetServer> server;
   Handler metrics{[this](mg_connection* c) {
@@ -95,17 +149,26 @@ struct HttpServer::Impl {
   }};
 };
 
-HttpServer::HttpServer(const std::string& listen, HttpSources sources)
+HttpServer::HttpServer(const std::string& host, std::uint16_t port, HttpSources sources)
     : impl_(std::make_unique<Impl>()) {
   impl_->sources = std::move(sources);
-  std::vector<std::string> options = {"listening_ports",    listen, "num_threads", "2",
-                                      "request_timeout_ms", "10000"};
+  constexpr unsigned kCivetwebIpv6 = 8;  // mg_check_feature: built with USE_IPV6
+  bool has_ipv6 = mg_check_feature(kCivetwebIpv6) != 0;
+  impl_->host = numeric_host(host, port, has_ipv6);
+  std::string shown = shown_address(host, port);
+  std::vector<std::string> options = {
+      "listening_ports",    civetweb_listening_ports(impl_->host, port, has_ipv6),
+      "num_threads",        "2",
+      "request_timeout_ms", "10000"};
+  // civetweb says only "null context ... Possible problem binding to port".
+  std::string failed =
+      fmt::format("cannot listen on {}: address in use, or not an address of this machine", shown);
   try {
     impl_->server = std::make_unique<CivetServer>(options);
-  } catch (const CivetException& e) {
-    throw Error(fmt::format("cannot listen on {}: {}", listen, e.what()));
+  } catch (const CivetException&) {
+    throw Error(failed);
   }
-  if (!impl_->server->getContext()) throw Error(fmt::format("cannot listen on {}", listen));
+  if (!impl_->server->getContext()) throw Error(failed);
   impl_->server->addHandler("/metrics", impl_->metrics);
   impl_->server->addHandler("/-/healthy", impl_->healthy);
   impl_->server->addHandler("/api/sessions", impl_->sessions);
@@ -113,7 +176,24 @@ HttpServer::HttpServer(const std::string& listen, HttpSources sources)
 }
 
 HttpServer::~HttpServer() {
-  if (impl_->server) impl_->server->close();
+  if (!impl_->server) return;
+  // civetweb's listener sees close() only when its poll() returns, which
+  // without a connection takes up to 2 s (SOCKET_TIMEOUT_QUANTUM); knocking
+  // on the port until close() returns makes a stop immediate.
+  int port = bound_port();
+  std::atomic<bool> closed{false};
+  std::jthread knocker([this, port, &closed] {
+    while (!closed && port > 0) {
+      knock(impl_->host, port);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  impl_->server->close();
+  closed = true;
+}
+
+std::string HttpServer::address() const {
+  return shown_address(impl_->host, static_cast<std::uint16_t>(bound_port()));
 }
 
 int HttpServer::bound_port() const {

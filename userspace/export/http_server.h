@@ -18,15 +18,18 @@ struct HttpSources {
 
 class HttpServer {
  public:
-  // listen: "host:port" as civetweb takes it ("127.0.0.1:9737", "[::1]:0").
-  // Throws earshot::Error naming the address when it cannot bind.
-  HttpServer(const std::string& listen, HttpSources sources);
+  // host: an IP literal, a name (resolved here), or "" for every interface;
+  // port 0 picks a free one. Throws earshot::Error naming the address when
+  // it cannot listen there.
+  HttpServer(const std::string& host, std::uint16_t port, HttpSources sources);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   // The port actually bound (port 0 in the config picks a free one).
   int bound_port() const;
+  // Where it listens, with the bound port: "127.0.0.1:40919", "0.0.0.0:9737".
+  std::string address() const;
 
  private:
   struct Impl;

@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "common/error.h"
 #include "daemon.h"
 #include "process.h"
 #include "temp_dir.h"
@@ -105,6 +106,29 @@ TEST(CliTest, CheckConfigAttachesEveryHookAndTheDaemonReportsTheSameOnes) {
     reported[sample.labels.at("hook")] = sample.value == 1;
   }
   EXPECT_EQ(reported, hooks) << "--check-config and earshot_hook_attached disagree";
+}
+
+// README: `--web.listen-address=:9737` is every interface. civetweb takes no
+// ":PORT", so this failed at start before the address was translated.
+TEST(CliTest, ListenAddressWithoutHostServesEveryInterface) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: attaches BPF programs";
+  DaemonProcess daemon({.binary = kDaemon, .config_yaml = kConfig, .listen_address = ":0"});
+  EXPECT_THAT(daemon.address(), ::testing::StartsWith("0.0.0.0:"));
+  HttpResponse page = daemon.get("/-/healthy");  // over 127.0.0.1
+  EXPECT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// A build whose civetweb has no IPv6 (Debian 12's) must say so at start; one
+// with IPv6 must listen there.
+TEST(CliTest, Ipv6ListenAddressListensOrSaysWhyNot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: attaches BPF programs";
+  try {
+    DaemonProcess daemon({.binary = kDaemon, .config_yaml = kConfig, .listen_address = "[::1]:0"});
+    EXPECT_THAT(daemon.address(), ::testing::StartsWith("[::1]:"));
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot listen on [::1]:0: this build's civetweb has no IPv6"));
+  }
 }
 
 }  // namespace
