@@ -25,6 +25,8 @@
 #define EARSHOT_IPPROTO_TCP 6
 #define EARSHOT_IPPROTO_UDP 17
 #define EARSHOT_IPPROTO_UDPLITE 136
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
 #define EARSHOT_TCP_TIME_WAIT 6
 #define EARSHOT_TCP_NEW_SYN_RECV 12
 #define EARSHOT_BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB 5
@@ -377,69 +379,62 @@ struct {
 	__uint(max_entries, EARSHOT_DNS_RINGBUF_BYTES);
 } dns_events SEC(".maps");
 
-extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags,
-			       struct bpf_dynptr *ptr__uninit) __ksym;
-extern void *bpf_dynptr_slice(const struct bpf_dynptr *ptr, __u32 offset, void *buffer__opt,
-			      __u32 buffer__szk) __ksym;
-
-/* DNS answers received, for naming destinations: at LOCAL_IN of the
- * namespaces earshot monitors, so other namespaces pay nothing. This runs
- * for every packet received there: anything that is not UDP from port 53
- * leaves after one or two header reads (slices of the linear head, no
- * copy). The payload is read through the dynptr, which follows paged data. */
-SEC("netfilter")
-int earshot_dns_local_in(struct bpf_nf_ctx *ctx)
+/* DNS answers received, for naming destinations. This runs for every packet
+ * the device receives, so it decides from the linear packet head with direct
+ * reads (no helper call, no socket lookup): anything that is not UDP from
+ * port 53 leaves after one or two byte compares. */
+SEC("cgroup_skb/ingress")
+int earshot_dns_ingress(struct __sk_buff *skb)
 {
-	struct sk_buff *skb = ctx->skb;
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
 	struct earshot_dns_event *e;
-	struct bpf_dynptr packet;
-	struct udphdr udp_buf, *udp;
+	struct udphdr *udp;
 	__u32 l4off, len;
 
-	/* At LOCAL_IN skb->data is the network header: offsets start there. */
-	if (bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &packet))
-		return NF_ACCEPT;
-	if (ctx->state->pf == NFPROTO_IPV4) {
-		struct iphdr ip_buf, *ip = bpf_dynptr_slice(&packet, 0, &ip_buf, sizeof(ip_buf));
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data;
 
-		if (!ip || ip->protocol != EARSHOT_IPPROTO_UDP)
-			return NF_ACCEPT;
+		if ((void *)(ip + 1) > data_end || ip->protocol != EARSHOT_IPPROTO_UDP)
+			return 1;
 		l4off = ip->ihl * 4;
-		if (l4off < sizeof(*ip) || l4off > 60)
-			return NF_ACCEPT;
-	} else {
-		struct ipv6hdr ip6_buf, *ip6 = bpf_dynptr_slice(&packet, 0, &ip6_buf, sizeof(ip6_buf));
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data;
 
-		if (!ip6 || ip6->nexthdr != EARSHOT_IPPROTO_UDP)
-			return NF_ACCEPT;
+		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != EARSHOT_IPPROTO_UDP)
+			return 1;
 		l4off = sizeof(*ip6);
+	} else {
+		return 1;
 	}
-	udp = bpf_dynptr_slice(&packet, l4off, &udp_buf, sizeof(udp_buf));
-	if (!udp || udp->source != bpf_htons(53))
-		return NF_ACCEPT;
+	if (l4off < sizeof(struct iphdr) || l4off > 60)
+		return 1;
+	udp = data + l4off;
+	if ((void *)(udp + 1) > data_end || udp->source != bpf_htons(53))
+		return 1;
 
-	/* A DNS answer: rare, so it may copy. */
+	/* A DNS answer: rare, so the copy may use the helper. */
 	if (skb->len <= l4off + sizeof(*udp))
-		return NF_ACCEPT;
+		return 1;
 	len = skb->len - l4off - sizeof(*udp);
 	if (len > EARSHOT_DNS_PAYLOAD_MAX)
 		len = EARSHOT_DNS_PAYLOAD_MAX;
 	e = bpf_ringbuf_reserve(&dns_events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(EARSHOT_LOST_DNS_RINGBUF_FULL);
-		return NF_ACCEPT;
+		return 1;
 	}
 	e->reserved = 0;
 	/* the verifier wants a constant-bounded, non-zero length */
-	if (bpf_dynptr_read(e->payload, len & (EARSHOT_DNS_PAYLOAD_MAX * 2 - 1) ?: 1, &packet,
-			    l4off + sizeof(*udp), 0)) {
+	if (bpf_skb_load_bytes(skb, l4off + sizeof(*udp), e->payload,
+			       len & (EARSHOT_DNS_PAYLOAD_MAX * 2 - 1) ?: 1)) {
 		e->len = 0;
 		bpf_ringbuf_discard(e, 0);
-		return NF_ACCEPT;
+		return 1;
 	}
 	e->len = len;
 	bpf_ringbuf_submit(e, 0);
-	return NF_ACCEPT;
+	return 1;
 }
 
 /* Run once at start-up: owners of sockets that predate earshot. */

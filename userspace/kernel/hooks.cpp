@@ -23,7 +23,6 @@ namespace earshot::kernel {
 
 namespace {
 
-constexpr int kNfInetLocalIn = 1;   // NF_INET_LOCAL_IN
 constexpr int kNfInetLocalOut = 3;  // NF_INET_LOCAL_OUT
 constexpr int kNfProtoIpv4 = 2;
 constexpr int kNfProtoIpv6 = 10;
@@ -155,9 +154,8 @@ void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
 
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
-      "netfilter_ipv4",     "netfilter_ipv6",     "netfilter_dns_ipv4",
-      "netfilter_dns_ipv6", "cgroup_sock_create", "cgroup_sock_release",
-      "cgroup_sockops",     "tracepoint_accept",  "socket_iterator"};
+      "netfilter_ipv4", "netfilter_ipv6",     "cgroup_sock_create", "cgroup_sock_release",
+      "cgroup_sockops", "cgroup_dns_ingress", "tracepoint_accept",  "socket_iterator"};
   net.reset(net_bpf__open());
   int err = net ? net_bpf__load(net.get()) : -errno;
   if (!net || err) {
@@ -188,6 +186,9 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   attempt("cgroup_sock_release",
           [&] { return attach_cgroup(net->progs.earshot_sock_release, "cgroup/sock_release"); });
   attempt("cgroup_sockops", [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
+  attempt("cgroup_dns_ingress", [&] {
+    return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");
+  });
   attempt("tracepoint_accept", [&] {
     links.push_back(
         checked_link(bpf_program__attach(net->progs.earshot_exit_accept), "sys_exit_accept"));
@@ -208,46 +209,33 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
 
   // A BPF netfilter hook owns its priority (EBUSY for a second one, e.g. a
   // second earshot in this namespace): take the next free one.
-  auto attach_netfilter = [&](bpf_program* prog, int hooknum, int pf) -> std::string {
-    const char* where = hooknum == kNfInetLocalIn ? "LOCAL_IN" : "LOCAL_OUT";
+  auto attach_netfilter = [&](int pf) -> std::string {
     for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities;
          ++priority) {
       LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf),
-                  .hooknum = static_cast<__u32>(hooknum), .priority = priority);
-      bpf_link* link = bpf_program__attach_netfilter(prog, &opts);
+                  .hooknum = kNfInetLocalOut, .priority = priority);
+      bpf_link* link = bpf_program__attach_netfilter(net->progs.earshot_nf_local_out, &opts);
       if (link) {
         links.emplace_back(link);
-        return fmt::format("{} priority {}", where, priority);
+        return fmt::format("LOCAL_OUT priority {}", priority);
       }
       if (errno != EBUSY) break;
     }
-    throw Error(fmt::format("netfilter {}: {}", where, errno_text(errno)));
+    throw Error(fmt::format("netfilter LOCAL_OUT: {}", errno_text(errno)));
   };
-  // Counting at LOCAL_OUT, and DNS answers at LOCAL_IN, of this namespace
-  // and each configured one; suffix "" or "@NAME".
-  auto attach_namespace = [&](const std::string& suffix, const std::filesystem::path* netns) {
-    struct NetfilterHook {
-      const char* name;
-      bpf_program* prog;
-      int hooknum;
-    };
-    const NetfilterHook hooks[] = {
-        {"netfilter_ipv", net->progs.earshot_nf_local_out, kNfInetLocalOut},
-        {"netfilter_dns_ipv", net->progs.earshot_dns_local_in, kNfInetLocalIn}};
+  attempt("netfilter_ipv4", [&] { return attach_netfilter(kNfProtoIpv4); });
+  attempt("netfilter_ipv6", [&] { return attach_netfilter(kNfProtoIpv6); });
+  for (const auto& path : options.netns_paths) {
     for (int pf : {kNfProtoIpv4, kNfProtoIpv6}) {
-      for (const auto& [name, prog, hooknum] : hooks) {
-        attempt(fmt::format("{}{}{}", name, pf == kNfProtoIpv4 ? 4 : 6, suffix), [&] {
-          if (!netns) return attach_netfilter(prog, hooknum, pf);
-          NetnsScope inside(*netns);
-          attach_netfilter(prog, hooknum, pf);
-          return netns->string();
-        });
-      }
+      std::string hook =
+          fmt::format("netfilter_ipv{}@{}", pf == kNfProtoIpv4 ? 4 : 6, path.filename().string());
+      attempt(hook, [&] {
+        NetnsScope inside(path);
+        attach_netfilter(pf);
+        return path.string();
+      });
     }
-  };
-  attach_namespace("", nullptr);
-  for (const auto& path : options.netns_paths)
-    attach_namespace("@" + path.filename().string(), &path);
+  }
 }
 
 void KernelHooks::Impl::load_audio(const HookOptions& options) {
