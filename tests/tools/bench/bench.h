@@ -47,6 +47,9 @@ int metrics_latency(const MetricsLatencyOptions& options);
 // runs=, run_time_ns= and floor_ns= (its mean ns a run, from bpf_stats).
 int nf_floor(double seconds);
 
+// Makes `count` getppid() system calls; prints ns_per_call= (the mean).
+int null_syscalls(long count);
+
 // Shared helpers.
 [[noreturn]] void throw_errno(const std::string& what);
 void say(const std::string& line);

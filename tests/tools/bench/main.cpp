@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
   floor_cmd->add_option("--seconds", floor_seconds, "longest time to hold it (SIGTERM ends it)")
       ->capture_default_str();
 
+  long syscall_count = 2'000'000;
+  auto* syscalls_cmd =
+      app.add_subcommand("null-syscalls", "time getppid() calls: the cost every system call pays");
+  syscalls_cmd->add_option("--count", syscall_count)->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*flood_cmd) {
@@ -83,6 +88,7 @@ int main(int argc, char** argv) {
       return bench::metrics_latency(ml);
     }
     if (*floor_cmd) return bench::nf_floor(floor_seconds);
+    if (*syscalls_cmd) return bench::null_syscalls(syscall_count);
   } catch (const earshot::Error& error) {
     std::cerr << "earshot-bench: " << error.what() << std::endl;
     return 1;
