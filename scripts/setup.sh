@@ -3,8 +3,6 @@
 # as root. Idempotent: when everything is present it only checks and returns.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: must run as root (installs packages, loads BPF)" >&2
   exit 1
@@ -60,7 +58,14 @@ if [ ! -x "$prom_dir/usr/bin/prometheus" ] || [ ! -x "$prom_dir/usr/bin/promtool
   mkdir -p "$prom_dir"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download -qq prometheus; })
+  # A fresh machine may have no package lists yet: update once and retry.
+  (
+    cd "$tmp"
+    if ! apt-get download -qq prometheus >/dev/null 2>&1; then
+      apt-get update -qq
+      apt-get download -qq prometheus
+    fi
+  )
   dpkg-deb -x "$tmp"/prometheus_*.deb "$prom_dir"
 fi
 
