@@ -13,7 +13,7 @@
 #                  vary by +-15 % on a VM, more than the cost to be seen
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 5 minutes with the defaults. Everything it creates (namespaces,
+# Takes about 6 minutes with the defaults. Everything it creates (namespaces,
 # daemon, temp dir, kernel.bpf_stats_enabled) is undone on exit.
 set -euo pipefail
 
