@@ -3,8 +3,8 @@
 // skeletons. Every one is released exactly once, on every path.
 #include <bpf/libbpf.h>
 
+#include <exception>
 #include <memory>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -19,15 +19,16 @@ using BpfLink = std::unique_ptr<bpf_link, BpfLinkDeleter>;
 
 // Detaching a link waits for kernel grace periods (40-110 ms a link on the
 // VM of PLATFORM.md, 1.5 s for earshot's 15 one after another). Detaching
-// them from one thread each lets the waits overlap. Links a thread could not
-// be started for are released here, one after another.
+// them from one thread each lets the waits overlap. Links no thread could be
+// started for (std::system_error, std::bad_alloc) are released here, one
+// after another.
 inline void release_links(std::vector<BpfLink>& links) noexcept {
   std::vector<std::jthread> releasing;
   try {
     releasing.reserve(links.size());
     for (auto& link : links)
       releasing.emplace_back([owned = std::move(link)]() mutable { owned.reset(); });
-  } catch (const std::system_error&) {
+  } catch (const std::exception&) {
   }
   links.clear();
 }
