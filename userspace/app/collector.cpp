@@ -266,6 +266,10 @@ void Collector::harvest() {
   kernel::TotalsReading totals = maps_.totals();
   std::vector<kernel::FlowReading> flows = maps_.flows();
   std::vector<kernel::SlotReading> slots = maps_.sock_slots();
+  // A process that sent these bytes and has exited since is named only by
+  // its exit event: drain the events before naming owners, or its bytes go
+  // to "unknown" (seen in the vm lane: a socat gone between two polls).
+  if (ring_) ring_buffer__consume(ring_.get());
 
   std::map<std::uint64_t, Owner> owners;
   auto flow_id = [&](const earshot_flow_key& key) {
