@@ -29,11 +29,16 @@ const char* family_name(IpFamily family) {
   return "any";
 }
 
+const char* port_field_name(PortField field) {
+  return field == PortField::destination ? "dport" : "sport";
+}
+
 }  // namespace
 
-std::string nft_counter_key(L4Protocol protocol, std::uint16_t port, IpFamily family) {
-  return std::string(protocol_name(protocol)) + "_dport_" + std::to_string(port) + "_" +
-         family_name(family);
+std::string nft_counter_key(L4Protocol protocol, std::uint16_t port, IpFamily family,
+                            PortField field) {
+  return std::string(protocol_name(protocol)) + "_" + port_field_name(field) + "_" +
+         std::to_string(port) + "_" + family_name(family);
 }
 
 std::map<std::string, NftCount> parse_nft_counters(std::string_view json_text) {
@@ -89,12 +94,22 @@ std::string NftCounter::nft(const std::vector<std::string>& arguments) const {
 
 std::string NftCounter::count_destination_port(L4Protocol protocol, std::uint16_t port,
                                                IpFamily family) {
-  std::string key = nft_counter_key(protocol, port, family);
+  return count_port(protocol, port, family, PortField::destination);
+}
+
+std::string NftCounter::count_source_port(L4Protocol protocol, std::uint16_t port,
+                                          IpFamily family) {
+  return count_port(protocol, port, family, PortField::source);
+}
+
+std::string NftCounter::count_port(L4Protocol protocol, std::uint16_t port, IpFamily family,
+                                   PortField field) {
+  std::string key = nft_counter_key(protocol, port, family, field);
   std::vector<std::string> rule{"add", "rule", "inet", table_, "output"};
   if (family != IpFamily::any) {
     rule.insert(rule.end(), {"meta", "nfproto", family_name(family)});
   }
-  rule.insert(rule.end(), {"meta", "l4proto", protocol_name(protocol), "th", "dport",
+  rule.insert(rule.end(), {"meta", "l4proto", protocol_name(protocol), "th", port_field_name(field),
                            std::to_string(port), "counter", "comment", "\"" + key + "\""});
   nft(rule);
   return key;
@@ -113,7 +128,11 @@ NftCount NftCounter::read(const std::string& key) const {
 
 NftCount NftCounter::destination_port(L4Protocol protocol, std::uint16_t port,
                                       IpFamily family) const {
-  return read(nft_counter_key(protocol, port, family));
+  return read(nft_counter_key(protocol, port, family, PortField::destination));
+}
+
+NftCount NftCounter::source_port(L4Protocol protocol, std::uint16_t port, IpFamily family) const {
+  return read(nft_counter_key(protocol, port, family, PortField::source));
 }
 
 }  // namespace earshot::test

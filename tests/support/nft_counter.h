@@ -13,6 +13,7 @@ namespace earshot::test {
 
 enum class L4Protocol { tcp, udp };
 enum class IpFamily { any, ipv4, ipv6 };
+enum class PortField { destination, source };  // th dport / th sport
 
 struct NftCount {
   std::uint64_t packets = 0;
@@ -40,18 +41,25 @@ class NftCounter {
   // read() of the rule count_destination_port made for these arguments.
   NftCount destination_port(L4Protocol protocol, std::uint16_t port,
                             IpFamily family = IpFamily::any) const;
+  // The same with `th sport PORT`: what a server on PORT sends back.
+  std::string count_source_port(L4Protocol protocol, std::uint16_t port,
+                                IpFamily family = IpFamily::any);
+  NftCount source_port(L4Protocol protocol, std::uint16_t port,
+                       IpFamily family = IpFamily::any) const;
 
   const std::string& table() const { return table_; }
 
  private:
   std::string nft(const std::vector<std::string>& arguments) const;
+  std::string count_port(L4Protocol protocol, std::uint16_t port, IpFamily family, PortField field);
 
   std::string netns_path_;
   std::string table_;
 };
 
-// The key count_destination_port uses.
-std::string nft_counter_key(L4Protocol protocol, std::uint16_t port, IpFamily family);
+// The key count_destination_port (or count_source_port) uses.
+std::string nft_counter_key(L4Protocol protocol, std::uint16_t port, IpFamily family,
+                            PortField field = PortField::destination);
 // Parses `nft -j list table ...` output: counter values of every rule that
 // has a comment, by comment. Throws earshot::Error on malformed JSON.
 std::map<std::string, NftCount> parse_nft_counters(std::string_view json_text);

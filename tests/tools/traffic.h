@@ -23,7 +23,8 @@ void say(const std::string& line);
 void wait_for_go(const Common& common);
 
 int tcp_send(const Common& common, const SocketAddress& destination, std::uint64_t bytes);
-int tcp_sink(const Common& common, std::uint16_t port, Family family);
+// Accepts one connection and reads it to EOF; then sends reply_bytes back on it.
+int tcp_sink(const Common& common, std::uint16_t port, Family family, std::uint64_t reply_bytes);
 int udp_send(const Common& common, const SocketAddress& destination, std::uint64_t count,
              std::size_t size, std::chrono::milliseconds interval);
 int udp_sink(const Common& common, std::uint16_t port, Family family, std::uint64_t count);

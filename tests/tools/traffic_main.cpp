@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   auto* tcp_sink = app.add_subcommand("tcp-sink", "accept one connection, read to EOF");
   tcp_sink->add_option("PORT", port)->required();
   tcp_sink->add_option("--family", family, "any (dual stack), 4 or 6")->capture_default_str();
+  std::uint64_t reply = 0;
+  tcp_sink->add_option("--reply", reply, "then send this many bytes back on the connection");
 
   auto* udp_send = app.add_subcommand("udp-send", "send COUNT datagrams of SIZE payload bytes");
   udp_send->add_option("ADDR", address)->required();
@@ -68,7 +70,7 @@ int main(int argc, char** argv) {
     if (*tcp_send) {
       code = traffic::tcp_send(common, traffic::parse_socket_address(address, port), bytes);
     } else if (*tcp_sink) {
-      code = traffic::tcp_sink(common, port, traffic::parse_family(family));
+      code = traffic::tcp_sink(common, port, traffic::parse_family(family), reply);
     } else if (*udp_send) {
       code = traffic::udp_send(common, traffic::parse_socket_address(address, port), count, size,
                                std::chrono::milliseconds(interval_ms));

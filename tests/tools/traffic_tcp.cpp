@@ -52,22 +52,27 @@ std::uint64_t drain(int fd, std::chrono::milliseconds timeout) {
   }
 }
 
+std::uint64_t send_all(int fd, std::uint64_t bytes) {
+  std::vector<char> chunk(1 << 16, 'e');
+  std::uint64_t sent = 0;
+  while (sent < bytes) {
+    std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), bytes - sent));
+    ssize_t wrote = ::send(fd, chunk.data(), want, MSG_NOSIGNAL);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote < 0) throw_errno("send");
+    sent += static_cast<std::uint64_t>(wrote);
+  }
+  return sent;
+}
+
 }  // namespace
 
 int tcp_send(const Common& common, const SocketAddress& destination, std::uint64_t bytes) {
   test::UniqueFd fd = connect_with_retry(destination, common.timeout);
   say("ready");
   wait_for_go(common);
-  std::vector<char> chunk(1 << 16, 'e');
-  std::uint64_t sent = 0;
-  while (sent < bytes) {
-    std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), bytes - sent));
-    ssize_t wrote = ::send(fd.get(), chunk.data(), want, MSG_NOSIGNAL);
-    if (wrote < 0 && errno == EINTR) continue;
-    if (wrote < 0) throw_errno("send");
-    sent += static_cast<std::uint64_t>(wrote);
-  }
+  std::uint64_t sent = send_all(fd.get(), bytes);
   if (::shutdown(fd.get(), SHUT_WR) != 0) throw_errno("shutdown");
   // The peer closes after reading everything: then every byte has left.
   drain(fd.get(), common.timeout);
@@ -75,7 +80,7 @@ int tcp_send(const Common& common, const SocketAddress& destination, std::uint64
   return 0;
 }
 
-int tcp_sink(const Common& common, std::uint16_t port, Family family) {
+int tcp_sink(const Common& common, std::uint16_t port, Family family, std::uint64_t reply_bytes) {
   test::UniqueFd listener = bind_wildcard(SOCK_STREAM, port, family);
   if (::listen(listener.get(), 4) != 0) throw_errno("listen");
   say("ready");
@@ -83,8 +88,10 @@ int tcp_sink(const Common& common, std::uint16_t port, Family family) {
   test::UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!connection) throw_errno("accept");
   std::uint64_t received = drain(connection.get(), common.timeout);
+  std::uint64_t replied = send_all(connection.get(), reply_bytes);
   connection.reset();
-  say("received_bytes=" + std::to_string(received));
+  say("received_bytes=" + std::to_string(received) +
+      (reply_bytes ? " replied_bytes=" + std::to_string(replied) : ""));
   return 0;
 }
 

@@ -271,5 +271,46 @@ TEST_F(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) 
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+// A server's replies leave on the socket accept() returned, which no
+// socket() call created: its owner comes from the accept hook (fexit_accept,
+// or tracepoint_accept on kernels without BTF trampolines, as here).
+TEST_F(AttributionTest, BytesOnAnAcceptedConnectionAreTheAcceptingProcesss) {
+  NetnsPair pair;
+  constexpr std::uint16_t kPort = 5202;
+  constexpr std::uint64_t kReplyBytes = 1 << 20;
+  NftCounter nft(pair.a().path);
+  nft.count_source_port(L4Protocol::tcp, kPort, IpFamily::ipv4);
+
+  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+  const double unattributed_before = daemon.scrape().sum(kUnattributed);
+  TempDir dir("earshot-attribution");
+  const std::string server = dir.copy_executable(kTool, "es-acceptor");
+  ChildProcess sink({server, "--linger-ms", kLingerMs, "tcp-sink", std::to_string(kPort),
+                     "--family", "4", "--reply", std::to_string(kReplyBytes)},
+                    {.netns_path = pair.a().path});
+  ASSERT_TRUE(sink.wait_for_output("ready", 10s)) << sink.stderr_text();
+  ChildProcess client({kTool, "tcp-send", pair.a().ipv4, std::to_string(kPort), "1"},
+                      {.netns_path = pair.b().path});
+  EXPECT_EQ(client.wait(40s), 0) << client.stderr_text();
+  EXPECT_EQ(sink.wait(40s), 0) << sink.stderr_text();
+  ASSERT_NE(sink.stdout_text().find("replied_bytes=" + std::to_string(kReplyBytes)),
+            std::string::npos)
+      << sink.stdout_text();
+
+  MetricsScrape scrape = wait_until_settled(daemon, {{kBytes, {{"process", "es-acceptor"}}}});
+  const double nft_bytes =
+      static_cast<double>(nft.source_port(L4Protocol::tcp, kPort, IpFamily::ipv4).bytes);
+  const double earshot_bytes = scrape.sum(kBytes, {{"process", "es-acceptor"}});
+  const double unattributed = scrape.sum(kUnattributed) - unattributed_before;
+  report("es-acceptor.nft_bytes", std::to_string(static_cast<std::uint64_t>(nft_bytes)));
+  report("es-acceptor.earshot_bytes", std::to_string(static_cast<std::uint64_t>(earshot_bytes)));
+  report("es-acceptor.ratio", ratio_text(earshot_bytes, nft_bytes));
+  ASSERT_GE(nft_bytes, static_cast<double>(kReplyBytes));
+  EXPECT_GE(earshot_bytes, 0.99 * nft_bytes) << daemon.log();
+  EXPECT_LE(earshot_bytes, 1.01 * nft_bytes);
+  EXPECT_LT(unattributed, 0.01 * nft_bytes);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 }  // namespace
 }  // namespace earshot::test
