@@ -228,8 +228,8 @@ int Collector::on_event(const earshot_event& event) {
       {
         std::lock_guard lock(mutex_);
         // The handles stay in the map until we forget them: their last frames are still there.
-        for (auto it = handle_ids_.lower_bound({event.tgid, 0, 0}); it != handle_ids_.end() && it->first.tgid == event.tgid;
-             ++it) {
+        for (auto it = handle_ids_.lower_bound({event.tgid, 0, 0});
+             it != handle_ids_.end() && it->first.tgid == event.tgid; ++it) {
           if (auto h = maps_.capture_handle({it->first.tgid, it->first.tier, it->first.handle}))
             credit_final_frames(it->first, event.ts_ns, h->frames, h->bytes);
         }
@@ -415,9 +415,11 @@ void Collector::harvest_frames(std::uint64_t now) {
 }
 
 // Frames read since the last harvest, up to the close that removed the handle.
-void Collector::credit_final_frames(const model::HandleId& id, std::uint64_t ts, std::uint64_t frames,
-                                    std::uint64_t bytes) {
-  double since = last_harvest_ns_ && ts > last_harvest_ns_ ? static_cast<double>(ts - last_harvest_ns_) / 1e9 : 0;
+void Collector::credit_final_frames(const model::HandleId& id, std::uint64_t ts,
+                                    std::uint64_t frames, std::uint64_t bytes) {
+  double since = last_harvest_ns_ && ts > last_harvest_ns_
+                     ? static_cast<double>(ts - last_harvest_ns_) / 1e9
+                     : 0;
   credit_frames(id, ts, frames, bytes, since);
 }
 
