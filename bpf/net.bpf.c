@@ -3,7 +3,8 @@
  * Bytes per process, per destination.
  *
  * The owner of a socket is recorded once, in process context, keyed by the
- * socket cookie (sock_create, accept, a start-up iterator). The netfilter hook
+ * socket cookie (sock_create, accept here or in accept.bpf.c, a start-up
+ * iterator). The netfilter hook
  * never looks at "current" (TCP sends from softirq): per packet it reads the
  * cookie from skb->sk and counts in the socket's per-CPU slot (an array
  * lookup) when the socket is connected, else in the per-CPU flows hash;
@@ -16,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "maps.bpf.h"
+#include "owner.bpf.h"
 
 #define NF_ACCEPT 1
 #define NFPROTO_IPV4 2
@@ -32,13 +34,6 @@
 #define EARSHOT_BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB 5
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, EARSHOT_MAX_SOCKETS);
-	__type(key, __u64); /* socket cookie */
-	__type(value, struct earshot_owner);
-} sock_owner SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
@@ -72,20 +67,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct earshot_counters);
 } totals SEC(".maps");
-
-static __always_inline __u64 task_start_ns(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, group_leader, start_boottime);
-}
-
-static __always_inline void record_owner(__u64 cookie, __u32 tgid, __u64 start_ns, __u64 flags)
-{
-	struct earshot_owner owner = { .tgid = tgid, .start_ns = start_ns };
-
-	if (bpf_map_update_elem(&sock_owner, &cookie, &owner, flags) && flags == BPF_ANY)
-		count_lost(EARSHOT_LOST_OWNER_TABLE);
-	bpf_map_update_elem(&tracked_tgids, &tgid, &start_ns, BPF_ANY);
-}
 
 static __always_inline void add_counters(struct earshot_counters *c, __u32 len, int window)
 {
@@ -331,7 +312,7 @@ int earshot_sock_release(struct bpf_sock *ctx)
 }
 
 /* Accepted sockets are clones, not created: give them a cookie when the
- * handshake completes, so accept() can record the owner under it. */
+ * handshake completes, so the accept tracepoints can read it from the socket. */
 SEC("sockops")
 int earshot_sockops(struct bpf_sock_ops *skops)
 {
@@ -358,6 +339,8 @@ static __always_inline int record_accepted(long fd)
 	return 0;
 }
 
+/* Where accept.bpf.c's fexit does not load. Any syscall tracepoint puts every
+ * system call of every process through the slow path: the last resort. */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int earshot_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 {

@@ -58,6 +58,7 @@ kernel::HookOptions hook_options(const config::Config& c) {
   o.lsm_tier = tier_enabled(c, config::Tier::lsm);
   o.procfs_tier = tier_enabled(c, config::Tier::procfs);
   o.syscall_tier = tier_enabled(c, config::Tier::syscalls);
+  o.extra_devices = !c.capture.extra_devices.empty();
   o.libasound_tier = tier_enabled(c, config::Tier::libasound);
   o.libasound_path = c.capture.libasound.path;
   o.grace_ns = static_cast<std::uint64_t>(c.correlation.grace.count()) * 1'000'000ULL;

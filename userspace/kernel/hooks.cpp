@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "kernel/abi.h"
+#include "kernel/accept_object.h"
 #include "kernel/alsa_tier.h"
 #include "kernel/bpf_handles.h"
 #include "kernel/system_paths.h"
@@ -85,7 +86,8 @@ struct KernelHooks::Impl {
   std::vector<BpfLink> links;
   std::vector<HookStatus> status;
   UniqueFd cgroup_root;
-  std::unique_ptr<AlsaTier> alsa;  // tiers 1 and 2, on the maps of net and audio
+  std::unique_ptr<AcceptObject> accept;  // fexit on inet_accept, on net's maps
+  std::unique_ptr<AlsaTier> alsa;        // tiers 1 and 2, on the maps of net and audio
   bool procfs_poll = false;
 
   // Runs one attachment; records success or the reason it failed.
@@ -109,6 +111,7 @@ struct KernelHooks::Impl {
   void set_slot_reclaim(std::uint64_t ns);
   void load_audio(const HookOptions& options);
   void load_alsa(const HookOptions& options);
+  void attach_syscall_tier(const HookOptions& options);
 };
 
 // Tiers 1 and 2 share every capture map with audio (and through it, net);
@@ -154,8 +157,9 @@ void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
 
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
-      "netfilter_ipv4", "netfilter_ipv6",     "cgroup_sock_create", "cgroup_sock_release",
-      "cgroup_sockops", "cgroup_dns_ingress", "tracepoint_accept",  "socket_iterator"};
+      "netfilter_ipv4",      "netfilter_ipv6",    "cgroup_sock_create",
+      "cgroup_sock_release", "cgroup_sockops",    "cgroup_dns_ingress",
+      "fexit_accept",        "tracepoint_accept", "socket_iterator"};
   net.reset(net_bpf__open());
   int err = net ? net_bpf__load(net.get()) : -errno;
   if (!net || err) {
@@ -189,13 +193,25 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   attempt("cgroup_dns_ingress", [&] {
     return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");
   });
-  attempt("tracepoint_accept", [&] {
-    links.push_back(
-        checked_link(bpf_program__attach(net->progs.earshot_exit_accept), "sys_exit_accept"));
-    links.push_back(
-        checked_link(bpf_program__attach(net->progs.earshot_exit_accept4), "sys_exit_accept4"));
-    return std::string("syscalls/sys_exit_accept*");
+  // Accepted sockets: fexit costs only accept(); the tracepoints cost every
+  // system call (accept.bpf.c), so they are the fallback.
+  attempt("fexit_accept", [&] {
+    auto object = std::make_unique<AcceptObject>(net->obj);
+    links.push_back(checked_link(bpf_program__attach(object->program()), "fexit/inet_accept"));
+    accept = std::move(object);
+    return std::string("fexit/inet_accept");
   });
+  if (accept) {
+    unavailable("tracepoint_accept", "not needed: fexit_accept is attached");
+  } else {
+    attempt("tracepoint_accept", [&] {
+      links.push_back(
+          checked_link(bpf_program__attach(net->progs.earshot_exit_accept), "sys_exit_accept"));
+      links.push_back(
+          checked_link(bpf_program__attach(net->progs.earshot_exit_accept4), "sys_exit_accept4"));
+      return std::string("syscalls/sys_exit_accept*");
+    });
+  }
   attempt("socket_iterator", [&] {
     BpfLink iter = checked_link(bpf_program__attach_iter(net->progs.earshot_iter_sockets, nullptr),
                                 "iter/task_file");
@@ -289,29 +305,6 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
                                  "sched/sched_process_exit"));
     return std::string("sched/sched_process_exit");
   });
-  if (options.syscall_tier) {
-    attempt("tracepoint_open", [&] {
-      links.push_back(
-          checked_link(bpf_program__attach(audio->progs.earshot_exit_openat), "sys_exit_openat"));
-      links.push_back(
-          checked_link(bpf_program__attach(audio->progs.earshot_exit_openat2), "sys_exit_openat2"));
-      return std::string("syscalls/sys_exit_openat, sys_exit_openat2");
-    });
-    attempt("tracepoint_close", [&] {
-      links.push_back(
-          checked_link(bpf_program__attach(audio->progs.earshot_enter_close), "sys_enter_close"));
-      return std::string("syscalls/sys_enter_close");
-    });
-    attempt("tracepoint_read", [&] {
-      for (bpf_program* prog : {audio->progs.earshot_enter_read, audio->progs.earshot_exit_read,
-                                audio->progs.earshot_enter_ioctl, audio->progs.earshot_exit_ioctl})
-        links.push_back(checked_link(bpf_program__attach(prog), bpf_program__name(prog)));
-      return std::string("syscalls/sys_{enter,exit}_{read,ioctl}");
-    });
-  } else {
-    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_read"})
-      unavailable(hook, "disabled in config (capture.tiers)");
-  }
   if (!options.libasound_tier) {
     unavailable("uprobe_libasound", "disabled in config (capture.tiers)");
   } else if (libasound.empty()) {
@@ -338,6 +331,43 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
   }
 }
 
+// Tier 3 after tiers 1 and 2: a syscall tracepoint, however narrow, sends
+// every system call of every process through the slow entry and exit path
+// (+80-100 ns a call here), so it attaches only where it sees something the
+// kernel-level tiers do not: when none attached, or for user-named nodes.
+void KernelHooks::Impl::attach_syscall_tier(const HookOptions& options) {
+  static const std::vector<std::string> kSyscallHooks = {"tracepoint_open", "tracepoint_close",
+                                                         "tracepoint_read"};
+  if (!audio) return;  // load_audio recorded why
+  if (!options.syscall_tier) {
+    for (const auto& hook : kSyscallHooks) unavailable(hook, "disabled in config (capture.tiers)");
+    return;
+  }
+  if (alsa && alsa->kernel_tier_attached() && !options.extra_devices) {
+    for (const auto& hook : kSyscallHooks)
+      unavailable(hook, "not needed: a kernel-level tier is attached");
+    return;
+  }
+  attempt("tracepoint_open", [&] {
+    links.push_back(
+        checked_link(bpf_program__attach(audio->progs.earshot_exit_openat), "sys_exit_openat"));
+    links.push_back(
+        checked_link(bpf_program__attach(audio->progs.earshot_exit_openat2), "sys_exit_openat2"));
+    return std::string("syscalls/sys_exit_openat, sys_exit_openat2");
+  });
+  attempt("tracepoint_close", [&] {
+    links.push_back(
+        checked_link(bpf_program__attach(audio->progs.earshot_enter_close), "sys_enter_close"));
+    return std::string("syscalls/sys_enter_close");
+  });
+  attempt("tracepoint_read", [&] {
+    for (bpf_program* prog : {audio->progs.earshot_enter_read, audio->progs.earshot_exit_read,
+                              audio->progs.earshot_enter_ioctl, audio->progs.earshot_exit_ioctl})
+      links.push_back(checked_link(bpf_program__attach(prog), bpf_program__name(prog)));
+    return std::string("syscalls/sys_{enter,exit}_{read,ioctl}");
+  });
+}
+
 KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Impl>()) {
   libbpf_set_print(libbpf_log);
   try {
@@ -348,6 +378,7 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   impl_->load_net(options);
   impl_->load_audio(options);
   impl_->load_alsa(options);
+  impl_->attach_syscall_tier(options);
   MapFds fds = maps();
   if (fds.sock_owner < 0 && fds.capture_handles < 0)
     throw Error("no BPF object loaded (missing CAP_BPF/CAP_SYS_ADMIN, or a kernel without BPF?)");
@@ -406,6 +437,8 @@ std::vector<ProgramRef> KernelHooks::loaded_programs() const {
     }
   };
   if (impl_->net) collect(impl_->net->obj);
+  if (impl_->accept)
+    for (auto& p : impl_->accept->loaded_programs()) out.push_back(std::move(p));
   if (impl_->audio) collect(impl_->audio->obj);
   if (impl_->alsa)
     for (auto& p : impl_->alsa->loaded_programs()) out.push_back(std::move(p));

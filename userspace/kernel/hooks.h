@@ -21,6 +21,9 @@ struct HookOptions {
   bool fentry_tier = true;  // capture.tiers: the kernel-level tiers (alsa_tier.h)
   bool lsm_tier = true;
   bool syscall_tier = true;
+  // capture.extra_devices is not empty: nodes that may not be ALSA PCMs, which
+  // only the syscall tier sees, so it attaches even beside a kernel-level tier.
+  bool extra_devices = false;
   bool libasound_tier = true;
   bool procfs_tier = true;               // the /proc/asound poller, run by the collector
   std::filesystem::path libasound_path;  // empty: search the usual places

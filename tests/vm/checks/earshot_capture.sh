@@ -6,7 +6,11 @@
 #     capture time, through the expected tier (JSON event "tier");
 #   - a process that opens the capture node and never reads: one open, zero frames;
 #   - bytes sent to a network namespace during captures land in window
-#     "other" (sender is not capturing) and "self" (sender is capturing).
+#     "other" (sender is not capturing) and "self" (sender is capturing);
+#   - bytes a server sends on a TCP connection it accepted are its own (the
+#     accept hook is fexit_accept here, not the syscall tracepoints);
+#   - no syscall tracepoint is attached when a kernel-level tier is: each
+#     one slows every system call of every process.
 # kernel: default tiers (fentry must attach and be the one that counts);
 # lsm:    capture.tiers without fentry (BPF LSM must attach and count);
 # lower:  capture.tiers [syscalls, libasound, procfs] (kernel tiers disabled).
@@ -101,7 +105,12 @@ grep '^earshot_hook_attached' metrics.txt
 [ "$(metric earshot_hook_attached "hook=\"$want_hook\"")" = "1.000000" ] || fail "hook $want_hook not attached"
 if [ "$mode" = lower ]; then
   [ "$(metric earshot_hook_attached 'hook="fentry_snd_pcm"')" = "0.000000" ] || fail "fentry attached although disabled"
+  [ "$(metric earshot_hook_attached 'hook="tracepoint_open"')" = "1.000000" ] || fail "syscall tier not attached"
+else
+  syscall_hooks=$(metric earshot_hook_attached 'hook="tracepoint_(accept|open|close|read)"')
+  [ "$syscall_hooks" = "0.000000" ] || fail "syscall tracepoints attached beside a kernel-level tier"
 fi
+[ "$(metric earshot_hook_attached 'hook="fexit_accept"')" = "1.000000" ] || fail "fexit_accept not attached"
 
 # 1. arecord while aplay plays; another process sends 200 x 1000 bytes
 # (UDP, 1028 bytes a packet at LOCAL_OUT) to the namespace meanwhile.
@@ -183,4 +192,42 @@ self=$(metric earshot_egress_capture_bytes_total "$quiet.*window=\"self\"")
 echo "egress during capture: socat other=$other (want 200x1028), python self=$self (want 100x1028)"
 within "$other" 200000 $((200 * 1028 + 2000)) || fail "socat's bytes during arecord's capture: $other in window other"
 within "$self" 100000 $((100 * 1028 + 2000)) || fail "the capturing process's own bytes: $self in window self"
+# 4. a server accepts a TCP connection from the namespace and sends 300000
+# bytes on it: without an accept hook they would be unattributed.
+cp "$(command -v python3)" ./acceptor
+./acceptor - <<'EOF' &
+import socket
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("10.203.0.1", 19800))
+ls.listen(1)
+conn, _ = ls.accept()
+conn.sendall(b"\0" * 300000)
+conn.close()
+EOF
+acceptor=$!
+received=$(nsenter --net=/var/run/netns/$ns python3 - <<'EOF'
+import socket, time
+for _ in range(50):
+    try:
+        s = socket.create_connection(("10.203.0.1", 19800))
+        break
+    except OSError:
+        time.sleep(0.1)
+n = 0
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    n += len(d)
+print(n)
+EOF
+)
+wait $acceptor || fail "the accepting server failed"
+[ "$received" = 300000 ] || fail "the client received '$received' bytes, want 300000"
+sleep 0.6 # three harvests
+scrape
+accepted=$(metric earshot_egress_bytes_total 'process="acceptor"')
+echo "accepted connection: acceptor sent $accepted bytes (want 300000 plus headers)"
+within "$accepted" 300000 330000 || fail "bytes on the accepted connection: $accepted counted for acceptor"
 echo "ok ($mode tiers)"

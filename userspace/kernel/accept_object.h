@@ -1,0 +1,32 @@
+#pragma once
+// The owners of accepted sockets through fexit on inet_accept
+// (bpf/accept.bpf.c): on kernels with BTF trampolines it costs each accept()
+// and nothing else. hooks.cpp attaches it, and falls back to the
+// sys_exit_accept* tracepoints where it does not load.
+#include <bpf/libbpf.h>
+
+#include <memory>
+#include <vector>
+
+#include "kernel/hooks.h"
+
+namespace earshot::kernel {
+
+class AcceptObject {
+ public:
+  // Opens and loads accept.bpf.c on the maps of `net` (each map of the same
+  // name: sock_owner, tracked_tgids, lost, ...). Throws Error with the reason.
+  explicit AcceptObject(bpf_object* net);
+  ~AcceptObject();
+  AcceptObject(const AcceptObject&) = delete;
+  AcceptObject& operator=(const AcceptObject&) = delete;
+
+  bpf_program* program() const;  // attach it; the link is the caller's
+  std::vector<ProgramRef> loaded_programs() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace earshot::kernel
