@@ -5,15 +5,20 @@
 # Prints a table of medians (min, max) against the targets of issue 5.
 #
 # Usage (as root): scripts/bench.sh [--build-dir DIR] [--pairs N] [--seconds S]
-#                                   [--udp-samples K]
+#                                   [--udp-samples K] [--tcp-samples K]
 #   --build-dir    where earshot and earshot-bench were built (default build/default)
 #   --pairs        monitored/unmonitored round pairs (default 5, at least 5)
 #   --seconds      length of each TCP and UDP measurement (default 3)
 #   --udp-samples  UDP measurements a round, averaged (default 4): single ones
 #                  vary by +-15 % on a VM, more than the cost to be seen
+#   --tcp-samples  TCP measurements a round, averaged (default 3)
+# Each pair is a floor round (UDP only, with a near-empty netfilter program
+# and no daemon: what the hook itself costs), a monitored round and an
+# unmonitored one. Ratios compare each monitored round with the unmonitored
+# rounds on both sides of it, so a drift over the run cancels.
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 6 minutes with the defaults. Everything it creates (namespaces,
+# Takes about 9 minutes with the defaults. Everything it creates (namespaces,
 # daemon, temp dir, kernel.bpf_stats_enabled) is undone on exit.
 set -euo pipefail
 
@@ -22,13 +27,15 @@ build_dir="$repo/build/default"
 pairs=5
 seconds=3
 udp_samples=4
+tcp_samples=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
     --pairs) pairs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --udp-samples) udp_samples=$2; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --tcp-samples) tcp_samples=$2; shift 2 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -39,6 +46,7 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, BPF, sysctl)"
 ((pairs >= 5)) || die "--pairs must be at least 5"
 ((udp_samples >= 1)) || die "--udp-samples must be at least 1"
+((tcp_samples >= 1)) || die "--tcp-samples must be at least 1"
 earshot="$build_dir/userspace/app/earshot"
 bench="$build_dir/tests/tools/bench/earshot-bench"
 for binary in "$earshot" "$bench"; do
@@ -170,6 +178,32 @@ udp_pps() { # udp_pps [flood options]: packets/s the sender reached
   log "    udp $(cat "$work/flood.out") $(tail -1 "$work/sink.out")"
 }
 
+udp_mean() { for _ in $(seq "$udp_samples"); do udp_pps; done | awk '{s += $1} END {printf "%.0f", s / NR}'; }
+
+# nf-floor holds a near-empty netfilter program at LOCAL_OUT of the sender's
+# namespace until SIGTERM. With nsenter itself, as for iperf3 above, so the
+# signal reaches the tool.
+start_floor() {
+  nsenter --net="/var/run/netns/$ns_a" "$bench" nf-floor --seconds 120 >"$work/floor.out" 2>&1 &
+  floor_pid=$!
+  for _ in $(seq 50); do grep -q ready "$work/floor.out" && break; sleep 0.05; done
+}
+stop_floor() {
+  kill -TERM "$floor_pid" 2>/dev/null || true
+  wait "$floor_pid" || log "nf-floor failed: $(cat "$work/floor.out")"
+  floor_pid=""
+}
+
+# The UDP rate with nothing of earshot but a netfilter hook: the part of the
+# monitored rounds' loss that any netfilter program would cause.
+floor_round() { # floor_round <pair number>
+  sleep 1
+  start_floor
+  udp_mean >"$work/udp.floor.$1"
+  stop_floor
+  log "  pair $1 floor: udp $(cat "$work/udp.floor.$1") packets/s"
+}
+
 # Both kinds of round have the same steps and pauses, so that nothing but the
 # daemon differs between them.
 round() { # round <monitored|unmonitored> <pair number>
@@ -187,8 +221,8 @@ round() { # round <monitored|unmonitored> <pair number>
   # (entry and exit go the slow way): the median of three 2M-call runs.
   syscall_ns=$(for _ in 1 2 3; do taskset -c "$send_cpu" nice -n -10 "$bench" null-syscalls; done |
     sed -n 's/^ns_per_call=//p' | sort -g | sed -n 2p)
-  tcp=$(tcp_mbps)
-  udp=$(for _ in $(seq "$udp_samples"); do udp_pps; done | awk '{s += $1} END {printf "%.0f", s / NR}')
+  tcp=$(for _ in $(seq "$tcp_samples"); do tcp_mbps; echo; done | awk 'NF {s += $1; n++} END {printf "%.0f", n ? s / n : 0}')
+  udp=$(udp_mean)
   # The daemon's cost under load: sendmmsg reaches a higher packet rate than
   # one send() a packet does on this machine.
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -215,16 +249,24 @@ bpf_counters() {
                      END {for (p in n) printf "%s %.0f %.0f\n", p, s[p] * 1e9, n[p]}' | sort
 }
 
-log "namespaces $ns_a -> $ns_b, $pairs pairs of rounds; ${seconds}s measurements, UDP $udp_samples a round"
+log "namespaces $ns_a -> $ns_b, $pairs pairs of rounds; ${seconds}s measurements, UDP $udp_samples a round, TCP $tcp_samples"
+ratio() { awk -v m="$(cat "$1")" -v u="$(cat "$2")" 'BEGIN {printf "%.3f", (u > 0 ? m / u : 0)}'; }
 for pair in $(seq "$pairs"); do
+  floor_round "$pair"
   round monitored "$pair"
   round unmonitored "$pair"
   for proto in tcp udp batch syscall; do
-    record "${proto}_ratio" "$(awk -v m="$(cat "$work/$proto.monitored.$pair")" \
-      -v u="$(cat "$work/$proto.unmonitored.$pair")" 'BEGIN {printf "%.3f", (u > 0 ? m / u : 0)}')"
+    record "${proto}_ratio" "$(ratio "$work/$proto.monitored.$pair" "$work/$proto.unmonitored.$pair")"
+    # This monitored round against the previous pair's unmonitored one too.
+    ((pair > 1)) && record "${proto}_ratio" \
+      "$(ratio "$work/$proto.monitored.$pair" "$work/$proto.unmonitored.$((pair - 1))")"
     record "${proto}_monitored" "$(cat "$work/$proto.monitored.$pair")"
     record "${proto}_unmonitored" "$(cat "$work/$proto.unmonitored.$pair")"
   done
+  record udp_floor_ratio "$(ratio "$work/udp.floor.$pair" "$work/udp.unmonitored.$pair")"
+  ((pair > 1)) && record udp_floor_ratio \
+    "$(ratio "$work/udp.floor.$pair" "$work/udp.unmonitored.$((pair - 1))")"
+  record udp_floor "$(cat "$work/udp.floor.$pair")"
 done
 
 # BPF time per run: statistics cost time themselves, so only in this round.
@@ -235,17 +277,12 @@ echo 1 >"$stats_sysctl"
 for sample in $(seq "$pairs"); do
   # The floor: a near-empty netfilter program on the same packets, so the
   # hook call and bpf_stats' own clock reads can be told from earshot's work.
-  # With nsenter itself, as for iperf3 above, so SIGTERM reaches the tool.
-  nsenter --net="/var/run/netns/$ns_a" "$bench" nf-floor --seconds 120 >"$work/floor.out" 2>&1 &
-  floor_pid=$!
-  for _ in $(seq 50); do grep -q ready "$work/floor.out" && break; sleep 0.05; done
+  start_floor
   bpf_counters >"$work/bpf.before"
   udp_pps >/dev/null
   in_ns_fast "$ns_a" "$send_cpu" iperf3 -c "$addr_b" -p "$tcp_port" -t 1 >/dev/null
   bpf_counters >"$work/bpf.after"
-  kill -TERM "$floor_pid" 2>/dev/null || true
-  wait "$floor_pid" || log "nf-floor failed: $(cat "$work/floor.out")"
-  floor_pid=""
+  stop_floor
   floor=$(sed -n 's/^floor_ns=//p' "$work/floor.out")
   join "$work/bpf.before" "$work/bpf.after" |
     awk '$5 > $3 {printf "bpf_ns_%s %.1f\n", $1, ($4 - $2) / ($5 - $3)}' >>"$work/samples.txt"
@@ -299,7 +336,7 @@ if awk -v l="$load_median" 'BEGIN {exit !(l < 100000)}'; then
 fi
 
 echo
-echo "earshot benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(nproc) CPUs, $pairs pairs of rounds, ${seconds}s measurements, UDP the mean of $udp_samples a round"
+echo "earshot benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(nproc) CPUs, $pairs pairs of rounds, ${seconds}s measurements, UDP the mean of $udp_samples a round, TCP of $tcp_samples"
 printf '%-38s %12s %12s %12s %4s  %-14s %s\n' figure median min max n target met
 row "TCP throughput, monitored/not" tcp_ratio ">=" 0.97
 row "  TCP Mbit/s, monitored" tcp_monitored
@@ -307,6 +344,8 @@ row "  TCP Mbit/s, unmonitored" tcp_unmonitored
 row "UDP 64 B packets/s, monitored/not" udp_ratio ">=" 0.95
 row "  UDP packets/s, monitored" udp_monitored
 row "  UDP packets/s, unmonitored" udp_unmonitored
+row "  UDP, empty netfilter program/not" udp_floor_ratio
+row "  UDP packets/s, empty netfilter program" udp_floor
 row "UDP 64 B sendmmsg packets/s, mon./not" batch_ratio
 row "getppid() ns, monitored/not" syscall_ratio
 row "  getppid() ns, monitored" syscall_monitored
