@@ -13,7 +13,7 @@ rm -f "$results"/*.status "$results"/*.log
 # The check scripts live in the source tree: when it is under /tmp (a CI
 # clone, a worktree), the guest's own tmpfs would hide it, like the build tree.
 source_tree=$(cd "$(dirname "$guest_checks")/../.." && pwd)
-"$run_sh" --timeout 240 --cache "$cache" --bind "$source_tree" --bind "$build" "$results" -- \
+"$run_sh" --timeout 300 --cache "$cache" --bind "$source_tree" --bind "$build" "$results" -- \
   "$guest_checks" "$manifest" "$results"
 status=$?
 [ $status -eq 77 ] && exit 77
