@@ -118,6 +118,13 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   for (const auto& h : s.hooks) add(hooks, {{"hook", h.hook}}, h.attached ? 1 : 0);
   out.push_back(std::move(hooks));
 
+  auto watched = family("earshot_capture_devices_watched",
+                        "Capture device nodes watched: ALSA PCM capture nodes (capture.sysfs) and "
+                        "capture.extra_devices, found at start.",
+                        MetricType::Gauge);
+  add(watched, {}, static_cast<double>(s.devices_watched));
+  out.push_back(std::move(watched));
+
   auto lost = family("earshot_events_lost_total", "Events the kernel could not report, by reason.",
                      MetricType::Counter);
   for (const auto& [reason, n] : s.events_lost)

@@ -52,6 +52,7 @@ struct Snapshot {
   std::vector<SessionCount> sessions;
   std::vector<PolicyViolationCount> policy_violations;
   std::vector<HookState> hooks;
+  std::uint64_t devices_watched = 0;  // capture nodes watched (sysfs and extra_devices)
   std::map<std::string, std::uint64_t> events_lost;  // reason -> count
   std::vector<ProgramStats> programs;
   std::uint64_t harvests = 0;

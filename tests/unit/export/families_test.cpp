@@ -14,6 +14,7 @@ Snapshot sample_snapshot() {
   Snapshot s;
   s.version = "0.1.0";
   s.kernel = "6.18.0";
+  s.devices_watched = 2;
   model::Counters c;
   c.bytes = 1234;
   c.packets = 5;
@@ -51,6 +52,7 @@ TEST(Families, ContractNamesAndLabelsAreThere) {
   EXPECT_NE(t.find("earshot_capture_active{process=\"arecord\",unit=\"\",device=\"alsa:null\"} 0"),
             std::string::npos);
   EXPECT_NE(t.find("earshot_hook_attached{hook=\"fentry_snd_pcm\"} 0"), std::string::npos);
+  EXPECT_NE(t.find("earshot_capture_devices_watched 2"), std::string::npos);
   EXPECT_NE(t.find("earshot_bpf_run_seconds_total{program=\"earshot_nf_local_out\"} 2"),
             std::string::npos);
   EXPECT_NE(t.find("earshot_build_info{version=\"0.1.0\",kernel=\"6.18.0\"} 1"), std::string::npos);
