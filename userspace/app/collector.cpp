@@ -531,6 +531,7 @@ exporter::Snapshot Collector::snapshot() const {
   s.captures = captures_.series();
   s.events_lost = lost_;
   s.harvests = harvests_;
+  s.devices_watched = device_labels_.size();
   for (const auto& [key, p] : capture_progress_)
     s.capture_time.push_back({key.process, key.unit, key.device, p.seconds, p.frames});
   for (const auto& [key, n] : sessions_.finished_counts())

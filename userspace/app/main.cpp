@@ -51,7 +51,8 @@ bool tier_enabled(const config::Config& c, config::Tier tier) {
   return std::find(c.capture.tiers.begin(), c.capture.tiers.end(), tier) != c.capture.tiers.end();
 }
 
-kernel::HookOptions hook_options(const config::Config& c) {
+kernel::HookOptions hook_options(const config::Config& c,
+                                 const std::map<std::uint32_t, std::string>& devices) {
   kernel::HookOptions o;
   for (const auto& ns : c.network.namespaces) o.netns_paths.emplace_back(ns.path);
   o.fentry_tier = tier_enabled(c, config::Tier::fentry);
@@ -59,6 +60,7 @@ kernel::HookOptions hook_options(const config::Config& c) {
   o.procfs_tier = tier_enabled(c, config::Tier::procfs);
   o.syscall_tier = tier_enabled(c, config::Tier::syscalls);
   o.extra_devices = !c.capture.extra_devices.empty();
+  o.watched_devices = devices.size();
   o.libasound_tier = tier_enabled(c, config::Tier::libasound);
   o.libasound_path = c.capture.libasound.path;
   o.grace_ns = static_cast<std::uint64_t>(c.correlation.grace.count()) * 1'000'000ULL;
@@ -84,7 +86,7 @@ int check_config(const config::Config& c, const std::map<std::uint32_t, std::str
   std::printf("watched capture devices: %zu\n", devices.size());
   for (const auto& [dev, label] : devices)
     std::printf("  %s (%u:%u)\n", label.c_str(), dev >> 20, dev & 0xfffff);
-  kernel::KernelHooks hooks(hook_options(c));
+  kernel::KernelHooks hooks(hook_options(c, devices));
   hooks.watch_devices([&] {
     std::vector<std::uint32_t> devs;
     for (const auto& [dev, label] : devices) devs.push_back(dev);
@@ -109,7 +111,7 @@ int serve(const config::Config& c, const std::map<std::uint32_t, std::string>& d
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  kernel::KernelHooks hooks(hook_options(c));
+  kernel::KernelHooks hooks(hook_options(c, devices));
   std::vector<std::uint32_t> devs;
   for (const auto& [dev, label] : devices) devs.push_back(dev);
   hooks.watch_devices(devs);

@@ -333,8 +333,11 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
 
 // Tier 3 after tiers 1 and 2: a syscall tracepoint, however narrow, sends
 // every system call of every process through the slow entry and exit path
-// (+80-100 ns a call here), so it attaches only where it sees something the
-// kernel-level tiers do not: when none attached, or for user-named nodes.
+// (+70-100 ns a call here), so it attaches only where it sees something the
+// kernel-level tiers do not: user-named nodes, or ALSA capture nodes when
+// neither attached. Like the watched nodes it is chosen at start: a
+// microphone that appears later is seen by the libasound uprobes, and by
+// the rest after a restart.
 void KernelHooks::Impl::attach_syscall_tier(const HookOptions& options) {
   static const std::vector<std::string> kSyscallHooks = {"tracepoint_open", "tracepoint_close",
                                                          "tracepoint_read"};
@@ -343,10 +346,18 @@ void KernelHooks::Impl::attach_syscall_tier(const HookOptions& options) {
     for (const auto& hook : kSyscallHooks) unavailable(hook, "disabled in config (capture.tiers)");
     return;
   }
-  if (alsa && alsa->kernel_tier_attached() && !options.extra_devices) {
-    for (const auto& hook : kSyscallHooks)
-      unavailable(hook, "not needed: a kernel-level tier is attached");
-    return;
+  if (!options.extra_devices) {
+    std::string why;
+    if (alsa && alsa->kernel_tier_attached())
+      why = "not needed: a kernel-level tier is attached";
+    else if (options.watched_devices == 0)
+      why =
+          "not needed: no capture device to watch (no ALSA capture node, no "
+          "capture.extra_devices)";
+    if (!why.empty()) {
+      for (const auto& hook : kSyscallHooks) unavailable(hook, why);
+      return;
+    }
   }
   attempt("tracepoint_open", [&] {
     links.push_back(

@@ -2,6 +2,7 @@
 // Loads earshot's BPF objects and attaches every hook this kernel allows.
 // A hook that cannot attach is recorded with the reason and the rest run:
 // the daemon works with what it has (earshot_hook_attached{hook}).
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -24,6 +25,7 @@ struct HookOptions {
   // capture.extra_devices is not empty: nodes that may not be ALSA PCMs, which
   // only the syscall tier sees, so it attaches even beside a kernel-level tier.
   bool extra_devices = false;
+  std::size_t watched_devices = 0;  // capture nodes watched at start (sysfs and extra)
   bool libasound_tier = true;
   bool procfs_tier = true;               // the /proc/asound poller, run by the collector
   std::filesystem::path libasound_path;  // empty: search the usual places

@@ -1,10 +1,16 @@
 // Issue 4 on the development host: its kernel has no ALSA and refuses fentry
 // and BPF LSM, so --check-config must name tiers 1, 2 and 5 unavailable with
 // the reason and still exit 0, and the daemon must run on the lower tiers.
+// The syscall tier (which slows every system call) attaches only when it has
+// something to watch: here, a node of capture.extra_devices.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -51,6 +57,17 @@ void require_root_and_no_alsa() {
     GTEST_SKIP() << "this kernel has ALSA: the vm lane checks the kernel tiers attached";
 }
 
+// A node with /dev/full's numbers (which open on this kernel) as the
+// microphone; the config lines that watch it. Empty if mknod failed.
+std::string watch_microphone(TempDir& dir) {
+  std::string node = dir.file("mic");
+  if (::mknod(node.c_str(), S_IFCHR | 0600, makedev(1, 7)) != 0) {
+    ADD_FAILURE() << "mknod " << node << ": " << std::strerror(errno);
+    return {};
+  }
+  return "capture:\n  sysfs: false\n  extra_devices: [\"" + node + "\"]\n";
+}
+
 CommandResult check_config(TempDir& dir, const std::string& yaml) {
   std::string config = dir.write_file("earshot.yaml", yaml);
   return run_command({kDaemon, "--config.file", config, "--check-config"}, {}, 60s);
@@ -59,7 +76,9 @@ CommandResult check_config(TempDir& dir, const std::string& yaml) {
 TEST(TiersTest, CheckConfigNamesKernelTiersUnavailableWithTheReason) {
   require_root_and_no_alsa();
   TempDir dir("earshot-tiers");
-  auto result = check_config(dir, "capture:\n  sysfs: false\n");
+  std::string watched = watch_microphone(dir);
+  ASSERT_FALSE(watched.empty());
+  auto result = check_config(dir, watched);
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   auto hooks = printed_hooks(result.out);
   for (const char* hook :
@@ -78,7 +97,9 @@ TEST(TiersTest, CheckConfigNamesKernelTiersUnavailableWithTheReason) {
 TEST(TiersTest, DisabledTiersSaySo) {
   require_root_and_no_alsa();
   TempDir dir("earshot-tiers");
-  auto result = check_config(dir, "capture:\n  sysfs: false\n  tiers: [syscalls]\n");
+  std::string watched = watch_microphone(dir);
+  ASSERT_FALSE(watched.empty());
+  auto result = check_config(dir, watched + "  tiers: [syscalls]\n");
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   auto hooks = printed_hooks(result.out);
   for (const char* hook : {"fentry_snd_pcm", "lsm_file_open", "procfs_poll", "uprobe_libasound"}) {
@@ -91,7 +112,10 @@ TEST(TiersTest, DisabledTiersSaySo) {
 
 TEST(TiersTest, DaemonRunsOnTheRestAndExportsEachHook) {
   require_root_and_no_alsa();
-  DaemonProcess daemon({kDaemon, "harvest:\n  interval: 200ms\ncapture:\n  sysfs: false\n"});
+  TempDir dir("earshot-tiers");
+  std::string watched = watch_microphone(dir);
+  ASSERT_FALSE(watched.empty());
+  DaemonProcess daemon({kDaemon, "harvest:\n  interval: 200ms\n" + watched});
   auto scrape = daemon.scrape();
   EXPECT_EQ(scrape.sum("earshot_hook_attached", {{"hook", "fentry_snd_pcm"}}), 0);
   EXPECT_EQ(scrape.sum("earshot_hook_attached", {{"hook", "lsm_file_open"}}), 0);
@@ -99,6 +123,25 @@ TEST(TiersTest, DaemonRunsOnTheRestAndExportsEachHook) {
   EXPECT_EQ(scrape.sum("earshot_hook_attached", {{"hook", "tracepoint_open"}}), 1);
   EXPECT_EQ(scrape.sum("earshot_hook_attached", {{"hook", "netfilter_ipv4"}}), 1);
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// Nothing to watch (no ALSA here, no extra_devices): no syscall tracepoint
+// for capture, whether sysfs watching is on or off.
+TEST(TiersTest, SyscallTierStaysOutWithNothingToWatch) {
+  require_root_and_no_alsa();
+  TempDir dir("earshot-tiers");
+  for (const char* yaml : {"capture:\n  sysfs: false\n", "capture:\n  sysfs: true\n"}) {
+    SCOPED_TRACE(yaml);
+    auto result = check_config(dir, yaml);
+    ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+    auto hooks = printed_hooks(result.out);
+    for (const char* hook : {"tracepoint_open", "tracepoint_close", "tracepoint_read"}) {
+      SCOPED_TRACE(hook);
+      ASSERT_TRUE(hooks.count(hook)) << result.out;
+      EXPECT_FALSE(hooks[hook].attached);
+      EXPECT_THAT(hooks[hook].detail, HasSubstr("no capture device to watch"));
+    }
+  }
 }
 
 }  // namespace
