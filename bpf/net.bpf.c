@@ -4,9 +4,9 @@
  *
  * The owner of a socket is recorded once, in process context, keyed by the
  * socket cookie (sock_create, accept here or in accept.bpf.c, a start-up
- * iterator). The netfilter hook
- * never looks at "current" (TCP sends from softirq): per packet it reads the
- * cookie from skb->sk and counts in the socket's per-CPU slot (an array
+ * iterator). The netfilter hook never looks at "current" (TCP sends from
+ * softirq): per packet it reads the cookie from skb->sk and counts in the
+ * socket's per-CPU slot (an array
  * lookup) when the socket is connected, else in the per-CPU flows hash;
  * userspace joins flows and slots to owners at harvest time.
  */
