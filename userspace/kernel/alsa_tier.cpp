@@ -19,10 +19,6 @@ namespace {
 
 using AlsaSkeleton = SkeletonPtr<alsa_bpf, alsa_bpf__destroy>;
 
-std::string errno_text(int err) {
-  return std::strerror(err < 0 ? -err : err);
-}
-
 enum class Tier { fentry, lsm };
 
 const char* tier_word(Tier t) {

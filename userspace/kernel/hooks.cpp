@@ -17,6 +17,7 @@
 #include "kernel/accept_object.h"
 #include "kernel/alsa_tier.h"
 #include "kernel/bpf_handles.h"
+#include "kernel/netns_scope.h"
 #include "kernel/system_paths.h"
 #include "net.skel.h"
 
@@ -36,10 +37,6 @@ constexpr std::uint64_t kDefaultHarvestIntervalNs = 1'000'000'000ULL;
 using NetSkeleton = SkeletonPtr<net_bpf, net_bpf__destroy>;
 using AudioSkeleton = SkeletonPtr<audio_bpf, audio_bpf__destroy>;
 
-std::string errno_text(int err) {
-  return std::strerror(err < 0 ? -err : err);
-}
-
 int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
   char line[1024];
   std::vsnprintf(line, sizeof line, format, args);
@@ -50,28 +47,6 @@ int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) 
              {{"text", text}});
   return 0;
 }
-
-// Enters a network namespace for the current thread and returns on scope exit.
-class NetnsScope {
- public:
-  explicit NetnsScope(const std::filesystem::path& path)
-      : home_(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) {
-    UniqueFd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!target) throw Error(fmt::format("cannot open {}: {}", path.string(), errno_text(errno)));
-    if (!home_) throw Error(fmt::format("cannot open own netns: {}", errno_text(errno)));
-    if (::setns(target.get(), CLONE_NEWNET) != 0)
-      throw Error(fmt::format("cannot enter {}: {}", path.string(), errno_text(errno)));
-  }
-  ~NetnsScope() {
-    if (::setns(home_.get(), CLONE_NEWNET) != 0)
-      log::error("cannot return to own network namespace", {{"error", errno_text(errno)}});
-  }
-  NetnsScope(const NetnsScope&) = delete;
-  NetnsScope& operator=(const NetnsScope&) = delete;
-
- private:
-  UniqueFd home_;
-};
 
 BpfLink checked_link(bpf_link* link, const std::string& what) {
   if (!link) throw Error(fmt::format("{}: {}", what, errno_text(errno)));
