@@ -37,6 +37,7 @@
 #include "metrics.h"
 #include "netns.h"
 #include "nft_counter.h"
+#include "poll.h"
 #include "process.h"
 #include "session_table.h"
 #include "temp_dir.h"
@@ -110,16 +111,6 @@ std::string daemon_config(const ProcessNames& names, const std::string& device,
          "]\n"
          "  upload_allowed: [\"" +
          std::string(kPeerName) + "\"]\n";
-}
-
-// Polls every 100 ms until ready() or timeout; never a fixed sleep.
-bool poll_until(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!ready()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
 }
 
 double number(const json& object, const char* key) {
