@@ -29,6 +29,7 @@
 #define EARSHOT_IPPROTO_UDPLITE 136
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
+#define ETH_HLEN 14
 #define EARSHOT_TCP_TIME_WAIT 6
 #define EARSHOT_TCP_NEW_SYN_RECV 12
 #define EARSHOT_BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB 5
@@ -363,11 +364,11 @@ struct {
 } dns_events SEC(".maps");
 
 /* DNS answers received, for naming destinations. This runs for every packet
- * the device receives, so it decides from the linear packet head with direct
- * reads (no helper call, no socket lookup): anything that is not UDP from
- * port 53 leaves after one or two byte compares. */
-SEC("cgroup_skb/ingress")
-int earshot_dns_ingress(struct __sk_buff *skb)
+ * a monitored interface receives, so it decides from the linear packet head
+ * with direct reads (no helper call, no socket lookup): anything that is not
+ * UDP from port 53 leaves after one or two byte compares. l3off is where the
+ * IP header starts: a constant per program, so the reads stay direct. */
+static __always_inline void read_dns_answer(struct __sk_buff *skb, __u32 l3off)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -376,36 +377,38 @@ int earshot_dns_ingress(struct __sk_buff *skb)
 	__u32 l4off, len;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = data;
+		struct iphdr *ip = data + l3off;
 
-		if ((void *)(ip + 1) > data_end || ip->protocol != EARSHOT_IPPROTO_UDP)
-			return 1;
-		l4off = ip->ihl * 4;
+		if ((void *)(ip + 1) > data_end || ip->version != 4 ||
+		    ip->protocol != EARSHOT_IPPROTO_UDP)
+			return;
+		l4off = l3off + ip->ihl * 4;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = data;
+		struct ipv6hdr *ip6 = data + l3off;
 
-		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != EARSHOT_IPPROTO_UDP)
-			return 1;
-		l4off = sizeof(*ip6);
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6 ||
+		    ip6->nexthdr != EARSHOT_IPPROTO_UDP)
+			return;
+		l4off = l3off + sizeof(*ip6);
 	} else {
-		return 1;
+		return;
 	}
-	if (l4off < sizeof(struct iphdr) || l4off > 60)
-		return 1;
+	if (l4off < l3off + sizeof(struct iphdr) || l4off > l3off + 60)
+		return;
 	udp = data + l4off;
 	if ((void *)(udp + 1) > data_end || udp->source != bpf_htons(53))
-		return 1;
+		return;
 
 	/* A DNS answer: rare, so the copy may use the helper. */
 	if (skb->len <= l4off + sizeof(*udp))
-		return 1;
+		return;
 	len = skb->len - l4off - sizeof(*udp);
 	if (len > EARSHOT_DNS_PAYLOAD_MAX)
 		len = EARSHOT_DNS_PAYLOAD_MAX;
 	e = bpf_ringbuf_reserve(&dns_events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(EARSHOT_LOST_DNS_RINGBUF_FULL);
-		return 1;
+		return;
 	}
 	e->reserved = 0;
 	/* the verifier wants a constant-bounded, non-zero length */
@@ -413,10 +416,37 @@ int earshot_dns_ingress(struct __sk_buff *skb)
 			       len & (EARSHOT_DNS_PAYLOAD_MAX * 2 - 1) ?: 1)) {
 		e->len = 0;
 		bpf_ringbuf_discard(e, 0);
-		return 1;
+		return;
 	}
 	e->len = len;
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* At tcx ingress of each interface in the monitored namespaces: only their
+ * packets pay. On a device with a link-layer header (Ethernet, Wi-Fi,
+ * loopback) the packet starts with it; on one without (WireGuard, tun, PPP)
+ * at the IP header. TCX_NEXT: earshot only reads, never decides. */
+SEC("tcx/ingress")
+int earshot_dns_tcx_eth(struct __sk_buff *skb)
+{
+	read_dns_answer(skb, ETH_HLEN);
+	return TCX_NEXT;
+}
+
+SEC("tcx/ingress")
+int earshot_dns_tcx_l3(struct __sk_buff *skb)
+{
+	read_dns_answer(skb, 0);
+	return TCX_NEXT;
+}
+
+/* Where the kernel has no tcx (before 6.6): every packet any socket of the
+ * machine receives, in every namespace, at the root cgroup. The packet
+ * starts at the IP header here. */
+SEC("cgroup_skb/ingress")
+int earshot_dns_ingress(struct __sk_buff *skb)
+{
+	read_dns_answer(skb, 0);
 	return 1;
 }
 

@@ -492,6 +492,7 @@ void Collector::run(std::stop_token stop) {
       }
       procfs_next = steady_clock::now() + config_.capture.procfs_interval;
     }
+    hooks_.refresh_interfaces();
     auto wait = duration_cast<milliseconds>(next - steady_clock::now());
     int timeout = static_cast<int>(std::clamp<long long>(wait.count(), 0, 100));
     if (ring_) {

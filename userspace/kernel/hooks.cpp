@@ -17,6 +17,7 @@
 #include "kernel/accept_object.h"
 #include "kernel/alsa_tier.h"
 #include "kernel/bpf_handles.h"
+#include "kernel/dns_ingress.h"
 #include "kernel/netns_scope.h"
 #include "kernel/system_paths.h"
 #include "net.skel.h"
@@ -63,6 +64,7 @@ struct KernelHooks::Impl {
   UniqueFd cgroup_root;
   std::unique_ptr<AcceptObject> accept;  // fexit on inet_accept, on net's maps
   std::unique_ptr<AlsaTier> alsa;        // tiers 1 and 2, on the maps of net and audio
+  std::vector<std::unique_ptr<DnsIngress>> dns_ingress;  // one a monitored namespace
   bool procfs_poll = false;
 
   // Runs one attachment; records success or the reason it failed.
@@ -132,9 +134,9 @@ void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
 
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
-      "netfilter_ipv4",      "netfilter_ipv6",    "cgroup_sock_create",
-      "cgroup_sock_release", "cgroup_sockops",    "cgroup_dns_ingress",
-      "fexit_accept",        "tracepoint_accept", "socket_iterator"};
+      "netfilter_ipv4",    "netfilter_ipv6",  "cgroup_sock_create", "cgroup_sock_release",
+      "cgroup_sockops",    "tcx_dns_ingress", "cgroup_dns_ingress", "fexit_accept",
+      "tracepoint_accept", "socket_iterator"};
   net.reset(net_bpf__open());
   int err = net ? net_bpf__load(net.get()) : -errno;
   if (!net || err) {
@@ -165,9 +167,27 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   attempt("cgroup_sock_release",
           [&] { return attach_cgroup(net->progs.earshot_sock_release, "cgroup/sock_release"); });
   attempt("cgroup_sockops", [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
-  attempt("cgroup_dns_ingress", [&] {
-    return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");
-  });
+  // DNS answers: at tcx ingress of the monitored namespaces' interfaces,
+  // where only their packets pay; the root cgroup's ingress (every packet
+  // of every namespace) only on kernels without tcx.
+  const DnsPrograms dns{net->progs.earshot_dns_tcx_eth, net->progs.earshot_dns_tcx_l3};
+  auto attach_dns = [&](const std::filesystem::path& netns) {
+    auto ingress = std::make_unique<DnsIngress>(dns, netns);
+    std::string detail = ingress->detail();
+    dns_ingress.push_back(std::move(ingress));
+    return detail;
+  };
+  attempt("tcx_dns_ingress", [&] { return attach_dns({}); });
+  if (!dns_ingress.empty()) {
+    unavailable("cgroup_dns_ingress", "not needed: tcx_dns_ingress is attached");
+    for (const auto& path : options.netns_paths)
+      attempt(fmt::format("tcx_dns_ingress@{}", path.filename().string()),
+              [&] { return attach_dns(path); });
+  } else {
+    attempt("cgroup_dns_ingress", [&] {
+      return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");
+    });
+  }
   // Accepted sockets: fexit costs only accept(); the tracepoints cost every
   // system call (accept.bpf.c), so they are the fallback.
   attempt("fexit_accept", [&] {
@@ -379,6 +399,16 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
 
 KernelHooks::~KernelHooks() {
   release_links(impl_->links);
+}
+
+void KernelHooks::refresh_interfaces() {
+  for (auto& ingress : impl_->dns_ingress) {
+    try {
+      ingress->refresh();
+    } catch (const Error& e) {
+      log::error("dns ingress: cannot follow interface changes", {{"error", e.what()}});
+    }
+  }
 }
 
 const std::vector<HookStatus>& KernelHooks::status() const {

@@ -69,6 +69,11 @@ class KernelHooks {
   // another socket only after two intervals, once its last counts were read.
   void set_harvest_interval(std::uint64_t interval_ns);
 
+  // Without blocking: attaches the DNS program to interfaces that appeared
+  // in a monitored namespace since the last call. The collector calls it
+  // between ring-buffer polls.
+  void refresh_interfaces();
+
   // Replaces the watched capture device numbers (kernel dev_t encoding).
   void watch_devices(const std::vector<std::uint32_t>& kernel_devs);
 
