@@ -150,13 +150,26 @@ static __always_inline int capture_window(__u32 *owner_tgid, __u64 cookie)
 }
 
 /* The slot counts this socket and destination. A connected UDP socket can
- * connect elsewhere under the same cookie: then the flows map counts it. */
-static __always_inline bool slot_holds(const struct earshot_sock_slot *slot,
-				       const struct earshot_flow_key *key)
+ * connect elsewhere under the same cookie: then the flows map counts it.
+ * Compared field by field against the socket, after the slot lookup, so the
+ * path every connected socket's packets take builds no key on the stack.
+ * The protocol is not compared (a socket keeps its own); the address bytes
+ * a family does not use are zero in every slot (claim_slot writes them). */
+static __always_inline bool slot_holds(const struct earshot_sock_slot *slot, const struct sock *sk,
+				       int pf, __u64 cookie)
 {
-	const __u64 *a = (const __u64 *)&slot->key, *b = (const __u64 *)key;
+	const struct earshot_flow_key *key = &slot->key;
+	const __u32 *daddr = (const __u32 *)key->daddr;
 
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+	if (key->cookie != cookie || key->dport != bpf_ntohs(sk->__sk_common.skc_dport))
+		return false;
+	if (pf == NFPROTO_IPV4)
+		return key->family == EARSHOT_AF_INET && daddr[0] == sk->__sk_common.skc_daddr;
+	return key->family == EARSHOT_AF_INET6 &&
+	       daddr[0] == sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0] &&
+	       daddr[1] == sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1] &&
+	       daddr[2] == sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2] &&
+	       daddr[3] == sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
 }
 
 /* A reclaimed slot's counts stay in the ground truth (this CPU's totals). */
@@ -201,51 +214,58 @@ static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
 	return true;
 }
 
-static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
+/* The destination of a connected full socket, from the socket. */
+static __always_inline void key_from_socket(const struct sock *sk, int pf, __u64 cookie,
+					    struct earshot_flow_key *key)
 {
-	const struct sk_buff *skb = ctx->skb;
-	struct sock *sk = skb->sk;
-	int pf = ctx->state->pf;
-	__u32 len = skb->len;
+	key->cookie = cookie;
+	key->family = pf == NFPROTO_IPV4 ? EARSHOT_AF_INET : EARSHOT_AF_INET6;
+	key->protocol = sk->sk_protocol;
+	key->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (pf == NFPROTO_IPV4)
+		__builtin_memcpy(key->daddr, &sk->__sk_common.skc_daddr, 4);
+	else
+		__builtin_memcpy(key->daddr, &sk->__sk_common.skc_v6_daddr, 16);
+}
+
+/* Counts the packet of a connected socket in its slot; false when the slot
+ * belongs to another live socket (the flows map counts it then). */
+static __always_inline bool count_in_slot(const struct sock *sk, int pf, __u64 cookie, __u32 len)
+{
+	__u32 idx = earshot_slot_index(cookie);
+	struct earshot_sock_slot *slot = bpf_map_lookup_elem(&sock_slots, &idx);
+	int window;
+
+	if (!slot)
+		return false;
+	if (!slot_holds(slot, sk, pf, cookie)) {
+		struct earshot_flow_key key = {};
+
+		key_from_socket(sk, pf, cookie, &key);
+		if (!claim_slot(slot, &key, sk))
+			return false;
+	}
+	window = capture_window(&slot->owner_tgid, cookie);
+	add_counters(&slot->counters, len, window);
+	return true;
+}
+
+/* Everything else: sockets without a slot of their own, unconnected ones
+ * (destination from the packet), TCP's time-wait and request sockets. */
+static __always_inline void count_in_flows(const struct sk_buff *skb, const struct sock *sk, int pf,
+					   __u64 cookie, bool connected, __u32 len)
+{
 	struct earshot_flow_key key = {};
 	struct earshot_flow_value *v;
 	int window;
 
-	if (!sk) {
-		window = capture_window(0, 0);
-		add_total(EARSHOT_TOTAL_ALL, len, window);
-		add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
-		return NF_ACCEPT;
-	}
-
-	key.cookie = sk->__sk_common.skc_cookie.counter;
-	key.family = pf == NFPROTO_IPV4 ? EARSHOT_AF_INET : EARSHOT_AF_INET6;
-	__u8 state = sk->__sk_common.skc_state;
-	__be16 sk_dport = sk->__sk_common.skc_dport;
-
-	/* A connected full socket names its destination: no packet read needed,
-	 * and it has a slot of its own unless another live socket holds it. */
-	if (sk_dport && state != EARSHOT_TCP_TIME_WAIT && state != EARSHOT_TCP_NEW_SYN_RECV) {
-		struct earshot_sock_slot *slot;
-		__u32 idx;
-
-		key.protocol = sk->sk_protocol;
-		key.dport = bpf_ntohs(sk_dport);
-		if (pf == NFPROTO_IPV4)
-			__builtin_memcpy(key.daddr, &sk->__sk_common.skc_daddr, 4);
-		else
-			__builtin_memcpy(key.daddr, &sk->__sk_common.skc_v6_daddr, 16);
-		idx = earshot_slot_index(key.cookie);
-		slot = key.cookie ? bpf_map_lookup_elem(&sock_slots, &idx) : 0;
-		if (slot && (slot_holds(slot, &key) || claim_slot(slot, &key, sk))) {
-			window = capture_window(&slot->owner_tgid, key.cookie);
-			add_counters(&slot->counters, len, window);
-			return NF_ACCEPT;
-		}
+	if (connected) {
+		key_from_socket(sk, pf, cookie, &key);
 	} else {
+		key.cookie = cookie;
+		key.family = pf == NFPROTO_IPV4 ? EARSHOT_AF_INET : EARSHOT_AF_INET6;
 		dest_from_packet(skb, pf, &key);
 	}
-
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (!v) {
 		struct earshot_flow_value fresh = {};
@@ -256,12 +276,39 @@ static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 			window = capture_window(0, 0);
 			add_total(EARSHOT_TOTAL_ALL, len, window);
 			add_total(EARSHOT_TOTAL_FLOW_FULL, len, window);
-			return NF_ACCEPT;
+			return;
 		}
 	}
-	window = capture_window(&v->owner_tgid, key.cookie);
+	window = capture_window(&v->owner_tgid, cookie);
 	add_counters(&v->counters, len, window);
 	add_total(EARSHOT_TOTAL_ALL, len, window);
+}
+
+static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
+{
+	const struct sk_buff *skb = ctx->skb;
+	struct sock *sk = skb->sk;
+	int pf = ctx->state->pf;
+	__u32 len = skb->len;
+	bool connected;
+	__u64 cookie;
+	__u8 state;
+	int window;
+
+	if (!sk) {
+		window = capture_window(0, 0);
+		add_total(EARSHOT_TOTAL_ALL, len, window);
+		add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
+		return NF_ACCEPT;
+	}
+	cookie = sk->__sk_common.skc_cookie.counter;
+	state = sk->__sk_common.skc_state;
+	/* A connected full socket names its destination: no packet read needed,
+	 * and it has a slot of its own unless another live socket holds it. */
+	connected = sk->__sk_common.skc_dport && state != EARSHOT_TCP_TIME_WAIT &&
+		    state != EARSHOT_TCP_NEW_SYN_RECV;
+	if (!(connected && cookie && count_in_slot(sk, pf, cookie, len)))
+		count_in_flows(skb, sk, pf, cookie, connected, len);
 	return NF_ACCEPT;
 }
 

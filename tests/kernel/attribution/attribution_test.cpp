@@ -2,18 +2,25 @@
 // bytes (payload plus IP and transport headers) to that program. Ground
 // truth is nftables at LOCAL_OUT in the sending namespace, which counts
 // skb->len exactly where earshot does.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
 #include "daemon.h"
+#include "in_netns.h"
 #include "netns.h"
 #include "nft_counter.h"
 #include "process.h"
 #include "temp_dir.h"
+#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {
@@ -309,6 +316,61 @@ TEST_F(AttributionTest, BytesOnAnAcceptedConnectionAreTheAcceptingProcesss) {
   EXPECT_GE(earshot_bytes, 0.99 * nft_bytes) << daemon.log();
   EXPECT_LE(earshot_bytes, 1.01 * nft_bytes);
   EXPECT_LT(unattributed, 0.01 * nft_bytes);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// A connected UDP socket that connects somewhere else keeps its cookie: its
+// slot still names the first destination, so the second one's packets must
+// not be counted there (they go to the flows map, under their own label).
+TEST_F(AttributionTest, ConnectedUdpSocketThatReconnectsIsCountedPerDestination) {
+  NetnsPair pair;
+  const std::string first = pair.b().ipv4;
+  const std::string second = with_last_part(pair.b().ipv4, "3");
+  check_command({"ip", "addr", "add", second + "/24", "dev", pair.b().interface},
+                {.netns_path = pair.b().path});
+  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+
+  constexpr int kEach = 10;
+  constexpr std::size_t kFirstSize = 500, kSecondSize = 700;
+  // Receivers, so no port-unreachable error comes back to the sender.
+  ChildProcess first_sink({kTool, "udp-sink", "9601", std::to_string(kEach), "--family", "4"},
+                          {.netns_path = pair.b().path});
+  ChildProcess second_sink({kTool, "udp-sink", "9602", std::to_string(kEach), "--family", "4"},
+                           {.netns_path = pair.b().path});
+  ASSERT_TRUE(first_sink.wait_for_output("ready", 10s)) << first_sink.stderr_text();
+  ASSERT_TRUE(second_sink.wait_for_output("ready", 10s)) << second_sink.stderr_text();
+  run_in_netns(pair.a().path, [&] {
+    UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(fd) << std::strerror(errno);
+    auto connect_to = [&](const std::string& address, std::uint16_t port) {
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(port);
+      ASSERT_EQ(::inet_pton(AF_INET, address.c_str(), &to.sin_addr), 1);
+      ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to), 0)
+          << std::strerror(errno);
+    };
+    auto send_each = [&](std::size_t size) {
+      std::vector<char> payload(size, 'x');
+      for (int i = 0; i < kEach; ++i)
+        ASSERT_EQ(::send(fd.get(), payload.data(), payload.size(), 0), static_cast<ssize_t>(size))
+            << std::strerror(errno);
+    };
+    connect_to(first, 9601);
+    send_each(kFirstSize);
+    connect_to(second, 9602);
+    send_each(kSecondSize);
+  });
+
+  EXPECT_EQ(first_sink.wait(10s), 0) << first_sink.stderr_text();
+  EXPECT_EQ(second_sink.wait(10s), 0) << second_sink.stderr_text();
+
+  // skb->len at LOCAL_OUT: payload, UDP header (8) and IPv4 header (20).
+  const double first_bytes = kEach * (kFirstSize + 28), second_bytes = kEach * (kSecondSize + 28);
+  MetricsScrape scrape = wait_until_settled(
+      daemon, {{kBytes, {{"destination", first}}}, {kBytes, {{"destination", second}}}});
+  EXPECT_EQ(scrape.sum(kBytes, {{"destination", first}}), first_bytes) << daemon.log();
+  EXPECT_EQ(scrape.sum(kBytes, {{"destination", second}}), second_bytes) << daemon.log();
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
