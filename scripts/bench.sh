@@ -15,10 +15,12 @@
 # Each pair is a floor round (UDP only, with a near-empty netfilter program
 # and no daemon: what the hook itself costs), a monitored round and an
 # unmonitored one. Ratios compare each monitored round with the unmonitored
-# rounds on both sides of it, so a drift over the run cancels.
+# rounds on both sides of it, so a drift over the run cancels. B stands for
+# the far end, which earshot does not monitor; each round also floods the
+# other way, into A, where earshot reads DNS answers on every packet.
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 9 minutes with the defaults. Everything it creates (namespaces,
+# Takes about 10 minutes with the defaults. Everything it creates (namespaces,
 # daemon, temp dir, kernel.bpf_stats_enabled) is undone on exit.
 set -euo pipefail
 
@@ -180,6 +182,23 @@ udp_pps() { # udp_pps [flood options]: packets/s the sender reached
 
 udp_mean() { for _ in $(seq "$udp_samples"); do udp_pps; done | awk '{s += $1} END {printf "%.0f", s / NR}'; }
 
+# The other way: B floods the monitored namespace, where every packet runs
+# earshot's DNS program at tcx ingress (on the sending CPU: veth delivers in
+# its softirq). The receiving cost a speaker pays; half the samples.
+udp_pps_into_a() {
+  in_ns_fast "$ns_a" "$receive_cpu" "$bench" udp-sink "$udp_port" --seconds $((seconds + 5)) >"$work/sink.out" &
+  local sink=$!
+  for _ in $(seq 50); do grep -q ready "$work/sink.out" && break; sleep 0.05; done
+  in_ns_fast "$ns_b" "$send_cpu" "$bench" udp-flood "$addr_a" "$udp_port" --seconds "$seconds" --size 64 \
+    >"$work/flood.out"
+  wait "$sink" || true
+  sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$work/flood.out"
+  log "    udp into A $(cat "$work/flood.out") $(tail -1 "$work/sink.out")"
+}
+udp_into_a_mean() {
+  for _ in $(seq $(((udp_samples + 1) / 2))); do udp_pps_into_a; done | awk '{s += $1} END {printf "%.0f", s / NR}'
+}
+
 # nf-floor holds a near-empty netfilter program at LOCAL_OUT of the sender's
 # namespace until SIGTERM. With nsenter itself, as for iperf3 above, so the
 # signal reaches the tool.
@@ -207,7 +226,7 @@ floor_round() { # floor_round <pair number>
 # Both kinds of round have the same steps and pauses, so that nothing but the
 # daemon differs between them.
 round() { # round <monitored|unmonitored> <pair number>
-  local kind=$1 pair=$2 tcp udp batch syscall_ns c0 w0 c1 w1
+  local kind=$1 pair=$2 tcp udp udp_in batch syscall_ns c0 w0 c1 w1
   [[ $kind == monitored ]] && start_daemon
   sleep 1 # past start-up, and past the previous round's exit
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -223,6 +242,7 @@ round() { # round <monitored|unmonitored> <pair number>
     sed -n 's/^ns_per_call=//p' | sort -g | sed -n 2p)
   tcp=$(for _ in $(seq "$tcp_samples"); do tcp_mbps; echo; done | awk 'NF {s += $1; n++} END {printf "%.0f", n ? s / n : 0}')
   udp=$(udp_mean)
+  udp_in=$(udp_into_a_mean)
   # The daemon's cost under load: sendmmsg reaches a higher packet rate than
   # one send() a packet does on this machine.
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -236,9 +256,10 @@ round() { # round <monitored|unmonitored> <pair number>
   fi
   echo "$tcp" >"$work/tcp.$kind.$pair"
   echo "$udp" >"$work/udp.$kind.$pair"
+  echo "$udp_in" >"$work/udpin.$kind.$pair"
   echo "$batch" >"$work/batch.$kind.$pair"
   echo "$syscall_ns" >"$work/syscall.$kind.$pair"
-  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
+  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp into A $udp_in packets/s, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
 }
 
 # Sums of the daemon's earshot_bpf_{run_seconds,runs}_total, one line per program.
@@ -255,7 +276,7 @@ for pair in $(seq "$pairs"); do
   floor_round "$pair"
   round monitored "$pair"
   round unmonitored "$pair"
-  for proto in tcp udp batch syscall; do
+  for proto in tcp udp udpin batch syscall; do
     record "${proto}_ratio" "$(ratio "$work/$proto.monitored.$pair" "$work/$proto.unmonitored.$pair")"
     # This monitored round against the previous pair's unmonitored one too.
     ((pair > 1)) && record "${proto}_ratio" \
@@ -345,6 +366,9 @@ row "UDP 64 B packets/s, monitored/not" udp_ratio ">=" 0.95
 row "  UDP packets/s, monitored" udp_monitored
 row "  UDP packets/s, unmonitored" udp_unmonitored
 row "  UDP, empty netfilter program/not" udp_floor_ratio
+row "UDP 64 B into the monitored ns, mon./not" udpin_ratio
+row "  UDP packets/s into it, monitored" udpin_monitored
+row "  UDP packets/s into it, unmonitored" udpin_unmonitored
 row "  UDP packets/s, empty netfilter program" udp_floor
 row "UDP 64 B sendmmsg packets/s, mon./not" batch_ratio
 row "getppid() ns, monitored/not" syscall_ratio
