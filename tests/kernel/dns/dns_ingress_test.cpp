@@ -12,7 +12,7 @@
 #include "daemon.h"
 #include "in_netns.h"
 #include "netns.h"
-#include "poll.h"
+#include "poll_until.h"
 #include "process.h"
 #include "temp_dir.h"
 #include "unique_fd.h"

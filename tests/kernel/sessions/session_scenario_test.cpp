@@ -37,7 +37,7 @@
 #include "metrics.h"
 #include "netns.h"
 #include "nft_counter.h"
-#include "poll.h"
+#include "poll_until.h"
 #include "process.h"
 #include "session_table.h"
 #include "temp_dir.h"
