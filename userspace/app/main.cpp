@@ -55,6 +55,8 @@ kernel::HookOptions hook_options(const config::Config& c,
                                  const std::map<std::uint32_t, std::string>& devices) {
   kernel::HookOptions o;
   for (const auto& ns : c.network.namespaces) o.netns_paths.emplace_back(ns.path);
+  o.dns_tcx = c.network.dns_hook != config::DnsHook::cgroup;
+  o.dns_cgroup = c.network.dns_hook != config::DnsHook::tcx;
   o.fentry_tier = tier_enabled(c, config::Tier::fentry);
   o.lsm_tier = tier_enabled(c, config::Tier::lsm);
   o.procfs_tier = tier_enabled(c, config::Tier::procfs);

@@ -47,6 +47,7 @@ inline constexpr milliseconds kMinHarvestInterval{100};
 
 struct NetworkConfig {
   std::vector<SourcePath> namespaces;  // extra netns files (e.g. /var/run/netns/x); must exist
+  DnsHook dns_hook = DnsHook::automatic;
   friend bool operator==(const NetworkConfig&, const NetworkConfig&) = default;
 };
 

@@ -126,6 +126,10 @@ class Reader {
                                      return source_path(item, item_path);
                                    });
                   }},
+                 {"dns_hook",
+                  [&](const auto& v, const auto& p) {
+                    network.dns_hook = parse_text(v, p, "a string", parse_dns_hook);
+                  }},
              });
   }
 

@@ -53,6 +53,12 @@ constexpr std::array<std::pair<std::string_view, Tier>, 5> kTiers{{
     {"procfs", Tier::procfs},
 }};
 
+constexpr std::array<std::pair<std::string_view, DnsHook>, 3> kDnsHooks{{
+    {"auto", DnsHook::automatic},
+    {"tcx", DnsHook::tcx},
+    {"cgroup", DnsHook::cgroup},
+}};
+
 // Largest unit first: a combination must list them in this order, each once.
 constexpr std::array<std::pair<std::string_view, std::int64_t>, 4> kDurationUnits{{
     {"h", 3'600'000},
@@ -72,6 +78,9 @@ std::string_view to_string(LogFormat format) {
 std::string_view to_string(Tier tier) {
   return choice_name(tier, kTiers);
 }
+std::string_view to_string(DnsHook hook) {
+  return choice_name(hook, kDnsHooks);
+}
 
 LogLevel parse_log_level(std::string_view text) {
   return parse_choice(text, kLogLevels);
@@ -81,6 +90,9 @@ LogFormat parse_log_format(std::string_view text) {
 }
 Tier parse_tier(std::string_view text) {
   return parse_choice(text, kTiers);
+}
+DnsHook parse_dns_hook(std::string_view text) {
+  return parse_choice(text, kDnsHooks);
 }
 
 std::chrono::milliseconds parse_duration(std::string_view text) {

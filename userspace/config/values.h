@@ -14,14 +14,20 @@ enum class LogFormat { logfmt, json };
 // Capture detection tiers, best first (see DESIGN.md "Microphone").
 enum class Tier { fentry, lsm, syscalls, libasound, procfs };
 
+// Where DNS answers are read (network.dns_hook): "auto" is tcx ingress of
+// the monitored namespaces where the kernel has tcx, else the root cgroup.
+enum class DnsHook { automatic, tcx, cgroup };
+
 std::string_view to_string(LogLevel level);
 std::string_view to_string(LogFormat format);
 std::string_view to_string(Tier tier);
+std::string_view to_string(DnsHook hook);
 
 // Each throws earshot::Error "must be one of a|b|c (got 'x')".
 LogLevel parse_log_level(std::string_view text);
 LogFormat parse_log_format(std::string_view text);
 Tier parse_tier(std::string_view text);
+DnsHook parse_dns_hook(std::string_view text);
 
 // "250ms", "5s", "2m", "1h", or a descending combination such as "1m30s".
 // A unit is required: a plain number throws, as does a negative or overflowing

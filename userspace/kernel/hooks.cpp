@@ -177,12 +177,17 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
     dns_ingress.push_back(std::move(ingress));
     return detail;
   };
-  attempt("tcx_dns_ingress", [&] { return attach_dns({}); });
+  if (options.dns_tcx)
+    attempt("tcx_dns_ingress", [&] { return attach_dns({}); });
+  else
+    unavailable("tcx_dns_ingress", "disabled in config (network.dns_hook: cgroup)");
   if (!dns_ingress.empty()) {
     unavailable("cgroup_dns_ingress", "not needed: tcx_dns_ingress is attached");
     for (const auto& path : options.netns_paths)
       attempt(fmt::format("tcx_dns_ingress@{}", path.filename().string()),
               [&] { return attach_dns(path); });
+  } else if (!options.dns_cgroup) {
+    unavailable("cgroup_dns_ingress", "disabled in config (network.dns_hook: tcx)");
   } else {
     attempt("cgroup_dns_ingress", [&] {
       return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");

@@ -19,6 +19,9 @@ struct HookStatus {
 
 struct HookOptions {
   std::vector<std::filesystem::path> netns_paths;  // namespaces counted besides our own
+  // network.dns_hook: which hooks may read DNS answers (tcx preferred).
+  bool dns_tcx = true;
+  bool dns_cgroup = true;
   bool fentry_tier = true;  // capture.tiers: the kernel-level tiers (alsa_tier.h)
   bool lsm_tier = true;
   bool syscall_tier = true;

@@ -1,6 +1,7 @@
 // earshot reads DNS answers at tcx ingress of the interfaces of the
 // namespaces it monitors: packets another namespace receives run none of its
-// programs, and an interface added while it runs is read from then on.
+// programs, and an interface added while it runs is read from then on; or,
+// when the config says so, at the root cgroup's ingress.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -28,13 +29,41 @@ constexpr const char* kResponder = EARSHOT_DNS_RESPONDER_BINARY;
 constexpr int kDatagrams = 2000;
 constexpr const char* kPort = "9410";
 
-std::string daemon_config(const std::string& netns_path) {
+std::string daemon_config(const std::string& netns_path, const std::string& dns_hook = "auto") {
   std::string config =
       "harvest:\n  interval: 200ms\n"
       "destinations: []\n"
-      "capture:\n  sysfs: false\n";
-  if (!netns_path.empty()) config += "network:\n  namespaces: [\"" + netns_path + "\"]\n";
+      "capture:\n  sysfs: false\n"
+      "network:\n  dns_hook: " +
+      dns_hook + "\n";
+  if (!netns_path.empty()) config += "  namespaces: [\"" + netns_path + "\"]\n";
   return config;
+}
+
+// Asks a responder in `server`'s namespace for `name` from `client`'s, then
+// sends to the answer: true when earshot counts those bytes under the name.
+bool answer_names_the_destination(DaemonProcess& daemon, const std::string& scrape_netns,
+                                  const NetnsEnd& client, const NetnsEnd& server,
+                                  const std::string& server_address, const std::string& name) {
+  ChildProcess responder({kResponder, "serve", "--name", name, "--ipv4", server_address},
+                         {.netns_path = server.path});
+  EXPECT_TRUE(responder.wait_for_output("ready", 10s)) << responder.stderr_text();
+  const std::string answer =
+      check_command({kResponder, "query", server_address, name}, {.netns_path = client.path});
+  EXPECT_NE(answer.find(server_address), std::string::npos) << answer;
+  ChildProcess sender({kTool, "udp-send", server_address, kPort, "20", "100", "10"},
+                      {.netns_path = client.path});
+  EXPECT_EQ(sender.wait(30s), 0) << sender.stderr_text();
+  MetricsScrape scrape;
+  return poll_until(
+      [&] {
+        if (scrape_netns.empty())
+          scrape = daemon.scrape();
+        else
+          run_in_netns(scrape_netns, [&] { scrape = daemon.scrape(); });
+        return scrape.sum("earshot_egress_bytes_total", {{"destination", name}}) >= 20 * 100;
+      },
+      10s);
 }
 
 class DnsIngressTest : public ::testing::Test {
@@ -123,26 +152,24 @@ TEST_F(DnsIngressTest, AnswersOnAnInterfaceAddedWhileRunningNameTheDestination) 
       << "the daemon did not attach to " << in_a << "; log:\n"
       << daemon.log();
 
-  TempDir dir("earshot-dns-ingress");
-  const std::string name = "later.earshot.test";
-  ChildProcess responder({kResponder, "serve", "--name", name, "--ipv4", b_address},
-                         {.netns_path = b.path});
-  ASSERT_TRUE(responder.wait_for_output("ready", 10s)) << responder.stderr_text();
-  const std::string answer =
-      check_command({kResponder, "query", b_address, name}, {.netns_path = a.path});
-  ASSERT_NE(answer.find(b_address), std::string::npos) << answer;
+  EXPECT_TRUE(answer_names_the_destination(daemon, a.path, a, b, b_address, "later.earshot.test"))
+      << "no bytes counted under the answered name; log:\n"
+      << daemon.log();
+}
 
-  // Traffic to the answered address is counted under the name.
-  ChildProcess sender({kTool, "udp-send", b_address, kPort, "20", "100", "10"},
-                      {.netns_path = a.path});
-  ASSERT_EQ(sender.wait(30s), 0) << sender.stderr_text();
-  const bool named = poll_until(
-      [&] {
-        run_in_netns(a.path, [&] { scrape = daemon.scrape(); });
-        return scrape.sum("earshot_egress_bytes_total", {{"destination", name}}) >= 20 * 100;
-      },
-      10s);
-  EXPECT_TRUE(named) << "no bytes counted under " << name << "; log:\n" << daemon.log();
+// network.dns_hook: cgroup, for a router whose forwarded packets should not
+// pass an earshot program: the root cgroup's ingress reads the answers.
+TEST_F(DnsIngressTest, CgroupHookChosenInConfigReadsTheAnswers) {
+  NetnsPair pair;
+  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path, "cgroup")});
+  MetricsScrape scrape = daemon.scrape();
+  ASSERT_EQ(scrape.sum("earshot_hook_attached", {{"hook", "cgroup_dns_ingress"}}), 1)
+      << daemon.log();
+  EXPECT_EQ(scrape.sum("earshot_hook_attached", {{"hook", "tcx_dns_ingress"}}), 0);
+  EXPECT_TRUE(answer_names_the_destination(daemon, "", pair.a(), pair.b(), pair.b().ipv4,
+                                           "cgroup.earshot.test"))
+      << "no bytes counted under the answered name; log:\n"
+      << daemon.log();
 }
 
 }  // namespace

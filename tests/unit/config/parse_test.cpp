@@ -32,6 +32,7 @@ TEST(Parse, EmptyInputGivesDefaults) {
   EXPECT_EQ(config.log.format, LogFormat::logfmt);
   EXPECT_EQ(config.harvest.interval, milliseconds(1000));
   EXPECT_TRUE(config.network.namespaces.empty());
+  EXPECT_EQ(config.network.dns_hook, DnsHook::automatic);
   EXPECT_TRUE(config.capture.sysfs);
   EXPECT_TRUE(config.capture.extra_devices.empty());
   EXPECT_EQ(config.capture.tiers, (std::vector<Tier>{Tier::fentry, Tier::lsm, Tier::syscalls,
@@ -69,6 +70,7 @@ log: {level: debug, format: json}
 harvest: {interval: 250ms}
 network:
   namespaces: [/var/run/netns/speaker]
+  dns_hook: cgroup
 capture:
   sysfs: false
   extra_devices:
@@ -93,11 +95,12 @@ policy:
   EXPECT_EQ(config.harvest.interval, milliseconds(250));
   EXPECT_EQ(config.network.namespaces,
             (std::vector<SourcePath>{{"/var/run/netns/speaker", 6, 16}}));
+  EXPECT_EQ(config.network.dns_hook, DnsHook::cgroup);
   EXPECT_FALSE(config.capture.sysfs);
-  EXPECT_EQ(config.capture.extra_devices, (std::vector<SourcePath>{{"/dev/full", 10, 7}}));
+  EXPECT_EQ(config.capture.extra_devices, (std::vector<SourcePath>{{"/dev/full", 11, 7}}));
   EXPECT_EQ(config.capture.tiers, (std::vector<Tier>{Tier::procfs, Tier::syscalls}));
   EXPECT_EQ(config.capture.libasound,
-            (SourcePath{"/usr/lib/x86_64-linux-gnu/libasound.so.2", 12, 14}));
+            (SourcePath{"/usr/lib/x86_64-linux-gnu/libasound.so.2", 13, 14}));
   EXPECT_EQ(config.capture.procfs_interval, milliseconds(500));
   EXPECT_EQ(config.correlation.grace, milliseconds(90'000));
   EXPECT_EQ(config.correlation.idle_gap, milliseconds(3'000));
@@ -224,6 +227,8 @@ TEST(ParseErrors, BadChoices) {
             "fentry|lsm|syscalls|libasound|procfs (got 'kprobe')");
   EXPECT_EQ(error_of("capture:\n  tiers:\n    - lsm\n    - procfs\n    - lsm\n"),
             "earshot.yaml:5:7: 'capture.tiers[2]': 'lsm' is listed twice");
+  EXPECT_EQ(error_of("network:\n  dns_hook: tc\n"),
+            "earshot.yaml:2:13: 'network.dns_hook' must be one of auto|tcx|cgroup (got 'tc')");
 }
 
 TEST(ParseErrors, DuplicateKey) {
