@@ -168,8 +168,9 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
           [&] { return attach_cgroup(net->progs.earshot_sock_release, "cgroup/sock_release"); });
   attempt("cgroup_sockops", [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
   // DNS answers: at tcx ingress of the monitored namespaces' interfaces,
-  // where only their packets pay; the root cgroup's ingress (every packet
-  // of every namespace) only on kernels without tcx.
+  // where only their packets pay; the root cgroup's ingress (packets for
+  // local sockets of every namespace) on kernels without tcx, or when
+  // network.dns_hook says cgroup (a router, whose forwarded packets pass tcx).
   const DnsPrograms dns{net->progs.earshot_dns_tcx_eth, net->progs.earshot_dns_tcx_l3};
   auto attach_dns = [&](const std::filesystem::path& netns) {
     auto ingress = std::make_unique<DnsIngress>(dns, netns);
