@@ -27,6 +27,14 @@ void add(MetricFamily& f, Labels labels, double value) {
   f.metric.push_back(std::move(m));
 }
 
+// A family of one sample: totals, gauges of the whole daemon, build info.
+MetricFamily single(const char* name, const char* help, MetricType type, Labels labels,
+                    double value) {
+  MetricFamily f = family(name, help, type);
+  add(f, std::move(labels), value);
+  return f;
+}
+
 }  // namespace
 
 std::vector<MetricFamily> to_families(const Snapshot& s) {
@@ -58,18 +66,13 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   out.push_back(std::move(egress_packets));
   out.push_back(std::move(capture_bytes));
 
-  auto unattributed =
-      family("earshot_unattributed_egress_bytes_total",
-             "Bytes sent by sockets whose owner is unknown, or by the kernel itself.",
-             MetricType::Counter);
-  add(unattributed, {}, static_cast<double>(s.unattributed.bytes));
-  out.push_back(std::move(unattributed));
-  auto unaccounted = family("earshot_unaccounted_egress_bytes_total",
-                            "Bytes the kernel counted in its totals that no series received "
-                            "(flow table evictions between harvests).",
-                            MetricType::Counter);
-  add(unaccounted, {}, static_cast<double>(s.unaccounted_bytes));
-  out.push_back(std::move(unaccounted));
+  out.push_back(single("earshot_unattributed_egress_bytes_total",
+                       "Bytes sent by sockets whose owner is unknown, or by the kernel itself.",
+                       MetricType::Counter, {}, static_cast<double>(s.unattributed.bytes)));
+  out.push_back(single("earshot_unaccounted_egress_bytes_total",
+                       "Bytes the kernel counted in its totals that no series received "
+                       "(flow table evictions between harvests).",
+                       MetricType::Counter, {}, static_cast<double>(s.unaccounted_bytes)));
 
   auto opens = family("earshot_capture_opens_total", "Capture device opens, by process and device.",
                       MetricType::Counter);
@@ -118,12 +121,10 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   for (const auto& h : s.hooks) add(hooks, {{"hook", h.hook}}, h.attached ? 1 : 0);
   out.push_back(std::move(hooks));
 
-  auto watched = family("earshot_capture_devices_watched",
-                        "Capture device nodes watched: ALSA PCM capture nodes (capture.sysfs) and "
-                        "capture.extra_devices, found at start.",
-                        MetricType::Gauge);
-  add(watched, {}, static_cast<double>(s.devices_watched));
-  out.push_back(std::move(watched));
+  out.push_back(single("earshot_capture_devices_watched",
+                       "Capture device nodes watched: ALSA PCM capture nodes (capture.sysfs) and "
+                       "capture.extra_devices, found at start.",
+                       MetricType::Gauge, {}, static_cast<double>(s.devices_watched)));
 
   auto lost = family("earshot_events_lost_total", "Events the kernel could not report, by reason.",
                      MetricType::Counter);
@@ -144,15 +145,10 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   out.push_back(std::move(run_seconds));
   out.push_back(std::move(runs));
 
-  auto harvests =
-      family("earshot_harvests_total", "Times the BPF maps were read.", MetricType::Counter);
-  add(harvests, {}, static_cast<double>(s.harvests));
-  out.push_back(std::move(harvests));
-
-  auto build =
-      family("earshot_build_info", "earshot version and the kernel it runs on.", MetricType::Gauge);
-  add(build, {{"version", s.version}, {"kernel", s.kernel}}, 1);
-  out.push_back(std::move(build));
+  out.push_back(single("earshot_harvests_total", "Times the BPF maps were read.",
+                       MetricType::Counter, {}, static_cast<double>(s.harvests)));
+  out.push_back(single("earshot_build_info", "earshot version and the kernel it runs on.",
+                       MetricType::Gauge, {{"version", s.version}, {"kernel", s.kernel}}, 1));
   return out;
 }
 
