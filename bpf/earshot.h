@@ -93,8 +93,10 @@ struct earshot_counters {
 	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
 };
 
-/* flows value (per CPU). owner_tgid caches sock_owner in this CPU's slot the
- * first time a capture is live, so later packets need no owner lookup. */
+/* flows value (per CPU). owner_tgid caches the socket's owner tgid in this
+ * CPU's copy, so later packets need no owner lookup: 0 not known yet,
+ * EARSHOT_OWNER_NONE for a socket no process owns (a kernel socket). */
+#define EARSHOT_OWNER_NONE 0xffffffffU
 struct earshot_flow_value {
 	struct earshot_counters counters;
 	__u32 owner_tgid;

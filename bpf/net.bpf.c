@@ -3,12 +3,14 @@
  * Bytes per process, per destination.
  *
  * The owner of a socket is recorded once, in process context, keyed by the
- * socket cookie (sock_create, accept here or in accept.bpf.c, a start-up
- * iterator). The netfilter hook never looks at "current" (TCP sends from
+ * socket cookie (sock_create, accept.bpf.c, a start-up iterator; for an
+ * accepted socket where accept.bpf.c does not load, the netfilter hook at
+ * the socket's first packet sent by a task holding its lock, learn_owner).
+ * Otherwise the netfilter hook never looks at "current" (TCP sends from
  * softirq): per packet it reads the cookie from skb->sk and counts in the
- * socket's per-CPU slot (an array
- * lookup) when the socket is connected, else in the per-CPU flows hash;
- * userspace joins flows and slots to owners at harvest time.
+ * socket's per-CPU slot (an array lookup) when the socket is connected,
+ * else in the per-CPU flows hash; userspace joins flows and slots to owners
+ * at harvest time.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -33,6 +35,7 @@
 #define EARSHOT_TCP_TIME_WAIT 6
 #define EARSHOT_TCP_NEW_SYN_RECV 12
 #define EARSHOT_BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB 5
+#define EARSHOT_PF_KTHREAD 0x00200000
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -137,7 +140,7 @@ static __always_inline int capture_window(__u32 *owner_tgid, __u64 cookie)
 			if (owner)
 				tgid = *owner_tgid = owner->tgid;
 		}
-		if (tgid && bpf_map_lookup_elem(&capture_procs, &tgid))
+		if (tgid && tgid != EARSHOT_OWNER_NONE && bpf_map_lookup_elem(&capture_procs, &tgid))
 			return EARSHOT_WINDOW_SELF;
 		return EARSHOT_WINDOW_OTHER;
 	}
@@ -147,6 +150,39 @@ static __always_inline int capture_window(__u32 *owner_tgid, __u64 cookie)
 		cs->grace_armed = 0;
 	}
 	return -1;
+}
+
+/* The owner of a connected socket, into this CPU's cache of it: from
+ * sock_owner, or for a TCP socket accept() returned that no hook recorded
+ * (accept.bpf.c needs BTF trampolines) from the task sending, when that task
+ * holds the socket's lock. TCP sends in a task's context only under
+ * lock_sock (sendmsg, the ACKs recvmsg sends, close); softirq and timers
+ * find the lock free, or defer their work to the holder's release_sock. A
+ * packet sent without it is skipped and the next one tries again. Kernel
+ * sockets have no file and no owner; a UDP socket's owner is recorded when
+ * it is created, so one missing is not learnt here. A subprogram: the hot
+ * path only tests the cached owner. */
+static __noinline void learn_owner(const struct sock *sk, __u64 cookie, __u32 *owner_tgid)
+{
+	struct earshot_owner *owner = bpf_map_lookup_elem(&sock_owner, &cookie);
+	struct socket *sock = sk->sk_socket;
+	struct task_struct *task;
+
+	if (owner) {
+		*owner_tgid = owner->tgid;
+		return;
+	}
+	if (sk->sk_protocol != EARSHOT_IPPROTO_TCP || (sock && !sock->file)) {
+		*owner_tgid = EARSHOT_OWNER_NONE;
+		return;
+	}
+	if (!sock || !sk->sk_lock.owned)
+		return;
+	task = bpf_get_current_task_btf();
+	if (task->flags & EARSHOT_PF_KTHREAD)
+		return;
+	record_owner(cookie, task->tgid, task_start_ns(task), BPF_NOEXIST);
+	*owner_tgid = task->tgid;
 }
 
 /* The slot counts this socket and destination. A connected UDP socket can
@@ -245,6 +281,8 @@ static __always_inline bool count_in_slot(const struct sock *sk, int pf, __u64 c
 		if (!claim_slot(slot, &key, sk))
 			return false;
 	}
+	if (!slot->owner_tgid)
+		learn_owner(sk, cookie, &slot->owner_tgid);
 	window = capture_window(&slot->owner_tgid, cookie);
 	add_counters(&slot->counters, len, window);
 	return true;
@@ -279,6 +317,8 @@ static __always_inline void count_in_flows(const struct sk_buff *skb, const stru
 			return;
 		}
 	}
+	if (connected && !v->owner_tgid)
+		learn_owner(sk, cookie, &v->owner_tgid);
 	window = capture_window(&v->owner_tgid, cookie);
 	add_counters(&v->counters, len, window);
 	add_total(EARSHOT_TOTAL_ALL, len, window);
@@ -360,49 +400,13 @@ int earshot_sock_release(struct bpf_sock *ctx)
 }
 
 /* Accepted sockets are clones, not created: give them a cookie when the
- * handshake completes, so the accept tracepoints can read it from the socket. */
+ * handshake completes, so the netfilter hook can read it from the socket. */
 SEC("sockops")
 int earshot_sockops(struct bpf_sock_ops *skops)
 {
 	if (skops->op == EARSHOT_BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
 		bpf_get_socket_cookie(skops);
 	return 1;
-}
-
-static __always_inline int record_accepted(long fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file *file = current_file_of_fd(fd);
-	struct socket *sock;
-	struct sock *sk;
-	__u64 cookie;
-
-	if (!file)
-		return 0;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	if (cookie)
-		record_owner(cookie, task->tgid, task_start_ns(task), BPF_ANY);
-	return 0;
-}
-
-/* Where accept.bpf.c's fexit does not load. Any syscall tracepoint puts every
- * system call of every process through the slow path: the last resort. */
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int earshot_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	long ret = ctx->ret;
-
-	return record_accepted(ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int earshot_exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	long ret = ctx->ret;
-
-	return record_accepted(ret);
 }
 
 struct {

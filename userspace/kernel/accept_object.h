@@ -1,8 +1,8 @@
 #pragma once
 // The owners of accepted sockets through fexit on inet_accept
 // (bpf/accept.bpf.c): on kernels with BTF trampolines it costs each accept()
-// and nothing else. hooks.cpp attaches it, and falls back to the
-// sys_exit_accept* tracepoints where it does not load.
+// and nothing else. Where it does not load, the netfilter program learns
+// the owner from the socket's first packet sent in a task's context.
 #include <bpf/libbpf.h>
 
 #include <memory>

@@ -134,9 +134,9 @@ void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
 
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
-      "netfilter_ipv4",    "netfilter_ipv6",  "cgroup_sock_create", "cgroup_sock_release",
-      "cgroup_sockops",    "tcx_dns_ingress", "cgroup_dns_ingress", "fexit_accept",
-      "tracepoint_accept", "socket_iterator"};
+      "netfilter_ipv4",      "netfilter_ipv6", "cgroup_sock_create",
+      "cgroup_sock_release", "cgroup_sockops", "tcx_dns_ingress",
+      "cgroup_dns_ingress",  "fexit_accept",   "socket_iterator"};
   net.reset(net_bpf__open());
   int err = net ? net_bpf__load(net.get()) : -errno;
   if (!net || err) {
@@ -194,25 +194,16 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
       return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");
     });
   }
-  // Accepted sockets: fexit costs only accept(); the tracepoints cost every
-  // system call (accept.bpf.c), so they are the fallback.
+  // Accepted sockets: fexit costs only accept(). Without it the netfilter
+  // program learns the owner from the socket's first packet a task sends
+  // (net.bpf.c, learn_owner), where the sys_exit_accept* tracepoints would
+  // slow every system call of every process.
   attempt("fexit_accept", [&] {
     auto object = std::make_unique<AcceptObject>(net->obj);
     links.push_back(checked_link(bpf_program__attach(object->program()), "fexit/inet_accept"));
     accept = std::move(object);
     return std::string("fexit/inet_accept");
   });
-  if (accept) {
-    unavailable("tracepoint_accept", "not needed: fexit_accept is attached");
-  } else {
-    attempt("tracepoint_accept", [&] {
-      links.push_back(
-          checked_link(bpf_program__attach(net->progs.earshot_exit_accept), "sys_exit_accept"));
-      links.push_back(
-          checked_link(bpf_program__attach(net->progs.earshot_exit_accept4), "sys_exit_accept4"));
-      return std::string("syscalls/sys_exit_accept*");
-    });
-  }
   attempt("socket_iterator", [&] {
     BpfLink iter = checked_link(bpf_program__attach_iter(net->progs.earshot_iter_sockets, nullptr),
                                 "iter/task_file");

@@ -279,8 +279,9 @@ TEST_F(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) 
 }
 
 // A server's replies leave on the socket accept() returned, which no
-// socket() call created: its owner comes from the accept hook (fexit_accept,
-// or tracepoint_accept on kernels without BTF trampolines, as here).
+// socket() call created: its owner comes from fexit_accept, or on kernels
+// without BTF trampolines (as here) from the netfilter program, which names
+// the process holding the socket when the first reply leaves.
 TEST_F(AttributionTest, BytesOnAnAcceptedConnectionAreTheAcceptingProcesss) {
   NetnsPair pair;
   constexpr std::uint16_t kPort = 5202;

@@ -2,7 +2,8 @@
 // and BPF LSM, so --check-config must name tiers 1, 2 and 5 unavailable with
 // the reason and still exit 0, and the daemon must run on the lower tiers.
 // The syscall tier (which slows every system call) attaches only when it has
-// something to watch: here, a node of capture.extra_devices.
+// something to watch: here, a node of capture.extra_devices; nothing else
+// of earshot uses a syscall tracepoint (accepted sockets' owners neither).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,9 +13,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 #include "daemon.h"
 #include "process.h"
@@ -142,6 +146,65 @@ TEST(TiersTest, SyscallTierStaysOutWithNothingToWatch) {
       EXPECT_THAT(hooks[hook].detail, HasSubstr("no capture device to watch"));
     }
   }
+}
+
+// The tracepoints the process's perf-event BPF links are attached to, as
+// the kernel reports them (bpftool link show id N: "tracepoint").
+std::vector<std::string> tracepoints_held_by(pid_t pid) {
+  std::vector<std::string> names;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo")) {
+    std::ifstream fdinfo(entry.path());
+    std::string line, link_type, link_id;
+    while (std::getline(fdinfo, line)) {
+      std::istringstream fields(line);
+      std::string key, value;
+      fields >> key >> value;
+      if (key == "link_type:") link_type = value;
+      if (key == "link_id:") link_id = value;
+    }
+    if (link_type != "perf" || link_id.empty()) continue;
+    // bpftool 7.5 prints a perf_event link and then exits 255: what it
+    // printed is what counts, and it must be the link asked for.
+    auto shown = run_command({"bpftool", "link", "show", "id", link_id, "-j"}, {}, 10s);
+    auto info = nlohmann::json::parse(shown.out, nullptr, false);
+    if (!info.is_object() || info.value("id", 0) != std::stoi(link_id)) {
+      ADD_FAILURE() << "bpftool link show id " << link_id << ": exit " << shown.exit_code << ", "
+                    << shown.err << shown.out;
+      continue;
+    }
+    if (info.contains("tracepoint")) names.push_back(info["tracepoint"].get<std::string>());
+  }
+  return names;
+}
+
+bool any_syscall_tracepoint(const std::vector<std::string>& names) {
+  for (const auto& name : names)
+    if (name.rfind("sys_enter_", 0) == 0 || name.rfind("sys_exit_", 0) == 0) return true;
+  return false;
+}
+
+// Any syscall tracepoint slows every system call of every process. With no
+// microphone to watch the daemon holds none (accepted sockets' owners come
+// from fexit or the netfilter program); watching one brings the syscall
+// tier's, which shows the check sees them.
+TEST(TiersTest, NoSyscallTracepointUnlessADeviceIsWatched) {
+  require_root_and_no_alsa();
+  if (run_command({"bpftool", "version"}).exit_code != 0) GTEST_SKIP() << "bpftool does not run";
+  TempDir dir("earshot-tiers");
+  {
+    DaemonProcess daemon({kDaemon, "harvest:\n  interval: 200ms\ncapture:\n  sysfs: true\n"});
+    auto names = tracepoints_held_by(daemon.pid());
+    EXPECT_THAT(names, ::testing::Contains("sched_process_exit")) << "the check saw no tracepoint";
+    EXPECT_FALSE(any_syscall_tracepoint(names)) << ::testing::PrintToString(names);
+    EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  }
+  std::string watched = watch_microphone(dir);
+  ASSERT_FALSE(watched.empty());
+  DaemonProcess daemon({kDaemon, "harvest:\n  interval: 200ms\n" + watched});
+  auto names = tracepoints_held_by(daemon.pid());
+  EXPECT_TRUE(any_syscall_tracepoint(names)) << ::testing::PrintToString(names);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
 }  // namespace
