@@ -13,14 +13,18 @@
 #                  vary by +-15 % on a VM, more than the cost to be seen
 #   --tcp-samples  TCP measurements a round, averaged (default 3)
 # Each pair is a floor round (UDP only, with a near-empty netfilter program
-# and no daemon: what the hook itself costs), a monitored round and an
+# and no daemon: what the hook itself costs), a monitored round (the default
+# capture config: on a machine without ALSA capture nodes, no microphone), a
+# microphone round (UDP and getppid() only; a stand-in microphone watched
+# through capture.extra_devices, so the syscall capture tier is attached, as
+# on a speaker whose kernel has no kernel-level capture tier) and an
 # unmonitored one. Ratios compare each monitored round with the unmonitored
 # rounds on both sides of it, so a drift over the run cancels. B stands for
 # the far end, which earshot does not monitor; each round also floods the
 # other way, into A, where earshot reads DNS answers on every packet.
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 10 minutes with the defaults. Everything it creates (namespaces,
+# Takes about 12 minutes with the defaults. Everything it creates (namespaces,
 # daemon, temp dir, kernel.bpf_stats_enabled) is undone on exit.
 set -euo pipefail
 
@@ -117,8 +121,10 @@ harvest_ms=1000
 cat >"$work/earshot.yaml" <<EOF
 harvest: {interval: ${harvest_ms}ms}
 network: {namespaces: [/var/run/netns/$ns_a]}
-capture: {sysfs: false, extra_devices: [$work/mic]}
 events: {file: $work/events.jsonl}
+EOF
+cat "$work/earshot.yaml" - >"$work/earshot-mic.yaml" <<EOF
+capture: {sysfs: false, extra_devices: [$work/mic]}
 EOF
 
 # Started with nsenter itself (it and taskset exec), so $! is iperf3 and the
@@ -129,9 +135,9 @@ nsenter --net="/var/run/netns/$ns_b" taskset -c "$receive_cpu" \
 iperf_pid=$!
 
 metrics_port=""
-start_daemon() {
+start_daemon() { # start_daemon <config file>
   : >"$work/daemon.log"
-  "$earshot" --config.file "$work/earshot.yaml" --web.listen-address 127.0.0.1:0 \
+  "$earshot" --config.file "$1" --web.listen-address 127.0.0.1:0 \
     --log.format json >"$work/daemon.log" 2>&1 &
   daemon_pid=$!
   local address=""
@@ -223,11 +229,31 @@ floor_round() { # floor_round <pair number>
   log "  pair $1 floor: udp $(cat "$work/udp.floor.$1") packets/s"
 }
 
+# The median of three 2M-call runs of getppid(): every system call of every
+# process pays for syscall tracepoints being on (entry and exit go the slow
+# way).
+null_syscall_ns() {
+  for _ in 1 2 3; do taskset -c "$send_cpu" nice -n -10 "$bench" null-syscalls; done |
+    sed -n 's/^ns_per_call=//p' | sort -g | sed -n 2p
+}
+
+# With a watched microphone: the syscall capture tier's cost on top. The
+# steps and pauses up to the UDP measurement are those of the other rounds.
+microphone_round() { # microphone_round <pair number>
+  local pair=$1
+  start_daemon "$work/earshot-mic.yaml"
+  sleep 5
+  null_syscall_ns >"$work/syscall.microphone.$pair"
+  udp_mean >"$work/udp.microphone.$pair"
+  stop_daemon
+  log "  pair $pair microphone: udp $(cat "$work/udp.microphone.$pair") packets/s, getppid() $(cat "$work/syscall.microphone.$pair") ns"
+}
+
 # Both kinds of round have the same steps and pauses, so that nothing but the
 # daemon differs between them.
 round() { # round <monitored|unmonitored> <pair number>
   local kind=$1 pair=$2 tcp udp udp_in batch syscall_ns c0 w0 c1 w1
-  [[ $kind == monitored ]] && start_daemon
+  [[ $kind == monitored ]] && start_daemon "$work/earshot.yaml"
   sleep 1 # past start-up, and past the previous round's exit
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
   sleep 4
@@ -236,10 +262,7 @@ round() { # round <monitored|unmonitored> <pair number>
     record cpu_idle_percent "$(cpu_percent "$c0" "$c1" "$w0" "$w1")"
     record rss_idle_mib "$(rss_mib)"
   fi
-  # Every system call of every process pays for syscall tracepoints being on
-  # (entry and exit go the slow way): the median of three 2M-call runs.
-  syscall_ns=$(for _ in 1 2 3; do taskset -c "$send_cpu" nice -n -10 "$bench" null-syscalls; done |
-    sed -n 's/^ns_per_call=//p' | sort -g | sed -n 2p)
+  syscall_ns=$(null_syscall_ns)
   tcp=$(for _ in $(seq "$tcp_samples"); do tcp_mbps; echo; done | awk 'NF {s += $1; n++} END {printf "%.0f", n ? s / n : 0}')
   udp=$(udp_mean)
   udp_in=$(udp_into_a_mean)
@@ -275,6 +298,7 @@ ratio() { awk -v m="$(cat "$1")" -v u="$(cat "$2")" 'BEGIN {printf "%.3f", (u > 
 for pair in $(seq "$pairs"); do
   floor_round "$pair"
   round monitored "$pair"
+  microphone_round "$pair"
   round unmonitored "$pair"
   for proto in tcp udp udpin batch syscall; do
     record "${proto}_ratio" "$(ratio "$work/$proto.monitored.$pair" "$work/$proto.unmonitored.$pair")"
@@ -284,6 +308,13 @@ for pair in $(seq "$pairs"); do
     record "${proto}_monitored" "$(cat "$work/$proto.monitored.$pair")"
     record "${proto}_unmonitored" "$(cat "$work/$proto.unmonitored.$pair")"
   done
+  for proto in udp syscall; do
+    record "${proto}_microphone_ratio" \
+      "$(ratio "$work/$proto.microphone.$pair" "$work/$proto.unmonitored.$pair")"
+    ((pair > 1)) && record "${proto}_microphone_ratio" \
+      "$(ratio "$work/$proto.microphone.$pair" "$work/$proto.unmonitored.$((pair - 1))")"
+    record "${proto}_microphone" "$(cat "$work/$proto.microphone.$pair")"
+  done
   record udp_floor_ratio "$(ratio "$work/udp.floor.$pair" "$work/udp.unmonitored.$pair")"
   ((pair > 1)) && record udp_floor_ratio \
     "$(ratio "$work/udp.floor.$pair" "$work/udp.unmonitored.$((pair - 1))")"
@@ -291,8 +322,9 @@ for pair in $(seq "$pairs"); do
 done
 
 # BPF time per run: statistics cost time themselves, so only in this round.
+# With the microphone watched, so that the latency round can open it.
 log "bpf_stats round"
-start_daemon
+start_daemon "$work/earshot-mic.yaml"
 sleep 1
 echo 1 >"$stats_sysctl"
 for sample in $(seq "$pairs"); do
@@ -365,6 +397,8 @@ row "  TCP Mbit/s, unmonitored" tcp_unmonitored
 row "UDP 64 B packets/s, monitored/not" udp_ratio ">=" 0.95
 row "  UDP packets/s, monitored" udp_monitored
 row "  UDP packets/s, unmonitored" udp_unmonitored
+row "UDP 64 B, microphone watched/not" udp_microphone_ratio ">=" 0.95
+row "  UDP packets/s, microphone watched" udp_microphone
 row "  UDP, empty netfilter program/not" udp_floor_ratio
 row "UDP 64 B into the monitored ns, mon./not" udpin_ratio
 row "  UDP packets/s into it, monitored" udpin_monitored
@@ -374,6 +408,8 @@ row "UDP 64 B sendmmsg packets/s, mon./not" batch_ratio
 row "getppid() ns, monitored/not" syscall_ratio
 row "  getppid() ns, monitored" syscall_monitored
 row "  getppid() ns, unmonitored" syscall_unmonitored
+row "getppid() ns, microphone watched/not" syscall_microphone_ratio
+row "  getppid() ns, microphone watched" syscall_microphone
 row "netfilter program, ns/packet" bpf_ns_earshot_nf_local_out "<=" 100
 row "  floor: empty netfilter program, ns" bpf_floor_ns
 row "  netfilter above that floor, ns" nf_above_floor_ns
