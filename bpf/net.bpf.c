@@ -37,6 +37,9 @@
 #define EARSHOT_BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB 5
 #define EARSHOT_PF_KTHREAD 0x00200000
 
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
@@ -121,34 +124,46 @@ static __always_inline void dest_from_packet(const struct sk_buff *skb, int pf,
 	}
 }
 
-/* Which capture window a packet falls in; -1 for none. The owner is cached
- * in the flow's per-CPU slot; a slot that has none yet (a per-CPU value is
- * written only on the CPU that created it) looks it up once, and only while
- * a capture is live. */
+/* While a capture is live: whether the packet's owner is capturing. The
+ * owner is cached in the flow's per-CPU slot; a slot that has none yet (a
+ * per-CPU value is written only on the CPU that created it) looks it up
+ * once, and only while a capture is live. */
+static __noinline int capture_window_live(__u32 *owner_tgid, __u64 cookie)
+{
+	__u32 tgid = owner_tgid ? *owner_tgid : 0;
+
+	if (!tgid && owner_tgid && cookie) {
+		struct earshot_owner *owner = bpf_map_lookup_elem(&sock_owner, &cookie);
+
+		if (owner)
+			tgid = *owner_tgid = owner->tgid;
+	}
+	if (tgid && tgid != EARSHOT_OWNER_NONE && bpf_map_lookup_elem(&capture_procs, &tgid))
+		return EARSHOT_WINDOW_SELF;
+	return EARSHOT_WINDOW_OTHER;
+}
+
+static __noinline int capture_window_grace(struct earshot_capture_state *cs)
+{
+	if (bpf_ktime_get_ns() - cs->last_end_ns <= cs->grace_ns)
+		return EARSHOT_WINDOW_GRACE;
+	cs->grace_armed = 0;
+	return -1;
+}
+
+/* Which capture window a packet falls in; -1 for none. Out of capture (the
+ * common case) this is two loads and two tests; the rest is subprograms, out
+ * of the hot path's instruction cache lines. */
 static __always_inline int capture_window(__u32 *owner_tgid, __u64 cookie)
 {
 	struct earshot_capture_state *cs = get_capture_state();
 
-	if (!cs)
+	if (unlikely(!cs))
 		return -1;
-	if (cs->live_procs) {
-		__u32 tgid = owner_tgid ? *owner_tgid : 0;
-
-		if (!tgid && owner_tgid && cookie) {
-			struct earshot_owner *owner = bpf_map_lookup_elem(&sock_owner, &cookie);
-
-			if (owner)
-				tgid = *owner_tgid = owner->tgid;
-		}
-		if (tgid && tgid != EARSHOT_OWNER_NONE && bpf_map_lookup_elem(&capture_procs, &tgid))
-			return EARSHOT_WINDOW_SELF;
-		return EARSHOT_WINDOW_OTHER;
-	}
-	if (cs->grace_armed) {
-		if (bpf_ktime_get_ns() - cs->last_end_ns <= cs->grace_ns)
-			return EARSHOT_WINDOW_GRACE;
-		cs->grace_armed = 0;
-	}
+	if (unlikely(cs->live_procs))
+		return capture_window_live(owner_tgid, cookie);
+	if (unlikely(cs->grace_armed))
+		return capture_window_grace(cs);
 	return -1;
 }
 
@@ -264,6 +279,18 @@ static __always_inline void key_from_socket(const struct sock *sk, int pf, __u64
 		__builtin_memcpy(key->daddr, &sk->__sk_common.skc_v6_daddr, 16);
 }
 
+/* A slot that does not hold this socket and destination: take it if it is
+ * free (a subprogram: a socket's first packet on a CPU, or a new
+ * destination, comes here; the packets after it do not). */
+static __noinline bool take_slot(struct earshot_sock_slot *slot, const struct sock *sk, int pf,
+				 __u64 cookie)
+{
+	struct earshot_flow_key key = {};
+
+	key_from_socket(sk, pf, cookie, &key);
+	return claim_slot(slot, &key, sk);
+}
+
 /* Counts the packet of a connected socket in its slot; false when the slot
  * belongs to another live socket (the flows map counts it then). */
 static __always_inline bool count_in_slot(const struct sock *sk, int pf, __u64 cookie, __u32 len)
@@ -272,16 +299,11 @@ static __always_inline bool count_in_slot(const struct sock *sk, int pf, __u64 c
 	struct earshot_sock_slot *slot = bpf_map_lookup_elem(&sock_slots, &idx);
 	int window;
 
-	if (!slot)
+	if (unlikely(!slot))
 		return false;
-	if (!slot_holds(slot, sk, pf, cookie)) {
-		struct earshot_flow_key key = {};
-
-		key_from_socket(sk, pf, cookie, &key);
-		if (!claim_slot(slot, &key, sk))
-			return false;
-	}
-	if (!slot->owner_tgid)
+	if (unlikely(!slot_holds(slot, sk, pf, cookie)) && !take_slot(slot, sk, pf, cookie))
+		return false;
+	if (unlikely(!slot->owner_tgid))
 		learn_owner(sk, cookie, &slot->owner_tgid);
 	window = capture_window(&slot->owner_tgid, cookie);
 	add_counters(&slot->counters, len, window);
@@ -290,9 +312,11 @@ static __always_inline bool count_in_slot(const struct sock *sk, int pf, __u64 c
 
 /* Everything else: sockets without a slot of their own, unconnected ones
  * (destination from the packet), TCP's time-wait and request sockets. */
-static __always_inline void count_in_flows(const struct sk_buff *skb, const struct sock *sk, int pf,
-					   __u64 cookie, bool connected, __u32 len)
+static __noinline void count_in_flows(const struct bpf_nf_ctx *ctx, const struct sock *sk,
+				       __u64 cookie, bool connected, __u32 len)
 {
+	const struct sk_buff *skb = ctx->skb;
+	int pf = ctx->state->pf;
 	struct earshot_flow_key key = {};
 	struct earshot_flow_value *v;
 	int window;
@@ -324,21 +348,29 @@ static __always_inline void count_in_flows(const struct sk_buff *skb, const stru
 	add_total(EARSHOT_TOTAL_ALL, len, window);
 }
 
+/* A packet no socket sent (forwarded, or the kernel's own replies). */
+static __noinline void count_no_socket(__u32 len)
+{
+	int window = capture_window(0, 0);
+
+	add_total(EARSHOT_TOTAL_ALL, len, window);
+	add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
+}
+
+/* The hot path is a connected socket whose slot on this CPU is its own:
+ * everything else is a subprogram, so the path stays a few contiguous
+ * instruction cache lines (the stack in between evicts them per packet). */
 static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 {
 	const struct sk_buff *skb = ctx->skb;
 	struct sock *sk = skb->sk;
-	int pf = ctx->state->pf;
 	__u32 len = skb->len;
 	bool connected;
 	__u64 cookie;
 	__u8 state;
-	int window;
 
-	if (!sk) {
-		window = capture_window(0, 0);
-		add_total(EARSHOT_TOTAL_ALL, len, window);
-		add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
+	if (unlikely(!sk)) {
+		count_no_socket(len);
 		return NF_ACCEPT;
 	}
 	cookie = sk->__sk_common.skc_cookie.counter;
@@ -347,8 +379,9 @@ static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
 	 * and it has a slot of its own unless another live socket holds it. */
 	connected = sk->__sk_common.skc_dport && state != EARSHOT_TCP_TIME_WAIT &&
 		    state != EARSHOT_TCP_NEW_SYN_RECV;
-	if (!(connected && cookie && count_in_slot(sk, pf, cookie, len)))
-		count_in_flows(skb, sk, pf, cookie, connected, len);
+	if (likely(connected && cookie) && likely(count_in_slot(sk, ctx->state->pf, cookie, len)))
+		return NF_ACCEPT;
+	count_in_flows(ctx, sk, cookie, connected, len);
 	return NF_ACCEPT;
 }
 
