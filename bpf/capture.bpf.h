@@ -71,30 +71,22 @@ static __always_inline void emit(__u32 kind, __u32 tier, __u64 handle, __u32 dev
 static __always_inline void capture_started(__u32 tgid, __u64 start_ns)
 {
 	struct earshot_capture_proc fresh = {}, *proc;
-	struct earshot_capture_state *cs;
 
 	bpf_map_update_elem(&capture_procs, &tgid, &fresh, BPF_NOEXIST);
 	proc = bpf_map_lookup_elem(&capture_procs, &tgid);
 	if (!proc)
 		return;
-	if (__sync_fetch_and_add(&proc->open_handles, 1) == 0) {
-		cs = get_capture_state();
-		if (cs)
-			__sync_fetch_and_add(&cs->live_procs, 1);
-	}
+	if (__sync_fetch_and_add(&proc->open_handles, 1) == 0)
+		__sync_fetch_and_add(&capture_state.live_procs, 1);
 	bpf_map_update_elem(&tracked_tgids, &tgid, &start_ns, BPF_ANY);
 }
 
 static __always_inline void proc_capture_over(__u32 tgid)
 {
-	struct earshot_capture_state *cs = get_capture_state();
-
 	bpf_map_delete_elem(&capture_procs, &tgid);
-	if (!cs)
-		return;
-	__sync_fetch_and_sub(&cs->live_procs, 1);
-	cs->last_end_ns = bpf_ktime_get_ns();
-	cs->grace_armed = 1;
+	__sync_fetch_and_sub(&capture_state.live_procs, 1);
+	capture_state.last_end_ns = bpf_ktime_get_ns();
+	capture_state.grace_armed = 1;
 }
 
 static __always_inline void capture_ended(__u32 tgid)
@@ -136,13 +128,11 @@ static __always_inline int close_handle(__u32 tgid, __u32 tier, __u64 handle,
 }
 
 /* True when any process holds a capture handle (every open handle counts
- * its process in live_procs): one array read, so a hook on a hot syscall
- * (close) costs next to nothing while nothing captures. */
+ * its process in live_procs): one load, so a hook on a hot syscall (close)
+ * costs next to nothing while nothing captures. */
 static __always_inline int any_capture_live(void)
 {
-	struct earshot_capture_state *cs = get_capture_state();
-
-	return cs && cs->live_procs;
+	return capture_state.live_procs;
 }
 
 /* True when this process may hold a capture handle. */

@@ -184,8 +184,8 @@ struct earshot_dns_event {
 	__u8 payload[EARSHOT_DNS_PAYLOAD_MAX];
 };
 
-/* Correlation state: one entry of the capture_state array map, shared by
- * both objects. */
+/* Correlation state: the global capture_state (maps.bpf.h), the one value
+ * of each object's .data.capture map, all of them net's. */
 struct earshot_capture_state {
 	__u32 live_procs;     /* processes with at least one open capture */
 	__u32 grace_armed;    /* 1 from the last capture end until the grace period is over */

@@ -8,13 +8,12 @@
 
 #include "earshot.h"
 
-/* Live capture state the netfilter hook reads on every packet (array: inlined lookup). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct earshot_capture_state);
-} capture_state SEC(".maps");
+/* Live capture state the netfilter hook reads on every packet: a global in
+ * a section of its own, so the read is a load from a fixed address (no map
+ * lookup). Each object gets a one-entry array map for the section; the
+ * loader makes the others reuse net's (libbpf names it "<obj>.data.capture",
+ * the skeletons data_capture). */
+struct earshot_capture_state capture_state SEC(".data.capture");
 
 /* tgid -> live capture handles; consulted per packet only while a capture is live. */
 struct {
@@ -67,13 +66,6 @@ static __always_inline struct file *current_file_of_fd(long fd)
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
 		return 0;
 	return file;
-}
-
-static __always_inline struct earshot_capture_state *get_capture_state(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&capture_state, &zero);
 }
 
 #endif /* EARSHOT_MAPS_BPF_H */

@@ -143,11 +143,11 @@ static __noinline int capture_window_live(__u32 *owner_tgid, __u64 cookie)
 	return EARSHOT_WINDOW_OTHER;
 }
 
-static __noinline int capture_window_grace(struct earshot_capture_state *cs)
+static __noinline int capture_window_grace(void)
 {
-	if (bpf_ktime_get_ns() - cs->last_end_ns <= cs->grace_ns)
+	if (bpf_ktime_get_ns() - capture_state.last_end_ns <= capture_state.grace_ns)
 		return EARSHOT_WINDOW_GRACE;
-	cs->grace_armed = 0;
+	capture_state.grace_armed = 0;
 	return -1;
 }
 
@@ -156,14 +156,10 @@ static __noinline int capture_window_grace(struct earshot_capture_state *cs)
  * of the hot path's instruction cache lines. */
 static __always_inline int capture_window(__u32 *owner_tgid, __u64 cookie)
 {
-	struct earshot_capture_state *cs = get_capture_state();
-
-	if (unlikely(!cs))
-		return -1;
-	if (unlikely(cs->live_procs))
+	if (unlikely(capture_state.live_procs))
 		return capture_window_live(owner_tgid, cookie);
-	if (unlikely(cs->grace_armed))
-		return capture_window_grace(cs);
+	if (unlikely(capture_state.grace_armed))
+		return capture_window_grace();
 	return -1;
 }
 

@@ -5,7 +5,12 @@
 #include <cerrno>
 #include <cstring>
 
+// The ABI first: the skeletons declare global data with its structs.
+// clang-format off
+#include "kernel/abi.h"
 #include "accept.skel.h"
+// clang-format on
+
 #include "common/error.h"
 #include "kernel/bpf_handles.h"
 

@@ -7,7 +7,12 @@
 #include <filesystem>
 #include <functional>
 
+// The ABI first: the skeletons declare global data with its structs.
+// clang-format off
+#include "kernel/abi.h"
 #include "alsa.skel.h"
+// clang-format on
+
 #include "common/error.h"
 #include "common/log.h"
 #include "kernel/bpf_handles.h"
@@ -95,7 +100,7 @@ struct AlsaTier::Impl {
       if (err)
         throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
     };
-    reuse(s->maps.capture_state, maps.capture_state);
+    reuse(s->maps.data_capture, maps.capture_state);
     reuse(s->maps.capture_procs, maps.capture_procs);
     reuse(s->maps.tracked_tgids, maps.tracked_tgids);
     reuse(s->maps.events, maps.events);

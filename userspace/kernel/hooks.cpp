@@ -10,17 +10,21 @@
 #include <cstring>
 #include <functional>
 
+// The ABI first: the skeletons declare global data with its structs.
+// clang-format off
+#include "kernel/abi.h"
 #include "audio.skel.h"
+#include "net.skel.h"
+// clang-format on
+
 #include "common/error.h"
 #include "common/log.h"
-#include "kernel/abi.h"
 #include "kernel/accept_object.h"
 #include "kernel/alsa_tier.h"
 #include "kernel/bpf_handles.h"
 #include "kernel/dns_ingress.h"
 #include "kernel/netns_scope.h"
 #include "kernel/system_paths.h"
-#include "net.skel.h"
 
 namespace earshot::kernel {
 
@@ -96,7 +100,7 @@ struct KernelHooks::Impl {
 void KernelHooks::Impl::load_alsa(const HookOptions& options) {
   if (audio) {
     SharedCaptureMaps shared;
-    shared.capture_state = bpf_map__fd(audio->maps.capture_state);
+    shared.capture_state = bpf_map__fd(audio->maps.data_capture);
     shared.capture_procs = bpf_map__fd(audio->maps.capture_procs);
     shared.tracked_tgids = bpf_map__fd(audio->maps.tracked_tgids);
     shared.events = bpf_map__fd(audio->maps.events);
@@ -262,7 +266,7 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
       if (err)
         throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
     };
-    reuse(audio->maps.capture_state, net->maps.capture_state);
+    reuse(audio->maps.data_capture, net->maps.data_capture);
     reuse(audio->maps.capture_procs, net->maps.capture_procs);
     reuse(audio->maps.tracked_tgids, net->maps.tracked_tgids);
     reuse(audio->maps.events, net->maps.events);
@@ -388,8 +392,8 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   std::uint32_t zero = 0;
   earshot_capture_state state{};
   state.grace_ns = options.grace_ns;
-  int state_fd = impl_->net ? bpf_map__fd(impl_->net->maps.capture_state)
-                            : (impl_->audio ? bpf_map__fd(impl_->audio->maps.capture_state) : -1);
+  int state_fd = impl_->net ? bpf_map__fd(impl_->net->maps.data_capture)
+                            : (impl_->audio ? bpf_map__fd(impl_->audio->maps.data_capture) : -1);
   if (state_fd >= 0 && bpf_map_update_elem(state_fd, &zero, &state, BPF_ANY) != 0)
     throw Error(fmt::format("cannot initialise capture_state: {}", errno_text(errno)));
 }
