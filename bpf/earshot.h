@@ -13,7 +13,7 @@
 #define EARSHOT_MAX_SOCKETS 65536 /* owner records (LRU) */
 #define EARSHOT_MAX_FLOWS 16384 /* per-socket, per-destination counters (LRU) */
 #define EARSHOT_SOCK_SLOT_BITS 12
-#define EARSHOT_SOCK_SLOTS (1 << EARSHOT_SOCK_SLOT_BITS) /* connected sockets' counters (per-CPU array) */
+#define EARSHOT_SOCK_SLOTS (1 << EARSHOT_SOCK_SLOT_BITS) /* connected sockets' counters, per CPU */
 #define EARSHOT_MAX_WATCHED_DEVICES 256
 #define EARSHOT_MAX_CAPTURE_HANDLES 4096
 #define EARSHOT_MAX_CAPTURE_PROCS 1024
@@ -103,8 +103,9 @@ struct earshot_flow_value {
 	__u32 reserved;
 };
 
-/* sock_slots value (per CPU): the counters of one connected socket, found
- * by a hash of its cookie (earshot_slot_index) without a hash-map lookup.
+/* sock_slots value (one per CPU): the counters of one connected socket,
+ * found by a hash of its cookie (earshot_slot_index) without a hash-map
+ * lookup.
  * key.cookie == 0: never claimed. A slot keeps its socket until another one
  * needing the index finds it dead for longer than net_config.slot_reclaim_ns;
  * then its counters move to totals[EARSHOT_TOTAL_SLOT_RETIRED] and restart

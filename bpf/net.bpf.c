@@ -49,11 +49,15 @@ struct {
 	__type(value, struct earshot_flow_value);
 } flows SEC(".maps");
 
-/* Connected sockets: one slot per socket and CPU at earshot_slot_index(cookie),
- * an inlined array lookup instead of a hash on the common path. */
+/* Connected sockets: one slot per socket and CPU, an inlined array lookup
+ * instead of a hash on the common path. Per-CPU by layout: CPU c's slots are
+ * entries [c * EARSHOT_SOCK_SLOTS, (c + 1) * EARSHOT_SOCK_SLOTS), the loader
+ * sizes the array for the possible CPUs. Not a PERCPU_ARRAY: its lookup
+ * loads the element's per-CPU pointer first, one more dependent load (and a
+ * cache miss, in perf samples) per packet; here the address is computed. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EARSHOT_SOCK_SLOTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EARSHOT_SOCK_SLOTS); /* times the possible CPUs, at load */
 	__type(key, __u32);
 	__type(value, struct earshot_sock_slot);
 } sock_slots SEC(".maps");
@@ -291,7 +295,7 @@ static __noinline bool take_slot(struct earshot_sock_slot *slot, const struct so
  * belongs to another live socket (the flows map counts it then). */
 static __always_inline bool count_in_slot(const struct sock *sk, int pf, __u64 cookie, __u32 len)
 {
-	__u32 idx = earshot_slot_index(cookie);
+	__u32 idx = earshot_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
 	struct earshot_sock_slot *slot = bpf_map_lookup_elem(&sock_slots, &idx);
 	int window;
 
@@ -410,15 +414,16 @@ SEC("cgroup/sock_release")
 int earshot_sock_release(struct bpf_sock *ctx)
 {
 	__u64 cookie, now;
-	__u32 idx, cpu;
+	__u32 first, cpu;
 
 	if (ctx->family != EARSHOT_AF_INET && ctx->family != EARSHOT_AF_INET6)
 		return 1;
 	cookie = bpf_get_socket_cookie(ctx);
-	idx = earshot_slot_index(cookie);
+	first = earshot_slot_index(cookie);
 	now = bpf_ktime_get_ns();
 	for (cpu = 0; cpu < EARSHOT_MAX_SLOT_CPUS; cpu++) {
-		struct earshot_sock_slot *slot = bpf_map_lookup_percpu_elem(&sock_slots, &idx, cpu);
+		__u32 idx = first + cpu * EARSHOT_SOCK_SLOTS;
+		struct earshot_sock_slot *slot = bpf_map_lookup_elem(&sock_slots, &idx);
 
 		if (!slot)
 			break;

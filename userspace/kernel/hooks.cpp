@@ -30,6 +30,14 @@ namespace earshot::kernel {
 
 namespace {
 
+// sock_slots holds EARSHOT_SOCK_SLOTS entries for each possible CPU (the
+// program indexes it by the CPU it runs on); 0 or a negative errno.
+int size_sock_slots(bpf_map* slots) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return cpus < 0 ? cpus : -EINVAL;
+  return bpf_map__set_max_entries(slots, static_cast<__u32>(cpus) * EARSHOT_SOCK_SLOTS);
+}
+
 constexpr int kNfInetLocalOut = 3;  // NF_INET_LOCAL_OUT
 constexpr int kNfProtoIpv4 = 2;
 constexpr int kNfProtoIpv6 = 10;
@@ -142,7 +150,8 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
       "cgroup_sock_release", "cgroup_sockops", "tcx_dns_ingress",
       "cgroup_dns_ingress",  "fexit_accept",   "socket_iterator"};
   net.reset(net_bpf__open());
-  int err = net ? net_bpf__load(net.get()) : -errno;
+  int err = net ? size_sock_slots(net->maps.sock_slots) : -errno;
+  if (!err) err = net_bpf__load(net.get());
   if (!net || err) {
     std::string reason = fmt::format("network BPF object did not load: {}", errno_text(err));
     for (const auto& hook : kNetHooks) unavailable(hook, reason);

@@ -45,10 +45,11 @@ std::vector<FlowReading> MapReader::flows() const {
 std::vector<SlotReading> MapReader::sock_slots() const {
   std::vector<SlotReading> out;
   if (fds_.sock_slots < 0) return out;
-  // In chunks: the whole array is EARSHOT_SOCK_SLOTS x CPUs values, most of them unused.
-  constexpr std::uint32_t kChunk = 256;
+  // In chunks: the array is EARSHOT_SOCK_SLOTS entries per CPU, most of them
+  // unused; an entry's index is already cpu * EARSHOT_SOCK_SLOTS + slot.
+  constexpr std::uint32_t kChunk = 1024;
   std::vector<std::uint32_t> keys(kChunk);
-  std::vector<earshot_sock_slot> values(static_cast<std::size_t>(kChunk) * cpus_);
+  std::vector<earshot_sock_slot> values(kChunk);
   std::uint32_t batch = 0;
   bool first = true;
   for (;;) {
@@ -58,14 +59,8 @@ std::vector<SlotReading> MapReader::sock_slots() const {
     first = false;
     if (err != 0 && errno != ENOENT)
       throw Error(fmt::format("cannot read sock_slots: {}", std::strerror(errno)));
-    for (std::uint32_t i = 0; i < count; ++i) {
-      for (int cpu = 0; cpu < cpus_; ++cpu) {
-        const auto& v = values[static_cast<std::size_t>(i) * cpus_ + cpu];
-        if (v.key.cookie == 0) continue;
-        out.push_back(
-            {static_cast<std::uint32_t>(cpu) * EARSHOT_SOCK_SLOTS + keys[i], v.key, v.counters});
-      }
-    }
+    for (std::uint32_t i = 0; i < count; ++i)
+      if (values[i].key.cookie != 0) out.push_back({keys[i], values[i].key, values[i].counters});
     if (err != 0) break;  // ENOENT: that was the last chunk
   }
   return out;
