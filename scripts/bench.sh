@@ -295,6 +295,15 @@ bpf_counters() {
 
 log "namespaces $ns_a -> $ns_b, $pairs pairs of rounds; ${seconds}s measurements, UDP $udp_samples a round, TCP $tcp_samples"
 ratio() { awk -v m="$(cat "$1")" -v u="$(cat "$2")" 'BEGIN {printf "%.3f", (u > 0 ? m / u : 0)}'; }
+# Steal: CPU time the hypervisor gave to other guests while this ran. Every
+# ratio is noisier when it is more than a few tenths of a percent.
+steal_share() { # steal_share "<cpu line of /proc/stat before>" "<after>"
+  awk -v a="$1" -v b="$2" 'BEGIN {split(a, x); split(b, y); t = 0
+    for (i = 2; i <= 9; i++) t += y[i] - x[i]
+    printf "%.2f", (t > 0 ? 100 * (y[9] - x[9]) / t : 0)}'
+}
+cpu_before=$(head -1 /proc/stat)
+
 for pair in $(seq "$pairs"); do
   floor_round "$pair"
   round monitored "$pair"
@@ -361,6 +370,8 @@ sed -n 's/^sample_ms=/open_to_event_ms /p' "$work/open.out" >>"$work/samples.txt
 sed -n 's/^sample_ms=/packet_to_metrics_ms /p' "$work/metrics.out" >>"$work/samples.txt"
 stop_daemon
 
+cpu_after=$(head -1 /proc/stat)
+
 # --- the table -----------------------------------------------------------
 
 summary() { # summary <figure>: "median min max count"
@@ -390,6 +401,7 @@ fi
 
 echo
 echo "earshot benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(nproc) CPUs, $pairs pairs of rounds, ${seconds}s measurements, UDP the mean of $udp_samples a round, TCP of $tcp_samples"
+echo "host steal during the rounds: $(steal_share "$cpu_before" "$cpu_after") % of CPU time"
 printf '%-38s %12s %12s %12s %4s  %-14s %s\n' figure median min max n target met
 row "TCP throughput, monitored/not" tcp_ratio ">=" 0.97
 row "  TCP Mbit/s, monitored" tcp_monitored

@@ -23,7 +23,7 @@ static_assert(sizeof(earshot_flow_value) == sizeof(earshot_counters) + 8);
 static_assert(offsetof(earshot_flow_value, owner_tgid) == sizeof(earshot_counters));
 
 static_assert(sizeof(earshot_sock_slot) == 48 + sizeof(earshot_counters));
-static_assert(sizeof(earshot_sock_slot) % 8 == 0);  // per-CPU values are 8-byte aligned
+static_assert(sizeof(earshot_sock_slot) % 8 == 0);  // array values are 8-byte aligned
 static_assert(offsetof(earshot_sock_slot, owner_tgid) == 32);
 static_assert(offsetof(earshot_sock_slot, dead_since_ns) == 40);
 static_assert(offsetof(earshot_sock_slot, counters) == 48);
