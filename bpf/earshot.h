@@ -103,25 +103,34 @@ struct earshot_flow_value {
 	__u32 reserved;
 };
 
-/* sock_slots value (one per CPU): the counters of one connected socket,
- * found by a hash of its cookie (earshot_slot_index) without a hash-map
- * lookup.
+/* sock_slots value (one per CPU): the counters of one connected socket, at
+ * an index hashed from the socket's address (earshot_sock_slot_index), so a
+ * packet finds its slot without a hash-map lookup and without waiting for a
+ * load from the socket first; the cookie then says whether the slot is the
+ * socket's. 128 bytes in a page-aligned array (BPF_F_MMAPABLE): the first
+ * cache line is all a packet reads and writes outside captures.
  * key.cookie == 0: never claimed. A slot keeps its socket until another one
  * needing the index finds it dead for longer than net_config.slot_reclaim_ns;
- * then its counters move to totals[EARSHOT_TOTAL_SLOT_RETIRED] and restart
- * from zero under the new cookie. */
+ * then its counts move to totals[EARSHOT_TOTAL_SLOT_RETIRED] and restart from
+ * zero under the new cookie. */
 struct earshot_sock_slot {
 	struct earshot_flow_key key;
+	__u64 packets;
+	__u64 bytes;         /* as earshot_counters.bytes */
 	__u32 owner_tgid;    /* cached like earshot_flow_value.owner_tgid */
 	__u32 reserved;
 	__u64 dead_since_ns; /* set by sock_release (bpf_ktime_get_ns); 0 while alive */
-	struct earshot_counters counters;
+	/* Second cache line: written only while a capture is live or in grace. */
+	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
+	__u64 reserved2[5];
 };
 
-/* Cookies are handed out in per-CPU batches of 4096 consecutive values, so
- * their low bits collide across CPUs: mix all bits (Fibonacci hashing). */
-#define earshot_slot_index(cookie) \
-	((__u32)(((__u64)(cookie) * 0x9E3779B97F4A7C15ULL) >> (64 - EARSHOT_SOCK_SLOT_BITS)))
+/* A socket's slot index, from the low 32 bits of its kernel address (the
+ * same for the socket's life, and known to the netfilter hook without a
+ * load). Sockets come from slabs at fixed strides: mix the bits (Fibonacci
+ * hashing). */
+#define earshot_sock_slot_index(address_low) \
+	((__u32)((__u32)(address_low) * 0x9E3779B9U) >> (32 - EARSHOT_SOCK_SLOT_BITS))
 
 /* net_config: the single entry of an array userspace writes; read by the
  * netfilter hook only when a slot is taken by another socket. */

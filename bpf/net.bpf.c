@@ -7,10 +7,10 @@
  * accepted socket where accept.bpf.c does not load, the netfilter hook at
  * the socket's first packet sent by a task holding its lock, learn_owner).
  * Otherwise the netfilter hook never looks at "current" (TCP sends from
- * softirq): per packet it reads the cookie from skb->sk and counts in the
- * socket's per-CPU slot (an array lookup) when the socket is connected,
- * else in the per-CPU flows hash; userspace joins flows and slots to owners
- * at harvest time.
+ * softirq): per packet it counts in the socket's per-CPU slot (an array
+ * lookup at an index hashed from the socket's address, checked against the
+ * cookie) when the socket is connected, else in the per-CPU flows hash;
+ * userspace joins flows and slots to owners at harvest time.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -54,9 +54,12 @@ struct {
  * entries [c * EARSHOT_SOCK_SLOTS, (c + 1) * EARSHOT_SOCK_SLOTS), the loader
  * sizes the array for the possible CPUs. Not a PERCPU_ARRAY: its lookup
  * loads the element's per-CPU pointer first, one more dependent load (and a
- * cache miss, in perf samples) per packet; here the address is computed. */
+ * cache miss, in perf samples) per packet; here the address is computed.
+ * Mmapable only for its page-aligned values: a slot's first 64 bytes are
+ * then one cache line. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, EARSHOT_SOCK_SLOTS); /* times the possible CPUs, at load */
 	__type(key, __u32);
 	__type(value, struct earshot_sock_slot);
@@ -85,6 +88,26 @@ static __always_inline void add_counters(struct earshot_counters *c, __u32 len, 
 	c->bytes += len;
 	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
 		c->window_bytes[window] += len;
+}
+
+static __always_inline void add_to_slot(struct earshot_sock_slot *slot, __u32 len, int window)
+{
+	slot->packets++;
+	slot->bytes += len;
+	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
+		slot->window_bytes[window] += len;
+}
+
+/* The low 32 bits of a socket's address, as a number. A 32-bit move from a
+ * pointer register gives a scalar to a privileged loader (the verifier's
+ * allow_ptr_leaks: CAP_PERFMON or CAP_SYS_ADMIN); the compiler would
+ * truncate with shifts, which the verifier refuses on a pointer. */
+static __always_inline __u32 sock_address_low(const void *sk)
+{
+	__u32 low;
+
+	asm volatile("%0 = %1" : "=w"(low) : "w"((__u32)(unsigned long)sk));
+	return low;
 }
 
 static __always_inline void add_total(__u32 slot, __u32 len, int window)
@@ -224,7 +247,7 @@ static __always_inline bool slot_holds(const struct earshot_sock_slot *slot, con
 }
 
 /* A reclaimed slot's counts stay in the ground truth (this CPU's totals). */
-static __always_inline void retire_slot_counts(const struct earshot_counters *old)
+static __always_inline void retire_slot_counts(const struct earshot_sock_slot *old)
 {
 	__u32 slot = EARSHOT_TOTAL_SLOT_RETIRED;
 	struct earshot_counters *c = bpf_map_lookup_elem(&totals, &slot);
@@ -256,9 +279,11 @@ static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
 		cfg = bpf_map_lookup_elem(&net_config, &zero);
 		if (!cfg || bpf_ktime_get_ns() - slot->dead_since_ns <= cfg->slot_reclaim_ns)
 			return false;
-		retire_slot_counts(&slot->counters);
+		retire_slot_counts(slot);
 	}
-	__builtin_memset(&slot->counters, 0, sizeof(slot->counters));
+	slot->packets = 0;
+	slot->bytes = 0;
+	__builtin_memset(slot->window_bytes, 0, sizeof(slot->window_bytes));
 	slot->owner_tgid = 0;
 	slot->dead_since_ns = 0;
 	slot->key = *key;
@@ -291,32 +316,28 @@ static __noinline bool take_slot(struct earshot_sock_slot *slot, const struct so
 	return claim_slot(slot, &key, sk);
 }
 
-/* Counts the packet of a connected socket in its slot; false when the slot
- * belongs to another live socket (the flows map counts it then). */
-static __always_inline bool count_in_slot(const struct sock *sk, int pf, __u64 cookie, __u32 len)
+/* Counts the packet of a connected socket in its slot, taking the slot if
+ * it is free; false when it belongs to another live socket. */
+static __always_inline bool count_in_slot(struct earshot_sock_slot *slot, const struct sock *sk,
+					  int pf, __u64 cookie, __u32 len)
 {
-	__u32 idx = earshot_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
-	struct earshot_sock_slot *slot = bpf_map_lookup_elem(&sock_slots, &idx);
 	int window;
 
-	if (unlikely(!slot))
+	if (!slot_holds(slot, sk, pf, cookie) && !take_slot(slot, sk, pf, cookie))
 		return false;
-	if (unlikely(!slot_holds(slot, sk, pf, cookie)) && !take_slot(slot, sk, pf, cookie))
-		return false;
-	if (unlikely(!slot->owner_tgid))
+	if (!slot->owner_tgid)
 		learn_owner(sk, cookie, &slot->owner_tgid);
 	window = capture_window(&slot->owner_tgid, cookie);
-	add_counters(&slot->counters, len, window);
+	add_to_slot(slot, len, window);
 	return true;
 }
 
 /* Everything else: sockets without a slot of their own, unconnected ones
  * (destination from the packet), TCP's time-wait and request sockets. */
-static __noinline void count_in_flows(const struct bpf_nf_ctx *ctx, const struct sock *sk,
-				       __u64 cookie, bool connected, __u32 len)
+static __always_inline void count_in_flows(const struct sk_buff *skb, int pf,
+					   const struct sock *sk, __u64 cookie, bool connected,
+					   __u32 len)
 {
-	const struct sk_buff *skb = ctx->skb;
-	int pf = ctx->state->pf;
 	struct earshot_flow_key key = {};
 	struct earshot_flow_value *v;
 	int window;
@@ -357,38 +378,65 @@ static __noinline void count_no_socket(__u32 len)
 	add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
 }
 
-/* The hot path is a connected socket whose slot on this CPU is its own:
- * everything else is a subprogram, so the path stays a few contiguous
- * instruction cache lines (the stack in between evicts them per packet). */
-static __always_inline int count_packet(struct bpf_nf_ctx *ctx)
+/* Any packet the hot path did not count: a socket's first on this CPU, one
+ * whose slot another socket holds, unconnected sockets, TCP's time-wait and
+ * request sockets. */
+static __noinline void count_packet_slow(const struct sk_buff *skb, int pf,
+					 struct earshot_sock_slot *slot, const struct sock *sk,
+					 __u32 len)
+{
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+	__u8 state = sk->__sk_common.skc_state;
+	/* A connected full socket names its destination: no packet read needed,
+	 * and it has a slot of its own unless another live socket holds it. */
+	bool connected = sk->__sk_common.skc_dport && state != EARSHOT_TCP_TIME_WAIT &&
+			 state != EARSHOT_TCP_NEW_SYN_RECV;
+
+	if (connected && cookie && slot && count_in_slot(slot, sk, pf, cookie, len))
+		return;
+	count_in_flows(skb, pf, sk, cookie, connected, len);
+}
+
+/* The hot path: a connected socket whose slot on this CPU is its own, with
+ * its owner known. The slot's index comes from the socket's address, so its
+ * load does not wait for one from the socket; the cookie that tells the
+ * slot's socket apart loads beside it. Everything else is a subprogram, so
+ * the path stays a few contiguous instruction cache lines (the stack in
+ * between evicts them per packet). pf is a constant: one program per family. */
+static __always_inline int count_packet(const struct bpf_nf_ctx *ctx, int pf)
 {
 	const struct sk_buff *skb = ctx->skb;
-	struct sock *sk = skb->sk;
+	const struct sock *sk = skb->sk;
+	struct earshot_sock_slot *slot;
 	__u32 len = skb->len;
-	bool connected;
-	__u64 cookie;
-	__u8 state;
+	__u32 idx;
 
 	if (unlikely(!sk)) {
 		count_no_socket(len);
 		return NF_ACCEPT;
 	}
-	cookie = sk->__sk_common.skc_cookie.counter;
-	state = sk->__sk_common.skc_state;
-	/* A connected full socket names its destination: no packet read needed,
-	 * and it has a slot of its own unless another live socket holds it. */
-	connected = sk->__sk_common.skc_dport && state != EARSHOT_TCP_TIME_WAIT &&
-		    state != EARSHOT_TCP_NEW_SYN_RECV;
-	if (likely(connected && cookie) && likely(count_in_slot(sk, ctx->state->pf, cookie, len)))
+	idx = earshot_sock_slot_index(sock_address_low(sk)) +
+	      bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
+	slot = bpf_map_lookup_elem(&sock_slots, &idx);
+	if (likely(slot && slot->owner_tgid &&
+		   slot_holds(slot, sk, pf, sk->__sk_common.skc_cookie.counter))) {
+		add_to_slot(slot, len, capture_window(&slot->owner_tgid, slot->key.cookie));
 		return NF_ACCEPT;
-	count_in_flows(ctx, sk, cookie, connected, len);
+	}
+	count_packet_slow(skb, pf, slot, sk, len);
 	return NF_ACCEPT;
 }
 
 SEC("netfilter")
-int earshot_nf_local_out(struct bpf_nf_ctx *ctx)
+int earshot_nf_local_out4(struct bpf_nf_ctx *ctx)
 {
-	return count_packet(ctx);
+	return count_packet(ctx, NFPROTO_IPV4);
+}
+
+SEC("netfilter")
+int earshot_nf_local_out6(struct bpf_nf_ctx *ctx)
+{
+	return count_packet(ctx, NFPROTO_IPV6);
 }
 
 /* Every inet socket, in the creating process's context. */
@@ -407,7 +455,8 @@ int earshot_sock_create(struct bpf_sock *ctx)
 
 /* A released socket sends nothing more from user space (TCP may still flush
  * its queue): mark its slots on every CPU so a later socket can take them
- * once the last counts were harvested. */
+ * once the last counts were harvested. ctx is the socket: its address gives
+ * the index, as in the netfilter hook. */
 #define EARSHOT_MAX_SLOT_CPUS 256
 
 SEC("cgroup/sock_release")
@@ -419,7 +468,7 @@ int earshot_sock_release(struct bpf_sock *ctx)
 	if (ctx->family != EARSHOT_AF_INET && ctx->family != EARSHOT_AF_INET6)
 		return 1;
 	cookie = bpf_get_socket_cookie(ctx);
-	first = earshot_slot_index(cookie);
+	first = earshot_sock_slot_index(sock_address_low(ctx));
 	now = bpf_ktime_get_ns();
 	for (cpu = 0; cpu < EARSHOT_MAX_SLOT_CPUS; cpu++) {
 		__u32 idx = first + cpu * EARSHOT_SOCK_SLOTS;

@@ -356,7 +356,7 @@ for sample in $(seq "$pairs"); do
   join "$work/bpf.before" "$work/bpf.after" |
     awk '$5 > $3 {printf "bpf_ns_%s %.1f\n", $1, ($4 - $2) / ($5 - $3)}' >>"$work/samples.txt"
   nf=$(join "$work/bpf.before" "$work/bpf.after" |
-    awk '$1 == "earshot_nf_local_out" && $5 > $3 {printf "%.1f", ($4 - $2) / ($5 - $3)}')
+    awk '$1 == "earshot_nf_local_out4" && $5 > $3 {printf "%.1f", ($4 - $2) / ($5 - $3)}')
   if [[ -n $floor && -n $nf ]]; then
     record bpf_floor_ns "$floor"
     record nf_above_floor_ns "$(awk -v n="$nf" -v f="$floor" 'BEGIN {printf "%.1f", n - f}')"
@@ -432,10 +432,10 @@ row "  getppid() ns, monitored" syscall_monitored
 row "  getppid() ns, unmonitored" syscall_unmonitored
 row "getppid() ns, microphone watched/not" syscall_microphone_ratio
 row "  getppid() ns, microphone watched" syscall_microphone
-row "netfilter program, ns/packet" bpf_ns_earshot_nf_local_out "<=" 100
+row "netfilter program, ns/packet" bpf_ns_earshot_nf_local_out4 "<=" 100
 row "  floor: empty netfilter program, ns" bpf_floor_ns
 row "  netfilter above that floor, ns" nf_above_floor_ns
-awk '$1 ~ /^bpf_ns_/ && $1 != "bpf_ns_earshot_nf_local_out" {print $1}' "$work/samples.txt" |
+awk '$1 ~ /^bpf_ns_/ && $1 != "bpf_ns_earshot_nf_local_out4" {print $1}' "$work/samples.txt" |
   sort -u | while read -r figure; do row "  ${figure#bpf_ns_}, ns/run" "$figure"; done
 row "daemon RSS idle, MiB" rss_idle_mib "<=" 20
 row "daemon RSS under UDP load, MiB" rss_load_mib "<=" 20

@@ -22,13 +22,14 @@ static_assert(sizeof(earshot_counters) == 8 * (2 + EARSHOT_WINDOW_COUNT));
 static_assert(sizeof(earshot_flow_value) == sizeof(earshot_counters) + 8);
 static_assert(offsetof(earshot_flow_value, owner_tgid) == sizeof(earshot_counters));
 
-static_assert(sizeof(earshot_sock_slot) == 48 + sizeof(earshot_counters));
-static_assert(sizeof(earshot_sock_slot) % 8 == 0);  // array values are 8-byte aligned
-static_assert(offsetof(earshot_sock_slot, owner_tgid) == 32);
-static_assert(offsetof(earshot_sock_slot, dead_since_ns) == 40);
-static_assert(offsetof(earshot_sock_slot, counters) == 48);
+static_assert(sizeof(earshot_sock_slot) == 128);  // two cache lines, page-aligned array
+static_assert(offsetof(earshot_sock_slot, packets) == 32);
+static_assert(offsetof(earshot_sock_slot, bytes) == 40);
+static_assert(offsetof(earshot_sock_slot, owner_tgid) == 48);
+static_assert(offsetof(earshot_sock_slot, dead_since_ns) == 56);
+static_assert(offsetof(earshot_sock_slot, window_bytes) == 64);  // the second line
 static_assert((EARSHOT_SOCK_SLOTS & (EARSHOT_SOCK_SLOTS - 1)) == 0);
-static_assert(earshot_slot_index(~0ULL) < EARSHOT_SOCK_SLOTS);
+static_assert(earshot_sock_slot_index(~0U) < EARSHOT_SOCK_SLOTS);
 static_assert(sizeof(earshot_net_config) == 8);
 
 static_assert(sizeof(earshot_capture_proc) == 16);

@@ -230,12 +230,15 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
 
   // A BPF netfilter hook owns its priority (EBUSY for a second one, e.g. a
   // second earshot in this namespace): take the next free one.
+  // One program per family: each knows its family as a constant.
   auto attach_netfilter = [&](int pf) -> std::string {
+    bpf_program* program =
+        pf == kNfProtoIpv4 ? net->progs.earshot_nf_local_out4 : net->progs.earshot_nf_local_out6;
     for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities;
          ++priority) {
       LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf),
                   .hooknum = kNfInetLocalOut, .priority = priority);
-      bpf_link* link = bpf_program__attach_netfilter(net->progs.earshot_nf_local_out, &opts);
+      bpf_link* link = bpf_program__attach_netfilter(program, &opts);
       if (link) {
         links.emplace_back(link);
         return fmt::format("LOCAL_OUT priority {}", priority);

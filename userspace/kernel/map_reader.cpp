@@ -19,6 +19,15 @@ void add(earshot_counters& into, const earshot_counters& from) {
   for (int w = 0; w < EARSHOT_WINDOW_COUNT; ++w) into.window_bytes[w] += from.window_bytes[w];
 }
 
+// A slot keeps its hot counters apart from the window bytes (two cache lines).
+earshot_counters counters_of(const earshot_sock_slot& slot) {
+  earshot_counters c{};
+  c.packets = slot.packets;
+  c.bytes = slot.bytes;
+  for (int w = 0; w < EARSHOT_WINDOW_COUNT; ++w) c.window_bytes[w] = slot.window_bytes[w];
+  return c;
+}
+
 }  // namespace
 
 MapReader::MapReader(MapFds fds) : fds_(fds), cpus_(libbpf_num_possible_cpus()) {
@@ -60,7 +69,8 @@ std::vector<SlotReading> MapReader::sock_slots() const {
     if (err != 0 && errno != ENOENT)
       throw Error(fmt::format("cannot read sock_slots: {}", std::strerror(errno)));
     for (std::uint32_t i = 0; i < count; ++i)
-      if (values[i].key.cookie != 0) out.push_back({keys[i], values[i].key, values[i].counters});
+      if (values[i].key.cookie != 0)
+        out.push_back({keys[i], values[i].key, counters_of(values[i])});
     if (err != 0) break;  // ENOENT: that was the last chunk
   }
   return out;

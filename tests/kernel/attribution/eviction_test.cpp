@@ -2,6 +2,10 @@
 // later socket before the daemon read its last counts (here: the daemon is
 // stopped with SIGSTOP meanwhile) leaves those bytes in the kernel's ground
 // truth, and the daemon reports them as unaccounted instead of losing them.
+// A slot's index comes from its socket's kernel address, which user space
+// does not see: the test reads the daemon's sock_slots map to find the
+// first socket's slot and which later socket took it.
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,6 +14,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -37,12 +43,53 @@ constexpr int kFirstDatagrams = 20;
 constexpr int kSecondDatagrams = 10;
 constexpr auto kHarvest = 200ms;
 
-std::uint32_t slot_index_of(const UniqueFd& fd) {
+constexpr int kMaxCandidates = 500;  // within the default limit of 1024 descriptors
+
+std::uint64_t cookie_of(const UniqueFd& fd) {
   std::uint64_t cookie = 0;
   socklen_t size = sizeof cookie;
   if (::getsockopt(fd.get(), SOL_SOCKET, SO_COOKIE, &cookie, &size) != 0)
     throw Error(std::string("SO_COOKIE: ") + std::strerror(errno));
-  return earshot_slot_index(cookie);
+  return cookie;
+}
+
+// The daemon's map called `name`, found through its descriptors' fdinfo.
+UniqueFd daemon_map(pid_t pid, const std::string& name) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo")) {
+    std::ifstream fdinfo(entry.path());
+    for (std::string line; std::getline(fdinfo, line);) {
+      if (line.rfind("map_id:", 0) != 0) continue;
+      UniqueFd map(bpf_map_get_fd_by_id(static_cast<__u32>(std::stoul(line.substr(7)))));
+      bpf_map_info info{};
+      __u32 size = sizeof info;
+      if (map && bpf_map_get_info_by_fd(map.get(), &info, &size) == 0 && info.name == name)
+        return map;
+    }
+  }
+  throw Error("the daemon holds no map named " + name);
+}
+
+// The sock_slots entry (cpu * EARSHOT_SOCK_SLOTS + slot) holding `cookie`.
+std::optional<std::uint32_t> slot_holding(const UniqueFd& slots, std::uint64_t cookie) {
+  bpf_map_info info{};
+  __u32 size = sizeof info;
+  if (bpf_map_get_info_by_fd(slots.get(), &info, &size) != 0)
+    throw Error(std::string("sock_slots info: ") + std::strerror(errno));
+  for (std::uint32_t key = 0; key < info.max_entries; ++key) {
+    earshot_sock_slot slot{};
+    if (bpf_map_lookup_elem(slots.get(), &key, &slot) != 0)
+      throw Error(std::string("sock_slots lookup: ") + std::strerror(errno));
+    if (slot.key.cookie == cookie) return key;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t cookie_in_slot(const UniqueFd& slots, std::uint32_t key) {
+  earshot_sock_slot slot{};
+  if (bpf_map_lookup_elem(slots.get(), &key, &slot) != 0)
+    throw Error(std::string("sock_slots lookup: ") + std::strerror(errno));
+  return slot.key.cookie;
 }
 
 UniqueFd udp_socket() {
@@ -51,9 +98,12 @@ UniqueFd udp_socket() {
   return fd;
 }
 
-void send_datagrams(const UniqueFd& fd, const traffic::SocketAddress& to, int count) {
+void connect_to(const UniqueFd& fd, const traffic::SocketAddress& to) {
   if (::connect(fd.get(), to.get(), to.length) != 0)
     throw Error(std::string("connect: ") + std::strerror(errno));
+}
+
+void send_datagrams(const UniqueFd& fd, int count) {
   std::vector<char> payload(kPayload, 'e');
   for (int i = 0; i < count; ++i) {
     if (::send(fd.get(), payload.data(), payload.size(), 0) != static_cast<ssize_t>(kPayload))
@@ -91,11 +141,16 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
                [&] { sink = traffic::bind_wildcard(SOCK_DGRAM, kPort, traffic::Family::ipv4); });
   const Labels to_b{{"destination", pair.b().ipv4}};
   const double unaccounted_before = daemon.scrape().sum(kUnaccounted);
+  // The probes below may take the slot of any socket dead for two harvests,
+  // such as the scrapes' own: let the daemon read those sockets' last
+  // packets first, so taking their slots over loses nothing it had not read.
+  std::this_thread::sleep_for(3 * kHarvest);
 
+  UniqueFd slots = daemon_map(daemon.pid(), "sock_slots");
   std::optional<Resume> resume;
   ASSERT_EQ(::kill(daemon.pid(), SIGSTOP), 0);
   resume.emplace(daemon.pid());
-  int tries = 0;
+  int probes = 0;
   run_in_netns(pair.a().path, [&] {
     // Slots are per CPU: both sockets send from the same one.
     cpu_set_t one{};
@@ -104,30 +159,43 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
       throw Error(std::string("sched_setaffinity: ") + std::strerror(errno));
     const traffic::SocketAddress to = traffic::parse_socket_address(pair.b().ipv4, kPort);
     UniqueFd first = udp_socket();
-    const std::uint32_t index = slot_index_of(first);
-    send_datagrams(first, to, kFirstDatagrams);
+    connect_to(first, to);
+    send_datagrams(first, kFirstDatagrams);
+    const std::optional<std::uint32_t> entry = slot_holding(slots, cookie_of(first));
+    if (!entry) throw Error("the first socket took no slot");
     first.reset();  // released: its slot may be reclaimed two harvests later
     std::this_thread::sleep_for(3 * kHarvest);
+    // The next UDP socket on this CPU most likely reuses the first one's
+    // memory (freed after an RCU grace period), so its address and slot.
+    // Each candidate sends one datagram to B; they stay open, so none is
+    // freed and reused by the next.
+    std::vector<UniqueFd> candidates;
     UniqueFd second;
-    while (!second && tries < 200'000) {
-      ++tries;
+    while (!second && probes < kMaxCandidates) {
+      ++probes;
       UniqueFd candidate = udp_socket();
-      if (slot_index_of(candidate) == index) second = std::move(candidate);
+      connect_to(candidate, to);
+      send_datagrams(candidate, 1);
+      if (cookie_in_slot(slots, *entry) == cookie_of(candidate))
+        second = std::move(candidate);
+      else
+        candidates.push_back(std::move(candidate));
     }
-    if (!second) throw Error("no socket with the first one's slot index");
-    send_datagrams(second, to, kSecondDatagrams);
+    if (!second) throw Error("no later socket took the first one's slot");
+    send_datagrams(second, kSecondDatagrams);
   });
   resume.reset();
 
   const double first_bytes = kFirstDatagrams * kDatagramBytes;
-  const double second_bytes = kSecondDatagrams * kDatagramBytes;
+  // Every probe's datagram is counted as usual, the one that took the slot too.
+  const double second_bytes = (probes + kSecondDatagrams) * kDatagramBytes;
   EXPECT_TRUE(daemon.wait_for(
       [&](const MetricsScrape& s) {
         return s.sum(kUnaccounted) - unaccounted_before >= first_bytes &&
                s.sum(kBytes, to_b) >= second_bytes;
       },
       5s))
-      << "after " << tries << " sockets; unaccounted "
+      << "after " << probes << " sockets; unaccounted "
       << daemon.last_scrape().sum(kUnaccounted) - unaccounted_before << ", sent to B "
       << daemon.last_scrape().sum(kBytes, to_b) << "\n"
       << daemon.log();
