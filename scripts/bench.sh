@@ -12,6 +12,8 @@
 #   --udp-samples  UDP measurements a round, averaged (default 4): single ones
 #                  vary by +-15 % on a VM, more than the cost to be seen
 #   --tcp-samples  TCP measurements a round, averaged (default 3)
+#   --slices       1 s UDP floods a round from A and from C, alternating
+#                  (default 6; see below)
 # Each pair is a floor round (UDP only, with a near-empty netfilter program
 # and no daemon: what the hook itself costs), a monitored round (the default
 # capture config: on a machine without ALSA capture nodes, no microphone), a
@@ -21,11 +23,17 @@
 # unmonitored one. Ratios compare each monitored round with the unmonitored
 # rounds on both sides of it, so a drift over the run cancels. B stands for
 # the far end, which earshot does not monitor; each round also floods the
-# other way, into A, where earshot reads DNS answers on every packet.
+# other way, into A, where earshot reads DNS answers on every packet. And
+# each monitored and unmonitored round floods from A and from C, a second
+# pair (C -> D) earshot never monitors, 1 s each in turn: A's rate over C's
+# a second apart, where the host's drift between rounds (often more than
+# the cost to be seen) cancels; that ratio, monitored over unmonitored
+# rounds, is the UDP cost with less noise.
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 12 minutes with the defaults. Everything it creates (namespaces,
-# daemon, temp dir, kernel.bpf_stats_enabled) is undone on exit.
+# Takes about 15 minutes with the defaults (23 with --pairs 8). Everything
+# it creates (namespaces, daemon, temp dir, kernel.bpf_stats_enabled) is
+# undone on exit.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +42,7 @@ pairs=5
 seconds=3
 udp_samples=4
 tcp_samples=3
+slices=6
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
@@ -41,7 +50,8 @@ while [[ $# -gt 0 ]]; do
     --seconds) seconds=$2; shift 2 ;;
     --udp-samples) udp_samples=$2; shift 2 ;;
     --tcp-samples) tcp_samples=$2; shift 2 ;;
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --slices) slices=$2; shift 2 ;;
+    -h | --help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +63,7 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 ((pairs >= 5)) || die "--pairs must be at least 5"
 ((udp_samples >= 1)) || die "--udp-samples must be at least 1"
 ((tcp_samples >= 1)) || die "--tcp-samples must be at least 1"
+((slices >= 1)) || die "--slices must be at least 1"
 earshot="$build_dir/userspace/app/earshot"
 bench="$build_dir/tests/tools/bench/earshot-bench"
 for binary in "$earshot" "$bench"; do
@@ -71,6 +82,10 @@ ns_a="${prefix}a" # the sender: counted by earshot in monitored rounds
 ns_b="${prefix}b" # the receiver
 addr_a=10.77.0.1
 addr_b=10.77.0.2
+ns_c="${prefix}c" # a second sender, never monitored
+ns_d="${prefix}d"
+addr_c=10.77.1.1
+addr_d=10.77.1.2
 tcp_port=5201
 udp_port=9000
 work=$(mktemp -d /tmp/earshot-bench.XXXXXX)
@@ -87,8 +102,7 @@ cleanup() {
   [[ -n $iperf_pid ]] && kill "$iperf_pid" 2>/dev/null && wait "$iperf_pid" 2>/dev/null
   [[ -n $floor_pid ]] && kill "$floor_pid" 2>/dev/null && wait "$floor_pid" 2>/dev/null
   echo "$stats_before" >"$stats_sysctl"
-  ip netns del "$ns_a" 2>/dev/null
-  ip netns del "$ns_b" 2>/dev/null
+  for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_d"; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -106,14 +120,19 @@ in_ns_fast() { # in_ns_fast NS CPU COMMAND...
   nsenter --net="/var/run/netns/$ns" taskset -c "$cpu" nice -n -10 "$@"
 }
 
-ip netns add "$ns_a"
-ip netns add "$ns_b"
-ip link add "${prefix}va" netns "$ns_a" type veth peer name "${prefix}vb" netns "$ns_b"
-ip -n "$ns_a" addr add "$addr_a/24" dev "${prefix}va"
-ip -n "$ns_b" addr add "$addr_b/24" dev "${prefix}vb"
-for ns in "$ns_a" "$ns_b"; do ip -n "$ns" link set lo up; done
-ip -n "$ns_a" link set "${prefix}va" up
-ip -n "$ns_b" link set "${prefix}vb" up
+veth_pair() { # veth_pair <ns> <address> <peer ns> <peer address>
+  ip netns add "$1"
+  ip netns add "$3"
+  ip link add "${1}v" netns "$1" type veth peer name "${3}v" netns "$3"
+  ip -n "$1" addr add "$2/24" dev "${1}v"
+  ip -n "$3" addr add "$4/24" dev "${3}v"
+  for ns in "$1" "$3"; do
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set "${ns}v" up
+  done
+}
+veth_pair "$ns_a" "$addr_a" "$ns_b" "$addr_b"
+veth_pair "$ns_c" "$addr_c" "$ns_d" "$addr_d"
 
 # A stand-in microphone: /dev/full's numbers (1:7) open here, ALSA's (116) do not.
 mknod "$work/mic" c 1 7
@@ -175,14 +194,20 @@ tcp_mbps() {
     awk '/receiver/ {for (i = 1; i < NF; i++) if ($(i + 1) == "Kbits/sec") printf "%.0f", $i / 1000}'
 }
 
-udp_pps() { # udp_pps [flood options]: packets/s the sender reached
-  in_ns_fast "$ns_b" "$receive_cpu" "$bench" udp-sink "$udp_port" --seconds $((seconds + 5)) >"$work/sink.out" &
+udp_flood() { # udp_flood <from ns> <to ns> <to address> <seconds> [flood options]: packets/s
+  local from=$1 to=$2 address=$3 length=$4
+  shift 4
+  in_ns_fast "$to" "$receive_cpu" "$bench" udp-sink "$udp_port" --seconds $((length + 5)) >"$work/sink.out" &
   local sink=$!
   for _ in $(seq 50); do grep -q ready "$work/sink.out" && break; sleep 0.05; done
-  in_ns_fast "$ns_a" "$send_cpu" "$bench" udp-flood "$addr_b" "$udp_port" --seconds "$seconds" --size 64 "$@" \
+  in_ns_fast "$from" "$send_cpu" "$bench" udp-flood "$address" "$udp_port" --seconds "$length" --size 64 "$@" \
     >"$work/flood.out"
   wait "$sink" || true
   sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$work/flood.out"
+}
+
+udp_pps() { # udp_pps [flood options]: packets/s the sender reached
+  udp_flood "$ns_a" "$ns_b" "$addr_b" "$seconds" "$@"
   log "    udp $(cat "$work/flood.out") $(tail -1 "$work/sink.out")"
 }
 
@@ -192,17 +217,22 @@ udp_mean() { for _ in $(seq "$udp_samples"); do udp_pps; done | awk '{s += $1} E
 # earshot's DNS program at tcx ingress (on the sending CPU: veth delivers in
 # its softirq). The receiving cost a speaker pays; half the samples.
 udp_pps_into_a() {
-  in_ns_fast "$ns_a" "$receive_cpu" "$bench" udp-sink "$udp_port" --seconds $((seconds + 5)) >"$work/sink.out" &
-  local sink=$!
-  for _ in $(seq 50); do grep -q ready "$work/sink.out" && break; sleep 0.05; done
-  in_ns_fast "$ns_b" "$send_cpu" "$bench" udp-flood "$addr_a" "$udp_port" --seconds "$seconds" --size 64 \
-    >"$work/flood.out"
-  wait "$sink" || true
-  sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$work/flood.out"
+  udp_flood "$ns_b" "$ns_a" "$addr_a" "$seconds"
   log "    udp into A $(cat "$work/flood.out") $(tail -1 "$work/sink.out")"
 }
 udp_into_a_mean() {
   for _ in $(seq $(((udp_samples + 1) / 2))); do udp_pps_into_a; done | awk '{s += $1} END {printf "%.0f", s / NR}'
+}
+
+# A's UDP rate over C's (never monitored), 1 s floods in turn: the median of
+# the slices' ratios.
+udp_a_over_c() {
+  local a c
+  for _ in $(seq "$slices"); do
+    a=$(udp_flood "$ns_a" "$ns_b" "$addr_b" 1)
+    c=$(udp_flood "$ns_c" "$ns_d" "$addr_d" 1)
+    awk -v a="$a" -v c="$c" 'BEGIN {if (c > 0) printf "%.4f\n", a / c}'
+  done | sort -g | awk '{v[NR] = $1} END {printf "%.4f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
 # nf-floor holds a near-empty netfilter program at LOCAL_OUT of the sender's
@@ -252,7 +282,7 @@ microphone_round() { # microphone_round <pair number>
 # Both kinds of round have the same steps and pauses, so that nothing but the
 # daemon differs between them.
 round() { # round <monitored|unmonitored> <pair number>
-  local kind=$1 pair=$2 tcp udp udp_in batch syscall_ns c0 w0 c1 w1
+  local kind=$1 pair=$2 tcp udp udp_in paired batch syscall_ns c0 w0 c1 w1
   [[ $kind == monitored ]] && start_daemon "$work/earshot.yaml"
   sleep 1 # past start-up, and past the previous round's exit
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -266,6 +296,7 @@ round() { # round <monitored|unmonitored> <pair number>
   tcp=$(for _ in $(seq "$tcp_samples"); do tcp_mbps; echo; done | awk 'NF {s += $1; n++} END {printf "%.0f", n ? s / n : 0}')
   udp=$(udp_mean)
   udp_in=$(udp_into_a_mean)
+  paired=$(udp_a_over_c)
   # The daemon's cost under load: sendmmsg reaches a higher packet rate than
   # one send() a packet does on this machine.
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -280,9 +311,10 @@ round() { # round <monitored|unmonitored> <pair number>
   echo "$tcp" >"$work/tcp.$kind.$pair"
   echo "$udp" >"$work/udp.$kind.$pair"
   echo "$udp_in" >"$work/udpin.$kind.$pair"
+  echo "$paired" >"$work/paired.$kind.$pair"
   echo "$batch" >"$work/batch.$kind.$pair"
   echo "$syscall_ns" >"$work/syscall.$kind.$pair"
-  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp into A $udp_in packets/s, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
+  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp into A $udp_in packets/s, A/C $paired, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
 }
 
 # Sums of the daemon's earshot_bpf_{run_seconds,runs}_total, one line per program.
@@ -309,7 +341,7 @@ for pair in $(seq "$pairs"); do
   round monitored "$pair"
   microphone_round "$pair"
   round unmonitored "$pair"
-  for proto in tcp udp udpin batch syscall; do
+  for proto in tcp udp udpin paired batch syscall; do
     record "${proto}_ratio" "$(ratio "$work/$proto.monitored.$pair" "$work/$proto.unmonitored.$pair")"
     # This monitored round against the previous pair's unmonitored one too.
     ((pair > 1)) && record "${proto}_ratio" \
@@ -422,6 +454,9 @@ row "  UDP packets/s, unmonitored" udp_unmonitored
 row "UDP 64 B, microphone watched/not" udp_microphone_ratio ">=" 0.95
 row "  UDP packets/s, microphone watched" udp_microphone
 row "  UDP, empty netfilter program/not" udp_floor_ratio
+row "UDP 64 B A/C, monitored/not (paired)" paired_ratio
+row "  A/C UDP rate ratio, monitored" paired_monitored
+row "  A/C UDP rate ratio, unmonitored" paired_unmonitored
 row "UDP 64 B into the monitored ns, mon./not" udpin_ratio
 row "  UDP packets/s into it, monitored" udpin_monitored
 row "  UDP packets/s into it, unmonitored" udpin_unmonitored
