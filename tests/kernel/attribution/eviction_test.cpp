@@ -70,26 +70,22 @@ UniqueFd daemon_map(pid_t pid, const std::string& name) {
   throw Error("the daemon holds no map named " + name);
 }
 
+earshot_sock_slot read_slot(const UniqueFd& slots, std::uint32_t key) {
+  earshot_sock_slot slot{};
+  if (bpf_map_lookup_elem(slots.get(), &key, &slot) != 0)
+    throw Error(std::string("sock_slots lookup: ") + std::strerror(errno));
+  return slot;
+}
+
 // The sock_slots entry (cpu * EARSHOT_SOCK_SLOTS + slot) holding `cookie`.
 std::optional<std::uint32_t> slot_holding(const UniqueFd& slots, std::uint64_t cookie) {
   bpf_map_info info{};
   __u32 size = sizeof info;
   if (bpf_map_get_info_by_fd(slots.get(), &info, &size) != 0)
     throw Error(std::string("sock_slots info: ") + std::strerror(errno));
-  for (std::uint32_t key = 0; key < info.max_entries; ++key) {
-    earshot_sock_slot slot{};
-    if (bpf_map_lookup_elem(slots.get(), &key, &slot) != 0)
-      throw Error(std::string("sock_slots lookup: ") + std::strerror(errno));
-    if (slot.key.cookie == cookie) return key;
-  }
+  for (std::uint32_t key = 0; key < info.max_entries; ++key)
+    if (read_slot(slots, key).key.cookie == cookie) return key;
   return std::nullopt;
-}
-
-std::uint64_t cookie_in_slot(const UniqueFd& slots, std::uint32_t key) {
-  earshot_sock_slot slot{};
-  if (bpf_map_lookup_elem(slots.get(), &key, &slot) != 0)
-    throw Error(std::string("sock_slots lookup: ") + std::strerror(errno));
-  return slot.key.cookie;
 }
 
 UniqueFd udp_socket() {
@@ -176,7 +172,7 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
       UniqueFd candidate = udp_socket();
       connect_to(candidate, to);
       send_datagrams(candidate, 1);
-      if (cookie_in_slot(slots, *entry) == cookie_of(candidate))
+      if (read_slot(slots, *entry).key.cookie == cookie_of(candidate))
         second = std::move(candidate);
       else
         candidates.push_back(std::move(candidate));
