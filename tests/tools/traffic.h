@@ -28,6 +28,8 @@ int tcp_sink(const Common& common, std::uint16_t port, Family family, std::uint6
 int udp_send(const Common& common, const SocketAddress& destination, std::uint64_t count,
              std::size_t size, std::chrono::milliseconds interval);
 int udp_sink(const Common& common, std::uint16_t port, Family family, std::uint64_t count);
+// Opens PATH read-only, as a capture would; throws earshot::Error.
+UniqueFd open_capture(const std::string& path);
 int open_device(const Common& common, const std::string& path, double seconds,
                 std::uint64_t read_bytes_per_second);
 

@@ -9,12 +9,17 @@
 
 namespace earshot::traffic {
 
+UniqueFd open_capture(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open " + path);
+  return fd;
+}
+
 int open_device(const Common& common, const std::string& path, double seconds,
                 std::uint64_t read_bytes_per_second) {
   say("ready");
   wait_for_go(common);
-  test::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_errno("open " + path);
+  UniqueFd fd = open_capture(path);
   say("opened");
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   tcp_send->add_option("ADDR", address)->required();
   tcp_send->add_option("PORT", port)->required();
   tcp_send->add_option("BYTES", bytes)->required();
+  std::string capture_device;
+  tcp_send->add_option("--device", capture_device,
+                       "hold PATH open (a capture) from before connecting until exit");
 
   auto* tcp_sink = app.add_subcommand("tcp-sink", "accept one connection, read to EOF");
   tcp_sink->add_option("PORT", port)->required();
@@ -68,7 +71,13 @@ int main(int argc, char** argv) {
   int code = 1;
   try {
     if (*tcp_send) {
+      // Opened first and closed last (after the linger): everything the
+      // connection sends leaves while this process is capturing.
+      earshot::UniqueFd capture;
+      if (!capture_device.empty()) capture = traffic::open_capture(capture_device);
       code = traffic::tcp_send(common, traffic::parse_socket_address(address, port), bytes);
+      std::this_thread::sleep_for(common.linger);
+      return code;
     } else if (*tcp_sink) {
       code = traffic::tcp_sink(common, port, traffic::parse_family(family), reply);
     } else if (*udp_send) {
