@@ -90,12 +90,17 @@ static __always_inline void add_counters(struct earshot_counters *c, __u32 len, 
 		c->window_bytes[window] += len;
 }
 
+static __always_inline void add_slot_window(struct earshot_sock_slot *slot, __u32 len, int window)
+{
+	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
+		slot->window_bytes[window] += len;
+}
+
 static __always_inline void add_to_slot(struct earshot_sock_slot *slot, __u32 len, int window)
 {
 	slot->packets++;
 	slot->bytes += len;
-	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
-		slot->window_bytes[window] += len;
+	add_slot_window(slot, len, window);
 }
 
 /* The low 32 bits of a socket's address, as a number. A 32-bit move from a
@@ -397,6 +402,20 @@ static __noinline void count_packet_slow(const struct sk_buff *skb, int pf,
 	count_in_flows(skb, pf, sk, cookie, connected, len);
 }
 
+/* live_procs and grace_armed, the first 8 bytes of capture_state, in one
+ * load: non-zero while a capture is live or in its grace period. */
+static __always_inline __u64 capture_state_word(void)
+{
+	return *(volatile __u64 *)&capture_state;
+}
+
+/* The hot path's packet, while a capture is live or in grace: its window
+ * (a subprogram, so outside captures the hot path is one load and a test). */
+static __noinline void count_slot_window(struct earshot_sock_slot *slot, __u32 len)
+{
+	add_slot_window(slot, len, capture_window(&slot->owner_tgid, slot->key.cookie));
+}
+
 /* The hot path: a connected socket whose slot on this CPU is its own, with
  * its owner known. The slot's index comes from the socket's address, so its
  * load does not wait for one from the socket; the cookie that tells the
@@ -420,7 +439,10 @@ static __always_inline int count_packet(const struct bpf_nf_ctx *ctx, int pf)
 	slot = bpf_map_lookup_elem(&sock_slots, &idx);
 	if (likely(slot && slot->owner_tgid &&
 		   slot_holds(slot, sk, pf, sk->__sk_common.skc_cookie.counter))) {
-		add_to_slot(slot, len, capture_window(&slot->owner_tgid, slot->key.cookie));
+		slot->packets++;
+		slot->bytes += len;
+		if (unlikely(capture_state_word()))
+			count_slot_window(slot, len);
 		return NF_ACCEPT;
 	}
 	count_packet_slow(skb, pf, slot, sk, len);

@@ -46,5 +46,7 @@ static_assert(offsetof(earshot_event, comm) == 48);
 static_assert(offsetof(earshot_event, pcm_name) == 48 + EARSHOT_COMM_LEN);
 
 static_assert(sizeof(earshot_capture_state) == 24);
+// The netfilter hot path reads live_procs and grace_armed as one 8-byte word.
+static_assert(offsetof(earshot_capture_state, grace_armed) == 4);
 static_assert(offsetof(earshot_capture_state, last_end_ns) == 8);
 static_assert(offsetof(earshot_capture_state, grace_ns) == 16);
