@@ -12,8 +12,8 @@
 #   --udp-samples  UDP measurements a round, averaged (default 4): single ones
 #                  vary by +-15 % on a VM, more than the cost to be seen
 #   --tcp-samples  TCP measurements a round, averaged (default 3)
-#   --slices       1 s UDP floods a round from A and from C, alternating
-#                  (default 6; see below)
+#   --slices       1 s UDP floods and 1 s TCP transfers a round from A and
+#                  from C, alternating (default 6 each; see below)
 # Each pair is a floor round (UDP only, with a near-empty netfilter program
 # and no daemon: what the hook itself costs), a monitored round (the default
 # capture config: on a machine without ALSA capture nodes, no microphone), a
@@ -28,10 +28,11 @@
 # pair (C -> D) earshot never monitors, 1 s each in turn: A's rate over C's
 # a second apart, where the host's drift between rounds (often more than
 # the cost to be seen) cancels; that ratio, monitored over unmonitored
-# rounds, is the UDP cost with less noise.
+# rounds, is the UDP cost with less noise; the same with 1 s TCP transfers
+# (iperf3) for TCP.
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 15 minutes with the defaults (23 with --pairs 8). Everything
+# Takes about 17 minutes with the defaults (26 with --pairs 8). Everything
 # it creates (namespaces, daemon, temp dir, kernel.bpf_stats_enabled) is
 # undone on exit.
 set -euo pipefail
@@ -93,6 +94,7 @@ stats_sysctl=/proc/sys/kernel/bpf_stats_enabled
 stats_before=$(cat "$stats_sysctl")
 daemon_pid=""
 iperf_pid=""
+iperf_d_pid=""
 floor_pid=""
 
 # shellcheck disable=SC2317 # called by the trap
@@ -100,6 +102,7 @@ cleanup() {
   set +e
   [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   [[ -n $iperf_pid ]] && kill "$iperf_pid" 2>/dev/null && wait "$iperf_pid" 2>/dev/null
+  [[ -n $iperf_d_pid ]] && kill "$iperf_d_pid" 2>/dev/null && wait "$iperf_d_pid" 2>/dev/null
   [[ -n $floor_pid ]] && kill "$floor_pid" 2>/dev/null && wait "$floor_pid" 2>/dev/null
   echo "$stats_before" >"$stats_sysctl"
   for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_d"; do ip netns del "$ns" 2>/dev/null; done
@@ -152,6 +155,9 @@ EOF
 nsenter --net="/var/run/netns/$ns_b" taskset -c "$receive_cpu" \
   iperf3 -s -p "$tcp_port" >"$work/iperf-server.log" 2>&1 &
 iperf_pid=$!
+nsenter --net="/var/run/netns/$ns_d" taskset -c "$receive_cpu" \
+  iperf3 -s -p "$tcp_port" >"$work/iperf-server-d.log" 2>&1 &
+iperf_d_pid=$!
 
 metrics_port=""
 start_daemon() { # start_daemon <config file>
@@ -189,10 +195,11 @@ now_ns() { date +%s%N; }
 cpu_percent() { awk -v c0="$1" -v c1="$2" -v w0="$3" -v w1="$4" \
   'BEGIN {d = c1 - c0; if (d < 0) d = 0; printf "%.3f", 100 * d / (w1 - w0)}'; }
 
-tcp_mbps() {
-  in_ns_fast "$ns_a" "$send_cpu" iperf3 -c "$addr_b" -p "$tcp_port" -t "$seconds" -f k |
+tcp_mbps_from() { # tcp_mbps_from <ns> <to address> <seconds>: Mbit/s received
+  in_ns_fast "$1" "$send_cpu" iperf3 -c "$2" -p "$tcp_port" -t "$3" -f k |
     awk '/receiver/ {for (i = 1; i < NF; i++) if ($(i + 1) == "Kbits/sec") printf "%.0f", $i / 1000}'
 }
+tcp_mbps() { tcp_mbps_from "$ns_a" "$addr_b" "$seconds"; }
 
 udp_flood() { # udp_flood <from ns> <to ns> <to address> <seconds> [flood options]: packets/s
   local from=$1 to=$2 address=$3 length=$4
@@ -224,6 +231,8 @@ udp_into_a_mean() {
   for _ in $(seq $(((udp_samples + 1) / 2))); do udp_pps_into_a; done | awk '{s += $1} END {printf "%.0f", s / NR}'
 }
 
+median_of_lines() { sort -g | awk '{v[NR] = $1} END {printf "%.4f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
 # A's UDP rate over C's (never monitored), 1 s floods in turn: the median of
 # the slices' ratios.
 udp_a_over_c() {
@@ -232,7 +241,17 @@ udp_a_over_c() {
     a=$(udp_flood "$ns_a" "$ns_b" "$addr_b" 1)
     c=$(udp_flood "$ns_c" "$ns_d" "$addr_d" 1)
     awk -v a="$a" -v c="$c" 'BEGIN {if (c > 0) printf "%.4f\n", a / c}'
-  done | sort -g | awk '{v[NR] = $1} END {printf "%.4f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+  done | median_of_lines
+}
+
+# The same for TCP: 1 s iperf3 transfers from A and from C in turn.
+tcp_a_over_c() {
+  local a c
+  for _ in $(seq "$slices"); do
+    a=$(tcp_mbps_from "$ns_a" "$addr_b" 1)
+    c=$(tcp_mbps_from "$ns_c" "$addr_d" 1)
+    awk -v a="$a" -v c="$c" 'BEGIN {if (c > 0) printf "%.4f\n", a / c}'
+  done | median_of_lines
 }
 
 # nf-floor holds a near-empty netfilter program at LOCAL_OUT of the sender's
@@ -282,7 +301,7 @@ microphone_round() { # microphone_round <pair number>
 # Both kinds of round have the same steps and pauses, so that nothing but the
 # daemon differs between them.
 round() { # round <monitored|unmonitored> <pair number>
-  local kind=$1 pair=$2 tcp udp udp_in paired batch syscall_ns c0 w0 c1 w1
+  local kind=$1 pair=$2 tcp tcp_paired udp udp_in paired batch syscall_ns c0 w0 c1 w1
   [[ $kind == monitored ]] && start_daemon "$work/earshot.yaml"
   sleep 1 # past start-up, and past the previous round's exit
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -297,6 +316,7 @@ round() { # round <monitored|unmonitored> <pair number>
   udp=$(udp_mean)
   udp_in=$(udp_into_a_mean)
   paired=$(udp_a_over_c)
+  tcp_paired=$(tcp_a_over_c)
   # The daemon's cost under load: sendmmsg reaches a higher packet rate than
   # one send() a packet does on this machine.
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -312,9 +332,10 @@ round() { # round <monitored|unmonitored> <pair number>
   echo "$udp" >"$work/udp.$kind.$pair"
   echo "$udp_in" >"$work/udpin.$kind.$pair"
   echo "$paired" >"$work/paired.$kind.$pair"
+  echo "$tcp_paired" >"$work/tcppaired.$kind.$pair"
   echo "$batch" >"$work/batch.$kind.$pair"
   echo "$syscall_ns" >"$work/syscall.$kind.$pair"
-  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp into A $udp_in packets/s, A/C $paired, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
+  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp into A $udp_in packets/s, A/C $paired, tcp A/C $tcp_paired, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
 }
 
 # Sums of the daemon's earshot_bpf_{run_seconds,runs}_total, one line per program.
@@ -341,7 +362,7 @@ for pair in $(seq "$pairs"); do
   round monitored "$pair"
   microphone_round "$pair"
   round unmonitored "$pair"
-  for proto in tcp udp udpin paired batch syscall; do
+  for proto in tcp tcppaired udp udpin paired batch syscall; do
     record "${proto}_ratio" "$(ratio "$work/$proto.monitored.$pair" "$work/$proto.unmonitored.$pair")"
     # This monitored round against the previous pair's unmonitored one too.
     ((pair > 1)) && record "${proto}_ratio" \
@@ -448,6 +469,9 @@ printf '%-38s %12s %12s %12s %4s  %-14s %s\n' figure median min max n target met
 row "TCP throughput, monitored/not" tcp_ratio ">=" 0.97
 row "  TCP Mbit/s, monitored" tcp_monitored
 row "  TCP Mbit/s, unmonitored" tcp_unmonitored
+row "TCP A/C, monitored/not (paired)" tcppaired_ratio
+row "  A/C TCP rate ratio, monitored" tcppaired_monitored
+row "  A/C TCP rate ratio, unmonitored" tcppaired_unmonitored
 row "UDP 64 B packets/s, monitored/not" udp_ratio ">=" 0.95
 row "  UDP packets/s, monitored" udp_monitored
 row "  UDP packets/s, unmonitored" udp_unmonitored
