@@ -27,6 +27,7 @@
 #include "netns.h"
 #include "nft_counter.h"
 #include "process.h"
+#include "run_tag.h"
 #include "temp_dir.h"
 
 namespace earshot::test {
@@ -43,14 +44,8 @@ constexpr std::uint16_t kSelf6Port = 6101;
 constexpr std::uint16_t kOtherPort = 6102;
 constexpr const char* kUploadBytes = "4000000";
 
-// Per-run names (as in the session scenario: capture detection is
-// system-wide, a concurrent run must not be mistaken for this one's).
 std::string tagged(const std::string& name) {
-  std::string tag;
-  for (auto pid = static_cast<unsigned>(::getpid()); pid > 0; pid /= 36) {
-    tag.insert(tag.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[pid % 36]);
-  }
-  return name + "-" + tag;
+  return name + "-" + run_tag();
 }
 
 class CaptureWindowTest : public ::testing::Test {

@@ -39,6 +39,7 @@
 #include "nft_counter.h"
 #include "poll_until.h"
 #include "process.h"
+#include "run_tag.h"
 #include "session_table.h"
 #include "temp_dir.h"
 
@@ -86,10 +87,7 @@ struct ProcessNames {
 };
 
 ProcessNames names_for_this_run() {
-  std::string tag;
-  for (auto pid = static_cast<unsigned>(::getpid()); pid > 0; pid /= 36) {
-    tag.insert(tag.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[pid % 36]);
-  }
+  const std::string tag = run_tag();
   return {"assistant-" + tag, "chatty-" + tag,   "listener-" + tag,
           "relay-mic-" + tag, "relay-up-" + tag, "dns-" + tag};
 }
