@@ -166,6 +166,15 @@ double MetricsScrape::sum(std::string_view name, const Labels& matchers) const {
   return total;
 }
 
+std::string MetricsScrape::text(std::string_view name, const Labels& matchers) const {
+  std::string out;
+  for (const auto& sample : select(name, matchers)) {
+    for (const auto& [label, value] : sample.labels) out += label + "=" + value + " ";
+    out += std::to_string(sample.value) + "\n";
+  }
+  return out;
+}
+
 bool MetricsScrape::has(std::string_view name, const Labels& matchers) const {
   for (const auto& sample : samples_) {
     if (matches(sample, name, matchers)) return true;

@@ -35,6 +35,9 @@ class MetricsScrape {
   std::vector<Sample> select(std::string_view name, const Labels& matchers = {}) const;
   // Sum over the matching samples; 0 when none match.
   double sum(std::string_view name, const Labels& matchers = {}) const;
+  // The matching samples, one a line ("label=value ... value"), for failure
+  // messages.
+  std::string text(std::string_view name, const Labels& matchers = {}) const;
   // True when at least one sample matches.
   bool has(std::string_view name, const Labels& matchers = {}) const;
   // Distinct values of one label among the matching samples.

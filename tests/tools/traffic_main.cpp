@@ -69,15 +69,13 @@ int main(int argc, char** argv) {
   common.timeout = std::chrono::milliseconds(timeout_ms);
 
   int code = 1;
+  // tcp-send --device: opened before connecting, closed at exit (after the
+  // linger), so everything the connection sends leaves while capturing.
+  earshot::UniqueFd capture;
   try {
     if (*tcp_send) {
-      // Opened first and closed last (after the linger): everything the
-      // connection sends leaves while this process is capturing.
-      earshot::UniqueFd capture;
       if (!capture_device.empty()) capture = traffic::open_capture(capture_device);
       code = traffic::tcp_send(common, traffic::parse_socket_address(address, port), bytes);
-      std::this_thread::sleep_for(common.linger);
-      return code;
     } else if (*tcp_sink) {
       code = traffic::tcp_sink(common, port, traffic::parse_family(family), reply);
     } else if (*udp_send) {

@@ -140,11 +140,7 @@ TEST_F(CaptureWindowTest, ConnectedSocketsCountInTheirSendersWindow) {
         10s);
   });
   const MetricsScrape& scrape = daemon.last_scrape();
-  std::string samples;
-  for (const auto& sample : scrape.select(kCaptureBytes)) {
-    for (const auto& [label, value] : sample.labels) samples += label + "=" + value + " ";
-    samples += std::to_string(sample.value) + "\n";
-  }
+  const std::string samples = scrape.text(kCaptureBytes);
   EXPECT_TRUE(harvested) << "the windows did not reach the uploads' bytes within 10 s:\n"
                          << samples;
   // Every byte, once, in its sender's window; the 1 % is for the ACK a

@@ -119,12 +119,8 @@ double number(const json& object, const char* key) {
 // A process's samples of one metric, one a line, for failure messages.
 std::string samples_text(const MetricsScrape& scrape, const char* metric,
                          const std::string& process) {
-  std::string text = std::string(metric) + " of " + process + ":\n";
-  for (const auto& sample : scrape.select(metric, {{"process", process}})) {
-    for (const auto& [label, value] : sample.labels) text += label + "=" + value + " ";
-    text += std::to_string(sample.value) + "\n";
-  }
-  return text;
+  return std::string(metric) + " of " + process + ":\n" +
+         scrape.text(metric, {{"process", process}});
 }
 
 // "key=value" from a summary line of a test tool, 0 when absent.

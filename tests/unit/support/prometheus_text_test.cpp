@@ -76,5 +76,14 @@ TEST(MetricsScrape, SumsSelectsAndMatchesAbsentLabelsAsEmpty) {
   EXPECT_EQ(scrape.label_values("bytes", "process"), (std::vector<std::string>{"curl", "wget"}));
 }
 
+TEST(MetricsScrape, TextListsTheMatchingSamplesOneALine) {
+  auto scrape = MetricsScrape::parse(
+      "bytes{process=\"curl\",destination=\"a\"} 10\n"
+      "bytes{process=\"wget\",destination=\"a\"} 7\n"
+      "other{process=\"curl\"} 100\n");
+  EXPECT_EQ(scrape.text("bytes", {{"process", "curl"}}), "destination=a process=curl 10.000000\n");
+  EXPECT_EQ(scrape.text("missing"), "");
+}
+
 }  // namespace
 }  // namespace earshot::test
