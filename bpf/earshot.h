@@ -14,6 +14,7 @@
 #define EARSHOT_MAX_FLOWS 16384 /* per-socket, per-destination counters (LRU) */
 #define EARSHOT_SOCK_SLOT_BITS 12
 #define EARSHOT_SOCK_SLOTS (1 << EARSHOT_SOCK_SLOT_BITS) /* connected sockets' counters, per CPU */
+#define EARSHOT_MAX_ELSEWHERE_SOCKS 4096 /* connected UDP sockets that sendto() elsewhere (LRU) */
 #define EARSHOT_MAX_WATCHED_DEVICES 256
 #define EARSHOT_MAX_CAPTURE_HANDLES 4096
 #define EARSHOT_MAX_CAPTURE_PROCS 1024

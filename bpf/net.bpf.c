@@ -10,7 +10,9 @@
  * softirq): per packet it counts in the socket's per-CPU slot (an array
  * lookup at an index hashed from the socket's address, checked against the
  * cookie) when the socket is connected, else in the per-CPU flows hash;
- * userspace joins flows and slots to owners at harvest time.
+ * userspace joins flows and slots to owners at harvest time. A connected UDP
+ * socket that sendto()s another address (the cgroup sendmsg hooks see it)
+ * is counted by each packet's destination from then on.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -64,6 +66,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct earshot_sock_slot);
 } sock_slots SEC(".maps");
+
+/* Connected UDP sockets that sent a datagram to another address: sendto()
+ * with an address on a connected UDP socket sends there, past the
+ * connection. The sendmsg hooks record them; their packets are then counted
+ * by the destination in the packet (the flows map), never the socket's, so
+ * no upload hides behind a connection to a harmless host. LRU: a socket
+ * evicted here is recorded again at its next such send. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, EARSHOT_MAX_ELSEWHERE_SOCKS);
+	__type(key, __u64);
+	__type(value, __u8);
+} sends_elsewhere SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -397,6 +412,10 @@ static __noinline void count_packet_slow(const struct sk_buff *skb, int pf,
 	bool connected = sk->__sk_common.skc_dport && state != EARSHOT_TCP_TIME_WAIT &&
 			 state != EARSHOT_TCP_NEW_SYN_RECV;
 
+	/* UDP may send past its connection: then the packet names its destination. */
+	if (connected && sk->sk_protocol != EARSHOT_IPPROTO_TCP &&
+	    bpf_map_lookup_elem(&sends_elsewhere, &cookie))
+		connected = false;
 	if (connected && cookie && slot && count_in_slot(slot, sk, pf, cookie, len))
 		return;
 	count_in_flows(skb, pf, sk, cookie, connected, len);
@@ -501,6 +520,60 @@ int earshot_sock_release(struct bpf_sock *ctx)
 		if (slot->key.cookie == cookie)
 			slot->dead_since_ns = now;
 	}
+	return 1;
+}
+
+/* A connected UDP socket sends past its connection: record it (see
+ * sends_elsewhere) and clear the owner its slots cache on every CPU, which
+ * sends its next packet on each CPU off the hot path into count_packet_slow,
+ * where the record keeps it. (A packet of the socket that clears the slot
+ * concurrently on another CPU, in the window between its slow path's check
+ * and its learn_owner, can set the owner again; the socket's next such send
+ * clears it once more.) */
+static __noinline void mark_sends_elsewhere(struct bpf_sock_addr *ctx, const struct bpf_sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	__u32 first = earshot_sock_slot_index(sock_address_low(sk));
+	__u8 yes = 1;
+	__u32 cpu;
+
+	bpf_map_update_elem(&sends_elsewhere, &cookie, &yes, BPF_ANY);
+	for (cpu = 0; cpu < EARSHOT_MAX_SLOT_CPUS; cpu++) {
+		__u32 idx = first + cpu * EARSHOT_SOCK_SLOTS;
+		struct earshot_sock_slot *slot = bpf_map_lookup_elem(&sock_slots, &idx);
+
+		if (!slot)
+			break;
+		if (slot->key.cookie == cookie)
+			slot->owner_tgid = 0;
+	}
+}
+
+/* sendmsg() naming an address on a UDP socket (the only sends these hooks
+ * see; unconnected sockets leave at once, their packets name their
+ * destination anyway). Any difference from the connection counts, however
+ * spelt: a false alarm costs only the slow path. Always allows the send. */
+SEC("cgroup/sendmsg4")
+int earshot_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (sk && sk->dst_port &&
+	    (ctx->user_ip4 != sk->dst_ip4 || (__u16)ctx->user_port != sk->dst_port))
+		mark_sends_elsewhere(ctx, sk);
+	return 1;
+}
+
+SEC("cgroup/sendmsg6")
+int earshot_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (sk && sk->dst_port &&
+	    (ctx->user_ip6[0] != sk->dst_ip6[0] || ctx->user_ip6[1] != sk->dst_ip6[1] ||
+	     ctx->user_ip6[2] != sk->dst_ip6[2] || ctx->user_ip6[3] != sk->dst_ip6[3] ||
+	     (__u16)ctx->user_port != sk->dst_port))
+		mark_sends_elsewhere(ctx, sk);
 	return 1;
 }
 

@@ -146,9 +146,9 @@ void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
 
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   static const std::vector<std::string> kNetHooks = {
-      "netfilter_ipv4",      "netfilter_ipv6", "cgroup_sock_create",
-      "cgroup_sock_release", "cgroup_sockops", "tcx_dns_ingress",
-      "cgroup_dns_ingress",  "fexit_accept",   "socket_iterator"};
+      "netfilter_ipv4",     "netfilter_ipv6",      "cgroup_sock_create",  "cgroup_sock_release",
+      "cgroup_sockops",     "cgroup_udp_sendmsg4", "cgroup_udp_sendmsg6", "tcx_dns_ingress",
+      "cgroup_dns_ingress", "fexit_accept",        "socket_iterator"};
   net.reset(net_bpf__open());
   int err = net ? size_sock_slots(net->maps.sock_slots) : -errno;
   if (!err) err = net_bpf__load(net.get());
@@ -180,6 +180,12 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   attempt("cgroup_sock_release",
           [&] { return attach_cgroup(net->progs.earshot_sock_release, "cgroup/sock_release"); });
   attempt("cgroup_sockops", [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
+  // sendto() past a connection: before any packet, so none is counted under
+  // the connection's destination.
+  attempt("cgroup_udp_sendmsg4",
+          [&] { return attach_cgroup(net->progs.earshot_sendmsg4, "cgroup/sendmsg4"); });
+  attempt("cgroup_udp_sendmsg6",
+          [&] { return attach_cgroup(net->progs.earshot_sendmsg6, "cgroup/sendmsg6"); });
   // DNS answers: at tcx ingress of the monitored namespaces' interfaces,
   // where only their packets pay; the root cgroup's ingress (packets for
   // local sockets of every namespace) on kernels without tcx, or when

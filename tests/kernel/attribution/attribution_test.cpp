@@ -19,6 +19,7 @@
 #include "netns.h"
 #include "nft_counter.h"
 #include "process.h"
+#include "socket_address.h"
 #include "temp_dir.h"
 #include "unique_fd.h"
 
@@ -374,6 +375,83 @@ TEST_F(AttributionTest, ConnectedUdpSocketThatReconnectsIsCountedPerDestination)
   EXPECT_EQ(scrape.sum(kBytes, {{"destination", second}}), second_bytes) << daemon.log();
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
+
+// sendto() on a connected UDP socket sends to the address it names (Linux
+// ignores the connection for that datagram). Those packets must be counted
+// under the address they went to, or a program could hide an upload behind
+// a connection to a harmless host. Two sockets: one whose packets already
+// have a slot when it first sends elsewhere, one that sends elsewhere first.
+class ConnectedUdpSendtoTest : public AttributionTest,
+                               public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(ConnectedUdpSendtoTest, DatagramsSentToAnotherAddressAreCountedThere) {
+  NetnsPair pair;
+  const bool ipv4 = GetParam() == "IPv4";
+  const std::string connected = ipv4 ? pair.b().ipv4 : pair.b().ipv6;
+  const std::string elsewhere = with_last_part(connected, "3");
+  std::vector<std::string> add_address{
+      "ip", "addr", "add", elsewhere + (ipv4 ? "/24" : "/64"), "dev", pair.b().interface};
+  if (!ipv4) add_address.push_back("nodad");
+  check_command(add_address, {.netns_path = pair.b().path});
+  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+
+  constexpr std::uint16_t kConnectedPort = 9611, kElsewherePort = 9612;
+  constexpr int kEach = 10;
+  const std::string family = ipv4 ? "4" : "6";
+  ChildProcess connected_sink({kTool, "udp-sink", std::to_string(kConnectedPort),
+                               std::to_string(3 * kEach), "--family", family},
+                              {.netns_path = pair.b().path});
+  ChildProcess elsewhere_sink({kTool, "udp-sink", std::to_string(kElsewherePort),
+                               std::to_string(2 * kEach), "--family", family},
+                              {.netns_path = pair.b().path});
+  ASSERT_TRUE(connected_sink.wait_for_output("ready", 10s)) << connected_sink.stderr_text();
+  ASSERT_TRUE(elsewhere_sink.wait_for_output("ready", 10s)) << elsewhere_sink.stderr_text();
+  const traffic::SocketAddress to_connected =
+      traffic::parse_socket_address(connected, kConnectedPort);
+  const traffic::SocketAddress to_elsewhere =
+      traffic::parse_socket_address(elsewhere, kElsewherePort);
+  run_in_netns(pair.a().path, [&] {
+    auto connected_socket = [&] {
+      UniqueFd fd(::socket(to_connected.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+      EXPECT_TRUE(fd) << std::strerror(errno);
+      EXPECT_EQ(::connect(fd.get(), to_connected.get(), to_connected.length), 0)
+          << std::strerror(errno);
+      return fd;
+    };
+    auto send_each = [&](const UniqueFd& fd, std::size_t size, const traffic::SocketAddress* to) {
+      std::vector<char> payload(size, 'x');
+      for (int i = 0; i < kEach; ++i) {
+        ssize_t sent = to ? ::sendto(fd.get(), payload.data(), size, 0, to->get(), to->length)
+                          : ::send(fd.get(), payload.data(), size, 0);
+        ASSERT_EQ(sent, static_cast<ssize_t>(size)) << std::strerror(errno);
+      }
+    };
+    UniqueFd slot_first = connected_socket();
+    send_each(slot_first, 500, nullptr);
+    send_each(slot_first, 700, &to_elsewhere);
+    send_each(slot_first, 300, nullptr);
+    UniqueFd elsewhere_first = connected_socket();
+    send_each(elsewhere_first, 200, &to_elsewhere);
+    send_each(elsewhere_first, 100, nullptr);
+  });
+  EXPECT_EQ(connected_sink.wait(10s), 0) << connected_sink.stderr_text();
+  EXPECT_EQ(elsewhere_sink.wait(10s), 0) << elsewhere_sink.stderr_text();
+
+  // skb->len at LOCAL_OUT: payload, UDP header and IP header.
+  const double headers = ipv4 ? 28 : 48;
+  const double connected_bytes = kEach * (500 + 300 + 100 + 3 * headers);
+  const double elsewhere_bytes = kEach * (700 + 200 + 2 * headers);
+  MetricsScrape scrape = wait_until_settled(
+      daemon, {{kBytes, {{"destination", connected}}}, {kBytes, {{"destination", elsewhere}}}});
+  EXPECT_EQ(scrape.sum(kBytes, {{"destination", elsewhere}}), elsewhere_bytes)
+      << scrape.text(kBytes) << daemon.log();
+  EXPECT_EQ(scrape.sum(kBytes, {{"destination", connected}}), connected_bytes)
+      << scrape.text(kBytes);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ConnectedUdpSendtoTest, ::testing::Values("IPv4", "IPv6"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace earshot::test
