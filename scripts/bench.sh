@@ -29,7 +29,9 @@
 # a second apart, where the host's drift between rounds (often more than
 # the cost to be seen) cancels; that ratio, monitored over unmonitored
 # rounds, is the UDP cost with less noise; the same with 1 s TCP transfers
-# (iperf3) for TCP.
+# (iperf3) for TCP. One flood a round sends with sendto() from an
+# unconnected socket: each such send runs earshot's cgroup sendmsg hook,
+# which every namespace's sockets pay, so it is not paired with C.
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
 # Takes about 17 minutes with the defaults (26 with --pairs 8). Everything
@@ -301,7 +303,7 @@ microphone_round() { # microphone_round <pair number>
 # Both kinds of round have the same steps and pauses, so that nothing but the
 # daemon differs between them.
 round() { # round <monitored|unmonitored> <pair number>
-  local kind=$1 pair=$2 tcp tcp_paired udp udp_in paired batch syscall_ns c0 w0 c1 w1
+  local kind=$1 pair=$2 tcp tcp_paired udp udp_in paired sendto batch syscall_ns c0 w0 c1 w1
   [[ $kind == monitored ]] && start_daemon "$work/earshot.yaml"
   sleep 1 # past start-up, and past the previous round's exit
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -317,6 +319,8 @@ round() { # round <monitored|unmonitored> <pair number>
   udp_in=$(udp_into_a_mean)
   paired=$(udp_a_over_c)
   tcp_paired=$(tcp_a_over_c)
+  # sendto() naming the address on an unconnected socket (the sendmsg hook).
+  sendto=$(udp_pps --unconnected)
   # The daemon's cost under load: sendmmsg reaches a higher packet rate than
   # one send() a packet does on this machine.
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
@@ -333,9 +337,10 @@ round() { # round <monitored|unmonitored> <pair number>
   echo "$udp_in" >"$work/udpin.$kind.$pair"
   echo "$paired" >"$work/paired.$kind.$pair"
   echo "$tcp_paired" >"$work/tcppaired.$kind.$pair"
+  echo "$sendto" >"$work/sendto.$kind.$pair"
   echo "$batch" >"$work/batch.$kind.$pair"
   echo "$syscall_ns" >"$work/syscall.$kind.$pair"
-  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp into A $udp_in packets/s, A/C $paired, tcp A/C $tcp_paired, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
+  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp into A $udp_in packets/s, A/C $paired, tcp A/C $tcp_paired, udp with sendto() $sendto packets/s, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
 }
 
 # Sums of the daemon's earshot_bpf_{run_seconds,runs}_total, one line per program.
@@ -362,7 +367,7 @@ for pair in $(seq "$pairs"); do
   round monitored "$pair"
   microphone_round "$pair"
   round unmonitored "$pair"
-  for proto in tcp tcppaired udp udpin paired batch syscall; do
+  for proto in tcp tcppaired udp udpin paired sendto batch syscall; do
     record "${proto}_ratio" "$(ratio "$work/$proto.monitored.$pair" "$work/$proto.unmonitored.$pair")"
     # This monitored round against the previous pair's unmonitored one too.
     ((pair > 1)) && record "${proto}_ratio" \
@@ -485,6 +490,7 @@ row "UDP 64 B into the monitored ns, mon./not" udpin_ratio
 row "  UDP packets/s into it, monitored" udpin_monitored
 row "  UDP packets/s into it, unmonitored" udpin_unmonitored
 row "  UDP packets/s, empty netfilter program" udp_floor
+row "UDP 64 B sendto(), unconnected, mon./not" sendto_ratio
 row "UDP 64 B sendmmsg packets/s, mon./not" batch_ratio
 row "getppid() ns, monitored/not" syscall_ratio
 row "  getppid() ns, monitored" syscall_monitored
