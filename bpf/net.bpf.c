@@ -10,9 +10,10 @@
  * softirq): per packet it counts in the socket's per-CPU slot (an array
  * lookup at an index hashed from the socket's address, checked against the
  * cookie) when the socket is connected, else in the per-CPU flows hash;
- * userspace joins flows and slots to owners at harvest time. A connected UDP
- * socket that sendto()s another address (the cgroup sendmsg hooks see it)
- * is counted by each packet's destination from then on.
+ * userspace joins flows and slots to owners at harvest time. Raw and ping
+ * sockets, and a connected UDP socket once it has sendto() another address
+ * (the cgroup sendmsg hooks see it), are counted by each packet's own
+ * destination: they send past their connection.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -398,6 +399,22 @@ static __noinline void count_no_socket(__u32 len)
 	add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
 }
 
+/* Whether every packet of this connected full socket goes to the address it
+ * is connected to. TCP's do. UDP's do unless it sendto()s another address
+ * (sends_elsewhere). Raw and ping sockets send wherever sendto() or their own
+ * IP header says, whatever they are connected to (connect() still sets the
+ * port it was passed): the packet names the destination. */
+static __always_inline bool sends_only_to_peer(const struct sock *sk, __u64 cookie)
+{
+	__u16 protocol = sk->sk_protocol;
+
+	if (protocol == EARSHOT_IPPROTO_TCP)
+		return true;
+	if (protocol == EARSHOT_IPPROTO_UDP || protocol == EARSHOT_IPPROTO_UDPLITE)
+		return !bpf_map_lookup_elem(&sends_elsewhere, &cookie);
+	return false;
+}
+
 /* Any packet the hot path did not count: a socket's first on this CPU, one
  * whose slot another socket holds, unconnected sockets, TCP's time-wait and
  * request sockets. */
@@ -408,14 +425,11 @@ static __noinline void count_packet_slow(const struct sk_buff *skb, int pf,
 	__u64 cookie = sk->__sk_common.skc_cookie.counter;
 	__u8 state = sk->__sk_common.skc_state;
 	/* A connected full socket names its destination: no packet read needed,
-	 * and it has a slot of its own unless another live socket holds it. */
+	 * and it has a slot of its own unless another live socket holds it.
+	 * (Time-wait and request sockets have no sk_protocol to read.) */
 	bool connected = sk->__sk_common.skc_dport && state != EARSHOT_TCP_TIME_WAIT &&
-			 state != EARSHOT_TCP_NEW_SYN_RECV;
+			 state != EARSHOT_TCP_NEW_SYN_RECV && sends_only_to_peer(sk, cookie);
 
-	/* UDP may send past its connection: then the packet names its destination. */
-	if (connected && sk->sk_protocol != EARSHOT_IPPROTO_TCP &&
-	    bpf_map_lookup_elem(&sends_elsewhere, &cookie))
-		connected = false;
 	if (connected && cookie && slot && count_in_slot(slot, sk, pf, cookie, len))
 		return;
 	count_in_flows(skb, pf, sk, cookie, connected, len);

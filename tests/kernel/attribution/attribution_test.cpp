@@ -453,5 +453,61 @@ TEST_P(ConnectedUdpSendtoTest, DatagramsSentToAnotherAddressAreCountedThere) {
 INSTANTIATE_TEST_SUITE_P(Families, ConnectedUdpSendtoTest, ::testing::Values("IPv4", "IPv6"),
                          [](const auto& info) { return info.param; });
 
+// Raw and ping sockets send wherever sendto() says, or their IP header if
+// they write it, whatever they are connected to; connect() still gives them
+// the port it was passed. Their packets must be counted by the packet's
+// destination, not the socket's.
+class ConnectedRawSocketTest : public AttributionTest,
+                               public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(ConnectedRawSocketTest, PacketsSentToAnotherAddressAreCountedThere) {
+  NetnsPair pair;
+  const bool ipv4 = GetParam() == "IPv4";
+  const std::string connected = ipv4 ? pair.b().ipv4 : pair.b().ipv6;
+  const std::string elsewhere = with_last_part(connected, "3");
+  std::vector<std::string> add_address{
+      "ip", "addr", "add", elsewhere + (ipv4 ? "/24" : "/64"), "dev", pair.b().interface};
+  if (!ipv4) add_address.push_back("nodad");
+  check_command(add_address, {.netns_path = pair.b().path});
+  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+
+  constexpr int kEach = 10;
+  constexpr std::size_t kConnectedSize = 400, kElsewhereSize = 600;
+  // A non-zero port is what makes the socket look connected (skc_dport);
+  // raw IPv6 takes it for the protocol, so the protocol's number.
+  const int protocol = ipv4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6};
+  const traffic::SocketAddress to_connected = traffic::parse_socket_address(connected, protocol);
+  const traffic::SocketAddress to_elsewhere = traffic::parse_socket_address(elsewhere, protocol);
+  run_in_netns(pair.a().path, [&] {
+    UniqueFd fd(::socket(to_connected.family(), SOCK_RAW | SOCK_CLOEXEC, protocol));
+    ASSERT_TRUE(fd) << std::strerror(errno);
+    ASSERT_EQ(::connect(fd.get(), to_connected.get(), to_connected.length), 0)
+        << std::strerror(errno);
+    auto send_each = [&](std::size_t size, const traffic::SocketAddress* to) {
+      std::vector<unsigned char> echo(size, 0);
+      echo[0] = ipv4 ? 8 : 128;  // an echo request
+      for (int i = 0; i < kEach; ++i) {
+        ssize_t sent = to ? ::sendto(fd.get(), echo.data(), size, 0, to->get(), to->length)
+                          : ::send(fd.get(), echo.data(), size, 0);
+        ASSERT_EQ(sent, static_cast<ssize_t>(size)) << std::strerror(errno);
+      }
+    };
+    send_each(kConnectedSize, nullptr);
+    send_each(kElsewhereSize, &to_elsewhere);
+  });
+
+  const double header = ipv4 ? 20 : 40;
+  MetricsScrape scrape = wait_until_settled(
+      daemon, {{kBytes, {{"destination", connected}}}, {kBytes, {{"destination", elsewhere}}}});
+  EXPECT_EQ(scrape.sum(kBytes, {{"destination", elsewhere}}), kEach * (kElsewhereSize + header))
+      << scrape.text(kBytes) << daemon.log();
+  EXPECT_EQ(scrape.sum(kBytes, {{"destination", connected}}), kEach * (kConnectedSize + header))
+      << scrape.text(kBytes);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ConnectedRawSocketTest, ::testing::Values("IPv4", "IPv6"),
+                         [](const auto& info) { return info.param; });
+
 }  // namespace
 }  // namespace earshot::test
