@@ -410,7 +410,15 @@ for sample in $(seq "$pairs"); do
   udp_pps >/dev/null
   in_ns_fast "$ns_a" "$send_cpu" iperf3 -c "$addr_b" -p "$tcp_port" -t 1 >/dev/null
   bpf_counters >"$work/bpf.after"
+  # Apart: sendto() from an unconnected socket, the flows map's path in the
+  # netfilter program (the destination read from the packet) and the
+  # sendmsg hook.
+  udp_pps --unconnected >/dev/null
+  bpf_counters >"$work/bpf.unconnected"
   stop_daemon
+  join "$work/bpf.after" "$work/bpf.unconnected" |
+    awk '($1 == "earshot_nf_local_out4" || $1 == "earshot_sendmsg4") && $5 > $3 {
+      printf "unconnected_ns_%s %.1f\n", $1, ($4 - $2) / ($5 - $3)}' >>"$work/samples.txt"
   join "$work/bpf.before" "$work/bpf.after" |
     awk '$5 > $3 {printf "bpf_ns_%s %.1f\n", $1, ($4 - $2) / ($5 - $3)}' >>"$work/samples.txt"
   nf=$(join "$work/bpf.before" "$work/bpf.after" |
@@ -500,6 +508,8 @@ row "  getppid() ns, microphone watched" syscall_microphone
 row "netfilter program, ns/packet" bpf_ns_earshot_nf_local_out4 "<=" 100
 row "  floor: empty netfilter program, ns" bpf_floor_ns
 row "  netfilter above that floor, ns" nf_above_floor_ns
+row "  netfilter, unconnected sendto(), ns" unconnected_ns_earshot_nf_local_out4
+row "  sendmsg4 hook, ns/sendto()" unconnected_ns_earshot_sendmsg4
 awk '$1 ~ /^bpf_ns_/ && $1 != "bpf_ns_earshot_nf_local_out4" {print $1}' "$work/samples.txt" |
   sort -u | while read -r figure; do row "  ${figure#bpf_ns_}, ns/run" "$figure"; done
 row "daemon RSS idle, MiB" rss_idle_mib "<=" 20
