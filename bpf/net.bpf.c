@@ -503,32 +503,46 @@ int earshot_sock_create(struct bpf_sock *ctx)
 	return 1;
 }
 
-/* A released socket sends nothing more from user space (TCP may still flush
- * its queue): mark its slots on every CPU so a later socket can take them
- * once the last counts were harvested. ctx is the socket: its address gives
- * the index, as in the netfilter hook. */
 #define EARSHOT_MAX_SLOT_CPUS 256
 
-SEC("cgroup/sock_release")
-int earshot_sock_release(struct bpf_sock *ctx)
-{
-	__u64 cookie, now;
-	__u32 first, cpu;
+enum slot_mark {
+	SLOT_RELEASED,	   /* dead since now: a later socket may take it */
+	SLOT_OFF_HOT_PATH, /* no cached owner: the next packet takes the slow path */
+};
 
-	if (ctx->family != EARSHOT_AF_INET && ctx->family != EARSHOT_AF_INET6)
-		return 1;
-	cookie = bpf_get_socket_cookie(ctx);
-	first = earshot_sock_slot_index(sock_address_low(ctx));
-	now = bpf_ktime_get_ns();
+/* The socket's slots on every CPU: those at the index its address gives
+ * (as in the netfilter hook) that it holds. Written from another CPU than
+ * theirs: only fields their own CPU's hot path does not write. */
+static __always_inline void mark_socket_slots(const void *sk, __u64 cookie, enum slot_mark mark)
+{
+	__u32 first = earshot_sock_slot_index(sock_address_low(sk));
+	__u64 now = mark == SLOT_RELEASED ? bpf_ktime_get_ns() : 0;
+	__u32 cpu;
+
 	for (cpu = 0; cpu < EARSHOT_MAX_SLOT_CPUS; cpu++) {
 		__u32 idx = first + cpu * EARSHOT_SOCK_SLOTS;
 		struct earshot_sock_slot *slot = bpf_map_lookup_elem(&sock_slots, &idx);
 
 		if (!slot)
 			break;
-		if (slot->key.cookie == cookie)
+		if (slot->key.cookie != cookie)
+			continue;
+		if (mark == SLOT_RELEASED)
 			slot->dead_since_ns = now;
+		else
+			slot->owner_tgid = 0;
 	}
+}
+
+/* A released socket sends nothing more from user space (TCP may still flush
+ * its queue): mark its slots on every CPU so a later socket can take them
+ * once the last counts were harvested. ctx is the socket. */
+SEC("cgroup/sock_release")
+int earshot_sock_release(struct bpf_sock *ctx)
+{
+	if (ctx->family != EARSHOT_AF_INET && ctx->family != EARSHOT_AF_INET6)
+		return 1;
+	mark_socket_slots(ctx, bpf_get_socket_cookie(ctx), SLOT_RELEASED);
 	return 1;
 }
 
@@ -542,20 +556,10 @@ int earshot_sock_release(struct bpf_sock *ctx)
 static __noinline void mark_sends_elsewhere(struct bpf_sock_addr *ctx, const struct bpf_sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie(ctx);
-	__u32 first = earshot_sock_slot_index(sock_address_low(sk));
 	__u8 yes = 1;
-	__u32 cpu;
 
 	bpf_map_update_elem(&sends_elsewhere, &cookie, &yes, BPF_ANY);
-	for (cpu = 0; cpu < EARSHOT_MAX_SLOT_CPUS; cpu++) {
-		__u32 idx = first + cpu * EARSHOT_SOCK_SLOTS;
-		struct earshot_sock_slot *slot = bpf_map_lookup_elem(&sock_slots, &idx);
-
-		if (!slot)
-			break;
-		if (slot->key.cookie == cookie)
-			slot->owner_tgid = 0;
-	}
+	mark_socket_slots(sk, cookie, SLOT_OFF_HOT_PATH);
 }
 
 /* sendmsg() naming an address on a UDP socket (the only sends these hooks

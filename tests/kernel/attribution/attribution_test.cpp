@@ -56,6 +56,18 @@ std::string with_last_part(const std::string& address, const std::string& last) 
   return address.substr(0, cut + 1) + last;
 }
 
+// A second address on B's interface beside `address` (B's own, of either
+// family), ending in .3 or ::3; returned.
+std::string add_second_address(const NetnsPair& pair, const std::string& address) {
+  const bool ipv4 = address.find(':') == std::string::npos;
+  const std::string second = with_last_part(address, "3");
+  std::vector<std::string> add{
+      "ip", "addr", "add", second + (ipv4 ? "/24" : "/64"), "dev", pair.b().interface};
+  if (!ipv4) add.push_back("nodad");
+  check_command(add, {.netns_path = pair.b().path});
+  return second;
+}
+
 // Polls /metrics until the watched values are non-zero and have not moved
 // for a second (five harvests). Returns the last scrape; fails the test on
 // timeout.
@@ -125,12 +137,8 @@ TEST_F(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes
   NetnsPair pair;
   // A second address pair on B, so the two programs' destinations differ
   // and the destination label shows who was charged for which flow.
-  const std::string b_ipv4_udp = with_last_part(pair.b().ipv4, "3");
-  const std::string b_ipv6_udp = with_last_part(pair.b().ipv6, "3");
-  check_command({"ip", "addr", "add", b_ipv4_udp + "/24", "dev", pair.b().interface},
-                {.netns_path = pair.b().path});
-  check_command({"ip", "addr", "add", b_ipv6_udp + "/64", "dev", pair.b().interface, "nodad"},
-                {.netns_path = pair.b().path});
+  const std::string b_ipv4_udp = add_second_address(pair, pair.b().ipv4);
+  const std::string b_ipv6_udp = add_second_address(pair, pair.b().ipv6);
 
   const std::vector<Program> programs = {
       {"es-tcp-sender",
@@ -327,9 +335,7 @@ TEST_F(AttributionTest, BytesOnAnAcceptedConnectionAreTheAcceptingProcesss) {
 TEST_F(AttributionTest, ConnectedUdpSocketThatReconnectsIsCountedPerDestination) {
   NetnsPair pair;
   const std::string first = pair.b().ipv4;
-  const std::string second = with_last_part(pair.b().ipv4, "3");
-  check_command({"ip", "addr", "add", second + "/24", "dev", pair.b().interface},
-                {.netns_path = pair.b().path});
+  const std::string second = add_second_address(pair, first);
   DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
 
   constexpr int kEach = 10;
@@ -388,11 +394,7 @@ TEST_P(ConnectedUdpSendtoTest, DatagramsSentToAnotherAddressAreCountedThere) {
   NetnsPair pair;
   const bool ipv4 = GetParam() == "IPv4";
   const std::string connected = ipv4 ? pair.b().ipv4 : pair.b().ipv6;
-  const std::string elsewhere = with_last_part(connected, "3");
-  std::vector<std::string> add_address{
-      "ip", "addr", "add", elsewhere + (ipv4 ? "/24" : "/64"), "dev", pair.b().interface};
-  if (!ipv4) add_address.push_back("nodad");
-  check_command(add_address, {.netns_path = pair.b().path});
+  const std::string elsewhere = add_second_address(pair, connected);
   DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
 
   constexpr std::uint16_t kConnectedPort = 9611, kElsewherePort = 9612;
@@ -464,11 +466,7 @@ TEST_P(ConnectedRawSocketTest, PacketsSentToAnotherAddressAreCountedThere) {
   NetnsPair pair;
   const bool ipv4 = GetParam() == "IPv4";
   const std::string connected = ipv4 ? pair.b().ipv4 : pair.b().ipv6;
-  const std::string elsewhere = with_last_part(connected, "3");
-  std::vector<std::string> add_address{
-      "ip", "addr", "add", elsewhere + (ipv4 ? "/24" : "/64"), "dev", pair.b().interface};
-  if (!ipv4) add_address.push_back("nodad");
-  check_command(add_address, {.netns_path = pair.b().path});
+  const std::string elsewhere = add_second_address(pair, connected);
   DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
 
   constexpr int kEach = 10;
