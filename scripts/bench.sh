@@ -14,14 +14,16 @@
 #   --tcp-samples  TCP measurements a round, averaged (default 3)
 #   --slices       1 s UDP floods and 1 s TCP transfers a round from A and
 #                  from C, alternating (default 6 each; see below)
-# Each pair is a floor round (UDP only, with a near-empty netfilter program
-# and no daemon: what the hook itself costs), a monitored round (the default
-# capture config: on a machine without ALSA capture nodes, no microphone), a
-# microphone round (UDP and getppid() only; a stand-in microphone watched
-# through capture.extra_devices, so the syscall capture tier is attached, as
-# on a speaker whose kernel has no kernel-level capture tier) and an
-# unmonitored one. Ratios compare each monitored round with the unmonitored
-# rounds on both sides of it, so a drift over the run cancels. B stands for
+# Each pair is a floor round (a near-empty netfilter program and no daemon:
+# what the hook itself costs), a monitored round (the default capture
+# config: on a machine without ALSA capture nodes, no microphone), a
+# microphone round (a stand-in microphone watched through
+# capture.extra_devices, so the syscall capture tier is attached, as on a
+# speaker whose kernel has no kernel-level capture tier) and an unmonitored
+# one. The floor and microphone rounds take the same steps as the others up
+# to the paired UDP figure (getppid(), TCP, UDP, A/C) and stop there.
+# Ratios compare each monitored round with the unmonitored rounds on both
+# sides of it, so a drift over the run cancels. B stands for
 # the far end, which earshot does not monitor; each round also floods the
 # other way, into A, where earshot reads DNS answers on every packet. And
 # each monitored and unmonitored round floods from A and from C, a second
@@ -54,7 +56,7 @@ while [[ $# -gt 0 ]]; do
     --udp-samples) udp_samples=$2; shift 2 ;;
     --tcp-samples) tcp_samples=$2; shift 2 ;;
     --slices) slices=$2; shift 2 ;;
-    -h | --help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -270,16 +272,6 @@ stop_floor() {
   floor_pid=""
 }
 
-# The UDP rate with nothing of earshot but a netfilter hook: the part of the
-# monitored rounds' loss that any netfilter program would cause.
-floor_round() { # floor_round <pair number>
-  sleep 1
-  start_floor
-  udp_mean >"$work/udp.floor.$1"
-  stop_floor
-  log "  pair $1 floor: udp $(cat "$work/udp.floor.$1") packets/s"
-}
-
 # The median of three 2M-call runs of getppid(): every system call of every
 # process pays for syscall tracepoints being on (entry and exit go the slow
 # way).
@@ -288,23 +280,20 @@ null_syscall_ns() {
     sed -n 's/^ns_per_call=//p' | sort -g | sed -n 2p
 }
 
-# With a watched microphone: the syscall capture tier's cost on top. The
-# steps and pauses up to the UDP measurement are those of the other rounds.
-microphone_round() { # microphone_round <pair number>
-  local pair=$1
-  start_daemon "$work/earshot-mic.yaml"
-  sleep 5
-  null_syscall_ns >"$work/syscall.microphone.$pair"
-  udp_mean >"$work/udp.microphone.$pair"
-  stop_daemon
-  log "  pair $pair microphone: udp $(cat "$work/udp.microphone.$pair") packets/s, getppid() $(cat "$work/syscall.microphone.$pair") ns"
-}
-
-# Both kinds of round have the same steps and pauses, so that nothing but the
-# daemon differs between them.
-round() { # round <monitored|unmonitored> <pair number>
+# Every kind of round takes the same steps and pauses up to the paired UDP
+# figure, so that nothing but what is attached differs between them (when
+# the floor and microphone rounds skipped TCP, the near-empty program alone
+# measured 0.92 of the unmonitored rate, far more than its 56 ns of a
+# 3.4 us packet). The floor round: nothing of earshot but a
+# netfilter program, the part of the loss any program at the hook would
+# cause. The microphone round: the syscall capture tier's cost on top.
+round() { # round <floor|monitored|microphone|unmonitored> <pair number>
   local kind=$1 pair=$2 tcp tcp_paired udp udp_in paired sendto batch syscall_ns c0 w0 c1 w1
-  [[ $kind == monitored ]] && start_daemon "$work/earshot.yaml"
+  case $kind in
+    floor) start_floor ;;
+    monitored) start_daemon "$work/earshot.yaml" ;;
+    microphone) start_daemon "$work/earshot-mic.yaml" ;;
+  esac
   sleep 1 # past start-up, and past the previous round's exit
   if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
   sleep 4
@@ -316,6 +305,16 @@ round() { # round <monitored|unmonitored> <pair number>
   syscall_ns=$(null_syscall_ns)
   tcp=$(for _ in $(seq "$tcp_samples"); do tcp_mbps; echo; done | awk 'NF {s += $1; n++} END {printf "%.0f", n ? s / n : 0}')
   udp=$(udp_mean)
+  if [[ $kind == floor || $kind == microphone ]]; then
+    paired=$(udp_a_over_c)
+    if [[ $kind == floor ]]; then stop_floor; else stop_daemon; fi
+    echo "$tcp" >"$work/tcp.$kind.$pair"
+    echo "$udp" >"$work/udp.$kind.$pair"
+    echo "$paired" >"$work/paired.$kind.$pair"
+    echo "$syscall_ns" >"$work/syscall.$kind.$pair"
+    log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, A/C $paired, getppid() $syscall_ns ns"
+    return
+  fi
   udp_in=$(udp_into_a_mean)
   paired=$(udp_a_over_c)
   tcp_paired=$(tcp_a_over_c)
@@ -363,9 +362,9 @@ steal_share() { # steal_share "<cpu line of /proc/stat before>" "<after>"
 cpu_before=$(head -1 /proc/stat)
 
 for pair in $(seq "$pairs"); do
-  floor_round "$pair"
+  round floor "$pair"
   round monitored "$pair"
-  microphone_round "$pair"
+  round microphone "$pair"
   round unmonitored "$pair"
   for proto in tcp tcppaired udp udpin paired sendto batch syscall; do
     record "${proto}_ratio" "$(ratio "$work/$proto.monitored.$pair" "$work/$proto.unmonitored.$pair")"
@@ -375,17 +374,15 @@ for pair in $(seq "$pairs"); do
     record "${proto}_monitored" "$(cat "$work/$proto.monitored.$pair")"
     record "${proto}_unmonitored" "$(cat "$work/$proto.unmonitored.$pair")"
   done
-  for proto in udp syscall; do
-    record "${proto}_microphone_ratio" \
-      "$(ratio "$work/$proto.microphone.$pair" "$work/$proto.unmonitored.$pair")"
-    ((pair > 1)) && record "${proto}_microphone_ratio" \
-      "$(ratio "$work/$proto.microphone.$pair" "$work/$proto.unmonitored.$((pair - 1))")"
-    record "${proto}_microphone" "$(cat "$work/$proto.microphone.$pair")"
+  for kind in microphone floor; do
+    for proto in tcp udp paired syscall; do
+      record "${proto}_${kind}_ratio" \
+        "$(ratio "$work/$proto.$kind.$pair" "$work/$proto.unmonitored.$pair")"
+      ((pair > 1)) && record "${proto}_${kind}_ratio" \
+        "$(ratio "$work/$proto.$kind.$pair" "$work/$proto.unmonitored.$((pair - 1))")"
+      record "${proto}_${kind}" "$(cat "$work/$proto.$kind.$pair")"
+    done
   done
-  record udp_floor_ratio "$(ratio "$work/udp.floor.$pair" "$work/udp.unmonitored.$pair")"
-  ((pair > 1)) && record udp_floor_ratio \
-    "$(ratio "$work/udp.floor.$pair" "$work/udp.unmonitored.$((pair - 1))")"
-  record udp_floor "$(cat "$work/udp.floor.$pair")"
 done
 
 # BPF time per run: statistics cost time themselves, so only in this round.
@@ -494,6 +491,9 @@ row "  UDP, empty netfilter program/not" udp_floor_ratio
 row "UDP 64 B A/C, monitored/not (paired)" paired_ratio
 row "  A/C UDP rate ratio, monitored" paired_monitored
 row "  A/C UDP rate ratio, unmonitored" paired_unmonitored
+row "UDP 64 B A/C, microphone/not (paired)" paired_microphone_ratio
+row "  UDP A/C, empty nf program/not (paired)" paired_floor_ratio
+row "TCP throughput, microphone watched/not" tcp_microphone_ratio
 row "UDP 64 B into the monitored ns, mon./not" udpin_ratio
 row "  UDP packets/s into it, monitored" udpin_monitored
 row "  UDP packets/s into it, unmonitored" udpin_unmonitored
