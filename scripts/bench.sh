@@ -36,7 +36,7 @@
 # which every namespace's sockets pay, so it is not paired with C.
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 20 minutes with the defaults (29 with --pairs 8). Everything
+# Takes about 25 minutes with the defaults (35 with --pairs 8). Everything
 # it creates (namespaces, daemon, temp dir, kernel.bpf_stats_enabled) is
 # undone on exit.
 set -euo pipefail
@@ -462,7 +462,7 @@ row() { # row <label> <figure> <op> <target> [judge]
   local label=$1 figure=$2 op=${3:-} target=${4:-} median min max n verdict="-"
   read -r median min max n <<<"$(summary "$figure")"
   [[ -n $op ]] && verdict=$(met "$median" "$op" "$target")
-  printf '%-38s %12s %12s %12s %4s  %-14s %s\n' "$label" "$median" "$min" "$max" "$n" \
+  printf '%-42s %12s %12s %12s %4s  %-14s %s\n' "$label" "$median" "$min" "$max" "$n" \
     "${op:+$op $target}" "$verdict"
 }
 
@@ -475,7 +475,7 @@ fi
 echo
 echo "earshot benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(nproc) CPUs, $pairs pairs of rounds, ${seconds}s measurements, UDP the mean of $udp_samples a round, TCP of $tcp_samples"
 echo "host steal during the rounds: $(steal_share "$cpu_before" "$cpu_after") % of CPU time"
-printf '%-38s %12s %12s %12s %4s  %-14s %s\n' figure median min max n target met
+printf '%-42s %12s %12s %12s %4s  %-14s %s\n' figure median min max n target met
 row "TCP throughput, monitored/not" tcp_ratio ">=" 0.97
 row "  TCP Mbit/s, monitored" tcp_monitored
 row "  TCP Mbit/s, unmonitored" tcp_unmonitored
@@ -492,7 +492,7 @@ row "UDP 64 B A/C, monitored/not (paired)" paired_ratio
 row "  A/C UDP rate ratio, monitored" paired_monitored
 row "  A/C UDP rate ratio, unmonitored" paired_unmonitored
 row "UDP 64 B A/C, microphone/not (paired)" paired_microphone_ratio
-row "  UDP A/C, empty nf program/not (paired)" paired_floor_ratio
+row "  UDP A/C, empty program/not (paired)" paired_floor_ratio
 row "TCP throughput, microphone watched/not" tcp_microphone_ratio
 row "UDP 64 B into the monitored ns, mon./not" udpin_ratio
 row "  UDP packets/s into it, monitored" udpin_monitored
