@@ -233,5 +233,6 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 echo "accepted connection: acceptor sent $accepted bytes (want 300000 plus headers)"
+within "$accepted" 300000 330000 || grep -E '^earshot_(egress_bytes_total|unattributed_egress|unaccounted_egress|events_lost)' metrics.txt
 within "$accepted" 300000 330000 || fail "bytes on the accepted connection: $accepted counted for acceptor"
 echo "ok ($mode tiers)"
