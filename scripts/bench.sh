@@ -305,41 +305,39 @@ round() { # round <floor|monitored|microphone|unmonitored> <pair number>
   syscall_ns=$(null_syscall_ns)
   tcp=$(for _ in $(seq "$tcp_samples"); do tcp_mbps; echo; done | awk 'NF {s += $1; n++} END {printf "%.0f", n ? s / n : 0}')
   udp=$(udp_mean)
-  if [[ $kind == floor || $kind == microphone ]]; then
-    paired=$(udp_a_over_c)
-    if [[ $kind == floor ]]; then stop_floor; else stop_daemon; fi
-    echo "$tcp" >"$work/tcp.$kind.$pair"
-    echo "$udp" >"$work/udp.$kind.$pair"
-    echo "$paired" >"$work/paired.$kind.$pair"
-    echo "$syscall_ns" >"$work/syscall.$kind.$pair"
-    log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, A/C $paired, getppid() $syscall_ns ns"
-    return
-  fi
-  udp_in=$(udp_into_a_mean)
+  local full=false extra=""
+  [[ $kind == monitored || $kind == unmonitored ]] && full=true
+  $full && udp_in=$(udp_into_a_mean)
   paired=$(udp_a_over_c)
-  tcp_paired=$(tcp_a_over_c)
-  # sendto() naming the address on an unconnected socket (the sendmsg hook).
-  sendto=$(udp_pps --unconnected)
-  # The daemon's cost under load: sendmmsg reaches a higher packet rate than
-  # one send() a packet does on this machine.
-  if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
-  batch=$(udp_pps --batch 64)
-  if [[ $kind == monitored ]]; then
-    c1=$(cpu_ns) w1=$(now_ns)
-    record cpu_load_percent "$(cpu_percent "$c0" "$c1" "$w0" "$w1")"
-    record load_pps "$batch"
-    record rss_load_mib "$(rss_mib)"
-    stop_daemon
+  if $full; then
+    tcp_paired=$(tcp_a_over_c)
+    # sendto() naming the address on an unconnected socket (the sendmsg hook).
+    sendto=$(udp_pps --unconnected)
+    # The daemon's cost under load: sendmmsg reaches a higher packet rate than
+    # one send() a packet does on this machine.
+    if [[ $kind == monitored ]]; then c0=$(cpu_ns) w0=$(now_ns); fi
+    batch=$(udp_pps --batch 64)
+    if [[ $kind == monitored ]]; then
+      c1=$(cpu_ns) w1=$(now_ns)
+      record cpu_load_percent "$(cpu_percent "$c0" "$c1" "$w0" "$w1")"
+      record load_pps "$batch"
+      record rss_load_mib "$(rss_mib)"
+    fi
+    echo "$udp_in" >"$work/udpin.$kind.$pair"
+    echo "$tcp_paired" >"$work/tcppaired.$kind.$pair"
+    echo "$sendto" >"$work/sendto.$kind.$pair"
+    echo "$batch" >"$work/batch.$kind.$pair"
+    extra=", udp into A $udp_in packets/s, tcp A/C $tcp_paired, udp with sendto() $sendto packets/s, udp with sendmmsg $batch packets/s"
   fi
+  case $kind in
+    floor) stop_floor ;;
+    monitored | microphone) stop_daemon ;;
+  esac
   echo "$tcp" >"$work/tcp.$kind.$pair"
   echo "$udp" >"$work/udp.$kind.$pair"
-  echo "$udp_in" >"$work/udpin.$kind.$pair"
   echo "$paired" >"$work/paired.$kind.$pair"
-  echo "$tcp_paired" >"$work/tcppaired.$kind.$pair"
-  echo "$sendto" >"$work/sendto.$kind.$pair"
-  echo "$batch" >"$work/batch.$kind.$pair"
   echo "$syscall_ns" >"$work/syscall.$kind.$pair"
-  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, udp into A $udp_in packets/s, A/C $paired, tcp A/C $tcp_paired, udp with sendto() $sendto packets/s, udp with sendmmsg $batch packets/s, getppid() $syscall_ns ns"
+  log "  pair $pair $kind: tcp $tcp Mbit/s, udp $udp packets/s, A/C $paired, getppid() $syscall_ns ns$extra"
 }
 
 # Sums of the daemon's earshot_bpf_{run_seconds,runs}_total, one line per program.
