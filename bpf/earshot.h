@@ -105,11 +105,11 @@ struct earshot_flow_value {
 };
 
 /* sock_slots value (one per CPU): the counters of one connected socket, at
- * an index hashed from the socket's address (earshot_sock_slot_index), so a
- * packet finds its slot without a hash-map lookup and without waiting for a
- * load from the socket first; the cookie then says whether the slot is the
- * socket's. 128 bytes in a page-aligned array (BPF_F_MMAPABLE): the first
- * cache line is all a packet reads and writes outside captures.
+ * an index hashed from the socket's cookie (earshot_sock_slot_index), so a
+ * packet finds its slot without a hash-map lookup; the key's cookie then
+ * says whether the slot is the socket's. 128 bytes in a page-aligned array
+ * (BPF_F_MMAPABLE): the first cache line is all a packet reads and writes
+ * outside captures.
  * key.cookie == 0: never claimed. A slot keeps its socket until another one
  * needing the index finds it dead for longer than net_config.slot_reclaim_ns;
  * then its counts move to totals[EARSHOT_TOTAL_SLOT_RETIRED] and restart from
@@ -126,12 +126,14 @@ struct earshot_sock_slot {
 	__u64 reserved2[5];
 };
 
-/* A socket's slot index, from the low 32 bits of its kernel address (the
- * same for the socket's life, and known to the netfilter hook without a
- * load). Sockets come from slabs at fixed strides: mix the bits (Fibonacci
- * hashing). */
-#define earshot_sock_slot_index(address_low) \
-	((__u32)((__u32)(address_low) * 0x9E3779B9U) >> (32 - EARSHOT_SOCK_SLOT_BITS))
+/* A socket's slot index, from its cookie. A cookie is never reused, so a new
+ * socket does not inherit the index of one that just died; the socket's
+ * address would (the slab hands the freed memory to the next socket), and
+ * the new socket would find its slot held until the dead one's last counts
+ * were read, two harvests, and take the slow path meanwhile. Cookies come
+ * in runs: mix the bits (Fibonacci hashing). */
+#define earshot_sock_slot_index(cookie) \
+	((__u32)(((__u64)(cookie) * 0x9E3779B97F4A7C15ULL) >> (64 - EARSHOT_SOCK_SLOT_BITS)))
 
 /* net_config: the single entry of an array userspace writes; read by the
  * netfilter hook only when a slot is taken by another socket. */

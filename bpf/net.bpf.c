@@ -8,8 +8,8 @@
  * the socket's first packet sent by a task holding its lock, learn_owner).
  * Otherwise the netfilter hook never looks at "current" (TCP sends from
  * softirq): per packet it counts in the socket's per-CPU slot (an array
- * lookup at an index hashed from the socket's address, checked against the
- * cookie) when the socket is connected, else in the per-CPU flows hash;
+ * lookup at an index hashed from the socket's cookie) when the socket is
+ * connected, else in the per-CPU flows hash;
  * userspace joins flows and slots to owners at harvest time. Raw and ping
  * sockets, and a connected UDP socket once it has sendto() another address
  * (the cgroup sendmsg hooks see it), are counted by each packet's own
@@ -117,18 +117,6 @@ static __always_inline void add_to_slot(struct earshot_sock_slot *slot, __u32 le
 	slot->packets++;
 	slot->bytes += len;
 	add_slot_window(slot, len, window);
-}
-
-/* The low 32 bits of a socket's address, as a number. A 32-bit move from a
- * pointer register gives a scalar to a privileged loader (the verifier's
- * allow_ptr_leaks: CAP_PERFMON or CAP_SYS_ADMIN); the compiler would
- * truncate with shifts, which the verifier refuses on a pointer. */
-static __always_inline __u32 sock_address_low(const void *sk)
-{
-	__u32 low;
-
-	asm volatile("%0 = %1" : "=w"(low) : "w"((__u32)(unsigned long)sk));
-	return low;
 }
 
 static __always_inline void add_total(__u32 slot, __u32 len, int window)
@@ -445,28 +433,28 @@ static __noinline void count_slot_window(struct earshot_sock_slot *slot, __u32 l
 }
 
 /* The hot path: a connected socket whose slot on this CPU is its own, with
- * its owner known. The slot's index comes from the socket's address, so its
- * load does not wait for one from the socket; the cookie that tells the
- * slot's socket apart loads beside it. Everything else is a subprogram, so
- * the path stays a few contiguous instruction cache lines (the stack in
- * between evicts them per packet). pf is a constant: one program per family. */
+ * its owner known. The slot's index comes from the socket's cookie, which
+ * no later socket shares (see earshot_sock_slot_index). Everything else is
+ * a subprogram, so the path stays a few contiguous instruction cache lines
+ * (the stack in between evicts them per packet). pf is a constant: one
+ * program per family. */
 static __always_inline int count_packet(const struct bpf_nf_ctx *ctx, int pf)
 {
 	const struct sk_buff *skb = ctx->skb;
 	const struct sock *sk = skb->sk;
 	struct earshot_sock_slot *slot;
 	__u32 len = skb->len;
+	__u64 cookie;
 	__u32 idx;
 
 	if (unlikely(!sk)) {
 		count_no_socket(len);
 		return NF_ACCEPT;
 	}
-	idx = earshot_sock_slot_index(sock_address_low(sk)) +
-	      bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
+	cookie = sk->__sk_common.skc_cookie.counter;
+	idx = earshot_sock_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
 	slot = bpf_map_lookup_elem(&sock_slots, &idx);
-	if (likely(slot && slot->owner_tgid &&
-		   slot_holds(slot, sk, pf, sk->__sk_common.skc_cookie.counter))) {
+	if (likely(slot && slot->owner_tgid && slot_holds(slot, sk, pf, cookie))) {
 		slot->packets++;
 		slot->bytes += len;
 		if (unlikely(capture_state_word()))
@@ -510,12 +498,12 @@ enum slot_mark {
 	SLOT_OFF_HOT_PATH, /* no cached owner: the next packet takes the slow path */
 };
 
-/* The socket's slots on every CPU: those at the index its address gives
+/* The socket's slots on every CPU: those at the index its cookie gives
  * (as in the netfilter hook) that it holds. Written from another CPU than
  * theirs: only fields their own CPU's hot path does not write. */
-static __always_inline void mark_socket_slots(const void *sk, __u64 cookie, enum slot_mark mark)
+static __always_inline void mark_socket_slots(__u64 cookie, enum slot_mark mark)
 {
-	__u32 first = earshot_sock_slot_index(sock_address_low(sk));
+	__u32 first = earshot_sock_slot_index(cookie);
 	__u64 now = mark == SLOT_RELEASED ? bpf_ktime_get_ns() : 0;
 	__u32 cpu;
 
@@ -542,7 +530,7 @@ int earshot_sock_release(struct bpf_sock *ctx)
 {
 	if (ctx->family != EARSHOT_AF_INET && ctx->family != EARSHOT_AF_INET6)
 		return 1;
-	mark_socket_slots(ctx, bpf_get_socket_cookie(ctx), SLOT_RELEASED);
+	mark_socket_slots(bpf_get_socket_cookie(ctx), SLOT_RELEASED);
 	return 1;
 }
 
@@ -553,13 +541,13 @@ int earshot_sock_release(struct bpf_sock *ctx)
  * concurrently on another CPU, in the window between its slow path's check
  * and its learn_owner, can set the owner again; the socket's next such send
  * clears it once more.) */
-static __noinline void mark_sends_elsewhere(struct bpf_sock_addr *ctx, const struct bpf_sock *sk)
+static __noinline void mark_sends_elsewhere(struct bpf_sock_addr *ctx)
 {
 	__u64 cookie = bpf_get_socket_cookie(ctx);
 	__u8 yes = 1;
 
 	bpf_map_update_elem(&sends_elsewhere, &cookie, &yes, BPF_ANY);
-	mark_socket_slots(sk, cookie, SLOT_OFF_HOT_PATH);
+	mark_socket_slots(cookie, SLOT_OFF_HOT_PATH);
 }
 
 /* sendmsg() naming an address on a UDP socket (the only sends these hooks
@@ -573,7 +561,7 @@ int earshot_sendmsg4(struct bpf_sock_addr *ctx)
 
 	if (sk && sk->dst_port &&
 	    (ctx->user_ip4 != sk->dst_ip4 || (__u16)ctx->user_port != sk->dst_port))
-		mark_sends_elsewhere(ctx, sk);
+		mark_sends_elsewhere(ctx);
 	return 1;
 }
 
@@ -586,7 +574,7 @@ int earshot_sendmsg6(struct bpf_sock_addr *ctx)
 	    (ctx->user_ip6[0] != sk->dst_ip6[0] || ctx->user_ip6[1] != sk->dst_ip6[1] ||
 	     ctx->user_ip6[2] != sk->dst_ip6[2] || ctx->user_ip6[3] != sk->dst_ip6[3] ||
 	     (__u16)ctx->user_port != sk->dst_port))
-		mark_sends_elsewhere(ctx, sk);
+		mark_sends_elsewhere(ctx);
 	return 1;
 }
 

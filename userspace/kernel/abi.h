@@ -29,7 +29,7 @@ static_assert(offsetof(earshot_sock_slot, owner_tgid) == 48);
 static_assert(offsetof(earshot_sock_slot, dead_since_ns) == 56);
 static_assert(offsetof(earshot_sock_slot, window_bytes) == 64);  // the second line
 static_assert((EARSHOT_SOCK_SLOTS & (EARSHOT_SOCK_SLOTS - 1)) == 0);
-static_assert(earshot_sock_slot_index(~0U) < EARSHOT_SOCK_SLOTS);
+static_assert(earshot_sock_slot_index(~0ULL) < EARSHOT_SOCK_SLOTS);
 static_assert(sizeof(earshot_net_config) == 8);
 
 static_assert(sizeof(earshot_capture_proc) == 16);

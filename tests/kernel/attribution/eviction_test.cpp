@@ -2,9 +2,9 @@
 // later socket before the daemon read its last counts (here: the daemon is
 // stopped with SIGSTOP meanwhile) leaves those bytes in the kernel's ground
 // truth, and the daemon reports them as unaccounted instead of losing them.
-// A slot's index comes from its socket's kernel address, which user space
-// does not see: the test reads the daemon's sock_slots map to find the
-// first socket's slot and which later socket took it.
+// A slot's index comes from its socket's cookie (SO_COOKIE): the test makes
+// sockets until one's cookie gives the first socket's index, and reads the
+// daemon's sock_slots map to see that it took the slot.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -43,7 +43,8 @@ constexpr int kFirstDatagrams = 20;
 constexpr int kSecondDatagrams = 10;
 constexpr auto kHarvest = 200ms;
 
-constexpr int kMaxCandidates = 500;  // within the default limit of 1024 descriptors
+// One cookie in EARSHOT_SOCK_SLOTS gives a chosen index; the others are closed.
+constexpr int kMaxCandidates = 64 * EARSHOT_SOCK_SLOTS;
 
 std::uint64_t cookie_of(const UniqueFd& fd) {
   std::uint64_t cookie = 0;
@@ -137,16 +138,12 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
                [&] { sink = traffic::bind_wildcard(SOCK_DGRAM, kPort, traffic::Family::ipv4); });
   const Labels to_b{{"destination", pair.b().ipv4}};
   const double unaccounted_before = daemon.scrape().sum(kUnaccounted);
-  // The probes below may take the slot of any socket dead for two harvests,
-  // such as the scrapes' own: let the daemon read those sockets' last
-  // packets first, so taking their slots over loses nothing it had not read.
-  std::this_thread::sleep_for(3 * kHarvest);
 
   UniqueFd slots = daemon_map(daemon.pid(), "sock_slots");
   std::optional<Resume> resume;
   ASSERT_EQ(::kill(daemon.pid(), SIGSTOP), 0);
   resume.emplace(daemon.pid());
-  int probes = 0;
+  int candidates = 0;
   run_in_netns(pair.a().path, [&] {
     // Slots are per CPU: both sockets send from the same one.
     cpu_set_t one{};
@@ -157,41 +154,37 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
     UniqueFd first = udp_socket();
     connect_to(first, to);
     send_datagrams(first, kFirstDatagrams);
-    const std::optional<std::uint32_t> entry = slot_holding(slots, cookie_of(first));
+    const std::uint64_t first_cookie = cookie_of(first);
+    const std::optional<std::uint32_t> entry = slot_holding(slots, first_cookie);
     if (!entry) throw Error("the first socket took no slot");
     first.reset();  // released: its slot may be reclaimed two harvests later
     std::this_thread::sleep_for(3 * kHarvest);
-    // The next UDP socket on this CPU most likely reuses the first one's
-    // memory (freed after an RCU grace period), so its address and slot.
-    // Each candidate sends one datagram to B; they stay open, so none is
-    // freed and reused by the next.
-    std::vector<UniqueFd> candidates;
+    // A later socket whose cookie gives the same index. The others send
+    // nothing and are closed at once.
     UniqueFd second;
-    while (!second && probes < kMaxCandidates) {
-      ++probes;
+    while (!second && candidates < kMaxCandidates) {
+      ++candidates;
       UniqueFd candidate = udp_socket();
-      connect_to(candidate, to);
-      send_datagrams(candidate, 1);
-      if (read_slot(slots, *entry).key.cookie == cookie_of(candidate))
+      if (earshot_sock_slot_index(cookie_of(candidate)) == earshot_sock_slot_index(first_cookie))
         second = std::move(candidate);
-      else
-        candidates.push_back(std::move(candidate));
     }
-    if (!second) throw Error("no later socket took the first one's slot");
+    if (!second) throw Error("no later socket's cookie gave the first one's slot index");
+    connect_to(second, to);
     send_datagrams(second, kSecondDatagrams);
+    if (read_slot(slots, *entry).key.cookie != cookie_of(second))
+      throw Error("the later socket did not take the first one's slot");
   });
   resume.reset();
 
   const double first_bytes = kFirstDatagrams * kDatagramBytes;
-  // Every probe's datagram is counted as usual, the one that took the slot too.
-  const double second_bytes = (probes + kSecondDatagrams) * kDatagramBytes;
+  const double second_bytes = kSecondDatagrams * kDatagramBytes;
   EXPECT_TRUE(daemon.wait_for(
       [&](const MetricsScrape& s) {
         return s.sum(kUnaccounted) - unaccounted_before >= first_bytes &&
                s.sum(kBytes, to_b) >= second_bytes;
       },
       5s))
-      << "after " << probes << " sockets; unaccounted "
+      << "after " << candidates << " sockets; unaccounted "
       << daemon.last_scrape().sum(kUnaccounted) - unaccounted_before << ", sent to B "
       << daemon.last_scrape().sum(kBytes, to_b) << "\n"
       << daemon.log();
@@ -201,6 +194,47 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
   MetricsScrape scrape = daemon.scrape();
   EXPECT_EQ(scrape.sum(kUnaccounted) - unaccounted_before, first_bytes);
   EXPECT_EQ(scrape.sum(kBytes, to_b), second_bytes);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// The other side of reclaiming: a socket made right after another one on the
+// same CPU closed (so most likely in its memory, once RCU frees it) takes a
+// slot of its own at once, and counts on the hot path, instead of finding
+// the dead socket's slot held for two harvests.
+TEST(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
+  if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
+  NetnsPair pair;
+  DaemonProcess daemon({.binary = kDaemon,
+                        .config_yaml = "harvest:\n  interval: 1s\n"
+                                       "destinations: []\n"
+                                       "network:\n  namespaces: [\"" +
+                                       pair.a().path +
+                                       "\"]\n"
+                                       "capture:\n  sysfs: false\n"});
+  UniqueFd sink;
+  run_in_netns(pair.b().path,
+               [&] { sink = traffic::bind_wildcard(SOCK_DGRAM, kPort, traffic::Family::ipv4); });
+  UniqueFd slots = daemon_map(daemon.pid(), "sock_slots");
+  constexpr int kSockets = 20;  // one after the other, each closed before the next
+  int without_slot = 0;
+  run_in_netns(pair.a().path, [&] {
+    cpu_set_t one{};
+    CPU_SET(0, &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0)
+      throw Error(std::string("sched_setaffinity: ") + std::strerror(errno));
+    const traffic::SocketAddress to = traffic::parse_socket_address(pair.b().ipv4, kPort);
+    for (int i = 0; i < kSockets; ++i) {
+      UniqueFd socket = udp_socket();
+      connect_to(socket, to);
+      send_datagrams(socket, 1);
+      if (!slot_holding(slots, cookie_of(socket))) ++without_slot;
+      // Past an RCU grace period, so the next socket may reuse this one's memory.
+      socket.reset();
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  EXPECT_EQ(without_slot, 0) << "of " << kSockets << " sockets";
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
