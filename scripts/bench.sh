@@ -36,7 +36,7 @@
 # which every namespace's sockets pay, so it is not paired with C.
 # Builds nothing: build first with
 #   cmake --preset default && cmake --build --preset default
-# Takes about 22 minutes with the defaults (35 with --pairs 8). Everything
+# Takes about 23 minutes with the defaults (36 with --pairs 8). Everything
 # it creates (namespaces, daemon, temp dir, kernel.bpf_stats_enabled) is
 # undone on exit.
 set -euo pipefail
