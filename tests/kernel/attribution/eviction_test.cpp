@@ -108,6 +108,34 @@ void send_datagrams(const UniqueFd& fd, int count) {
   }
 }
 
+// The daemon, counting namespace A with the given harvest interval.
+DaemonOptions monitoring_a(const NetnsPair& pair, const std::string& interval) {
+  return {.binary = kDaemon,
+          .config_yaml = "harvest:\n  interval: " + interval +
+                         "\n"
+                         "destinations: []\n"
+                         "network:\n  namespaces: [\"" +
+                         pair.a().path +
+                         "\"]\n"
+                         "capture:\n  sysfs: false\n"};
+}
+
+// A bound receiver in B, so no ICMP error fails a later send.
+UniqueFd sink_in_b(const NetnsPair& pair) {
+  UniqueFd sink;
+  run_in_netns(pair.b().path,
+               [&] { sink = traffic::bind_wildcard(SOCK_DGRAM, kPort, traffic::Family::ipv4); });
+  return sink;
+}
+
+// Slots are per CPU: the sockets a test compares send from the same one.
+void pin_to_cpu0() {
+  cpu_set_t one{};
+  CPU_SET(0, &one);
+  if (::sched_setaffinity(0, sizeof one, &one) != 0)
+    throw Error(std::string("sched_setaffinity: ") + std::strerror(errno));
+}
+
 // Resumes a stopped daemon on every path, so a failing test never leaves it
 // stopped for the destructor's SIGTERM to wait on.
 class Resume {
@@ -125,17 +153,8 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
   if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
   NetnsPair pair;
-  DaemonProcess daemon({.binary = kDaemon,
-                        .config_yaml = "harvest:\n  interval: 200ms\n"
-                                       "destinations: []\n"
-                                       "network:\n  namespaces: [\"" +
-                                       pair.a().path +
-                                       "\"]\n"
-                                       "capture:\n  sysfs: false\n"});
-  // A bound receiver, so no ICMP error fails a later send.
-  UniqueFd sink;
-  run_in_netns(pair.b().path,
-               [&] { sink = traffic::bind_wildcard(SOCK_DGRAM, kPort, traffic::Family::ipv4); });
+  DaemonProcess daemon(monitoring_a(pair, "200ms"));
+  UniqueFd sink = sink_in_b(pair);
   const Labels to_b{{"destination", pair.b().ipv4}};
   const double unaccounted_before = daemon.scrape().sum(kUnaccounted);
 
@@ -145,11 +164,7 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
   resume.emplace(daemon.pid());
   int candidates = 0;
   run_in_netns(pair.a().path, [&] {
-    // Slots are per CPU: both sockets send from the same one.
-    cpu_set_t one{};
-    CPU_SET(0, &one);
-    if (::sched_setaffinity(0, sizeof one, &one) != 0)
-      throw Error(std::string("sched_setaffinity: ") + std::strerror(errno));
+    pin_to_cpu0();
     const traffic::SocketAddress to = traffic::parse_socket_address(pair.b().ipv4, kPort);
     UniqueFd first = udp_socket();
     connect_to(first, to);
@@ -205,24 +220,13 @@ TEST(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
   if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
   NetnsPair pair;
-  DaemonProcess daemon({.binary = kDaemon,
-                        .config_yaml = "harvest:\n  interval: 1s\n"
-                                       "destinations: []\n"
-                                       "network:\n  namespaces: [\"" +
-                                       pair.a().path +
-                                       "\"]\n"
-                                       "capture:\n  sysfs: false\n"});
-  UniqueFd sink;
-  run_in_netns(pair.b().path,
-               [&] { sink = traffic::bind_wildcard(SOCK_DGRAM, kPort, traffic::Family::ipv4); });
+  DaemonProcess daemon(monitoring_a(pair, "1s"));
+  UniqueFd sink = sink_in_b(pair);
   UniqueFd slots = daemon_map(daemon.pid(), "sock_slots");
   constexpr int kSockets = 20;  // one after the other, each closed before the next
   int without_slot = 0;
   run_in_netns(pair.a().path, [&] {
-    cpu_set_t one{};
-    CPU_SET(0, &one);
-    if (::sched_setaffinity(0, sizeof one, &one) != 0)
-      throw Error(std::string("sched_setaffinity: ") + std::strerror(errno));
+    pin_to_cpu0();
     const traffic::SocketAddress to = traffic::parse_socket_address(pair.b().ipv4, kPort);
     for (int i = 0; i < kSockets; ++i) {
       UniqueFd socket = udp_socket();
