@@ -1,45 +1,92 @@
 # bpf_object(NAME SOURCE [DEPENDS files...])
-# Compiles bpf/NAME.bpf.c with clang into a CO-RE object, strips its DWARF
-# (the skeleton embeds the object; BTF is kept), and generates NAME.skel.h with
-# bpftool. Result: an INTERFACE library `NAME_skel` that puts the skeleton on
-# the include path.
+# Compiles NAME's SOURCE (relative to the calling directory) with clang into a
+# CO-RE object, strips its DWARF (the skeleton embeds the object; BTF is
+# kept), and generates NAME.skel.h with bpftool. Result: an INTERFACE library
+# `NAME_skel` that puts the skeleton on the include path; linking it orders
+# the skeleton's generation before the consumer's sources under any generator.
+#
+# The kernel types come from bpf/vmlinux/<arch>/vmlinux.h, shipped in the
+# tree (scripts/vmlinux/generate.sh makes them from Debian's kernel package),
+# so the build never reads the build machine's own BTF. CO-RE relocates field
+# offsets at load time, on whichever kernel runs the programs.
 find_program(BPF_CLANG NAMES clang-19 clang REQUIRED)
 find_program(BPF_STRIP NAMES llvm-strip-19 llvm-strip REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
 
-set(EARSHOT_VMLINUX_BTF "/sys/kernel/btf/vmlinux" CACHE FILEPATH
-    "BTF file vmlinux.h is generated from (point at another kernel's BTF to cross-build)")
+# Opt-in: vmlinux.h generated from a BTF file of the developer's choice
+# (e.g. /sys/kernel/btf/vmlinux) instead of the shipped header.
+set(EARSHOT_VMLINUX_BTF "" CACHE FILEPATH
+    "Generate vmlinux.h from this BTF file (e.g. /sys/kernel/btf/vmlinux); empty: use the shipped bpf/vmlinux/<arch>/vmlinux.h")
+# A build tree configured before the headers were shipped has the old default
+# cached; it would keep reading the host's BTF without anyone asking for it.
+get_property(_earshot_btf_help CACHE EARSHOT_VMLINUX_BTF PROPERTY HELPSTRING)
+if(EARSHOT_VMLINUX_BTF STREQUAL "/sys/kernel/btf/vmlinux" AND _earshot_btf_help MATCHES "^BTF file vmlinux.h is generated from")
+  message(STATUS "EARSHOT_VMLINUX_BTF: dropping the old default /sys/kernel/btf/vmlinux; using the shipped vmlinux.h "
+                 "(pass -DEARSHOT_VMLINUX_BTF=/sys/kernel/btf/vmlinux to keep generating it from this kernel)")
+  set_property(CACHE EARSHOT_VMLINUX_BTF PROPERTY VALUE "")
+endif()
+set_property(CACHE EARSHOT_VMLINUX_BTF PROPERTY HELPSTRING
+             "Generate vmlinux.h from this BTF file (e.g. /sys/kernel/btf/vmlinux); empty: use the shipped bpf/vmlinux/<arch>/vmlinux.h")
+
+# The target architecture, as libbpf's bpf_tracing.h (__TARGET_ARCH_*) and
+# bpf/vmlinux/ name it.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(BPF_TARGET_ARCH x86)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(BPF_TARGET_ARCH arm64)
+else()
+  set(BPF_TARGET_ARCH ${CMAKE_SYSTEM_PROCESSOR})
+endif()
 
 set(BPF_GENERATED_DIR ${CMAKE_BINARY_DIR}/bpf)
 file(MAKE_DIRECTORY ${BPF_GENERATED_DIR})
 
-add_custom_command(
-  OUTPUT ${BPF_GENERATED_DIR}/vmlinux.h
-  COMMAND ${BPFTOOL} btf dump file ${EARSHOT_VMLINUX_BTF} format c > ${BPF_GENERATED_DIR}/vmlinux.h.tmp
-  COMMAND ${CMAKE_COMMAND} -E rename ${BPF_GENERATED_DIR}/vmlinux.h.tmp ${BPF_GENERATED_DIR}/vmlinux.h
-  DEPENDS ${EARSHOT_VMLINUX_BTF}
-  COMMENT "Generating vmlinux.h from ${EARSHOT_VMLINUX_BTF}"
-  VERBATIM)
-add_custom_target(vmlinux_h DEPENDS ${BPF_GENERATED_DIR}/vmlinux.h)
+if(EARSHOT_VMLINUX_BTF)
+  # Its own directory: nothing else generated lands on the BPF include path.
+  set(BPF_VMLINUX_DIR ${BPF_GENERATED_DIR}/vmlinux)
+  file(MAKE_DIRECTORY ${BPF_VMLINUX_DIR})
+  add_custom_command(
+    OUTPUT ${BPF_VMLINUX_DIR}/vmlinux.h
+    COMMAND ${BPFTOOL} btf dump file ${EARSHOT_VMLINUX_BTF} format c > ${BPF_VMLINUX_DIR}/vmlinux.h.tmp
+    COMMAND ${CMAKE_COMMAND} -E rename ${BPF_VMLINUX_DIR}/vmlinux.h.tmp ${BPF_VMLINUX_DIR}/vmlinux.h
+    DEPENDS ${EARSHOT_VMLINUX_BTF}
+    COMMENT "Generating vmlinux.h from ${EARSHOT_VMLINUX_BTF}"
+    VERBATIM)
+  add_custom_target(vmlinux_h DEPENDS ${BPF_VMLINUX_DIR}/vmlinux.h)
+  # bpf_object() is called from other directories than this one. Under Unix
+  # Makefiles a custom command's output is only known to targets of its own
+  # directory, so the objects depend on the target (which orders the
+  # generation first) as well as on the file (which rebuilds them when it
+  # changes). Ninja needs only the file, and takes both.
+  set(BPF_VMLINUX_DEPENDS vmlinux_h ${BPF_VMLINUX_DIR}/vmlinux.h)
+  message(STATUS "BPF: vmlinux.h generated from ${EARSHOT_VMLINUX_BTF} (EARSHOT_VMLINUX_BTF)")
+else()
+  set(BPF_VMLINUX_DIR ${PROJECT_SOURCE_DIR}/bpf/vmlinux/${BPF_TARGET_ARCH})
+  if(NOT EXISTS ${BPF_VMLINUX_DIR}/vmlinux.h)
+    message(FATAL_ERROR "No shipped vmlinux.h for target architecture ${BPF_TARGET_ARCH} "
+                        "(CMAKE_SYSTEM_PROCESSOR ${CMAKE_SYSTEM_PROCESSOR}): bpf/vmlinux/ has x86 and arm64. "
+                        "Set EARSHOT_VMLINUX_BTF to a BTF file of a kernel of that architecture.")
+  endif()
+  set(BPF_VMLINUX_DEPENDS ${BPF_VMLINUX_DIR}/vmlinux.h)
+  message(STATUS "BPF: shipped bpf/vmlinux/${BPF_TARGET_ARCH}/vmlinux.h")
+endif()
 
 function(bpf_object NAME SOURCE)
   cmake_parse_arguments(ARG "" "" "DEPENDS" ${ARGN})
   set(obj ${BPF_GENERATED_DIR}/${NAME}.bpf.o)
   set(skel ${BPF_GENERATED_DIR}/${NAME}.skel.h)
-  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
-    set(arch x86)
-  elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
-    set(arch arm64)
-  else()
-    set(arch ${CMAKE_SYSTEM_PROCESSOR})
+  # Unquoted below: empty adds no argument.
+  set(werror "")
+  if(EARSHOT_WERROR)
+    set(werror -Werror)
   endif()
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${BPF_CLANG} -target bpf -mcpu=v3 -g -O2 -Wall -Werror -D__TARGET_ARCH_${arch}
-            -I${BPF_GENERATED_DIR} -I${CMAKE_CURRENT_SOURCE_DIR}
+    COMMAND ${BPF_CLANG} -target bpf -mcpu=v3 -g -O2 -Wall ${werror} -D__TARGET_ARCH_${BPF_TARGET_ARCH}
+            -I${BPF_VMLINUX_DIR} -I${CMAKE_CURRENT_SOURCE_DIR}
             -c ${CMAKE_CURRENT_SOURCE_DIR}/${SOURCE} -o ${obj}.full
     COMMAND ${BPF_STRIP} -g ${obj}.full -o ${obj}
-    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${SOURCE} ${BPF_GENERATED_DIR}/vmlinux.h ${ARG_DEPENDS}
+    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${SOURCE} ${BPF_VMLINUX_DEPENDS} ${ARG_DEPENDS}
     COMMENT "BPF ${SOURCE}"
     VERBATIM)
   add_custom_command(
@@ -50,6 +97,9 @@ function(bpf_object NAME SOURCE)
     COMMENT "Skeleton ${NAME}.skel.h"
     VERBATIM)
   add_custom_target(${NAME}_skel_gen DEPENDS ${skel})
+  # A target linking NAME_skel depends on NAME_skel_gen: CMake follows an
+  # interface library's dependencies to its consumers, so the skeleton exists
+  # before any source that includes it compiles (Ninja and Makefiles alike).
   add_library(${NAME}_skel INTERFACE)
   add_dependencies(${NAME}_skel ${NAME}_skel_gen)
   target_include_directories(${NAME}_skel SYSTEM INTERFACE ${BPF_GENERATED_DIR})
