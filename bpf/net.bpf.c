@@ -194,27 +194,36 @@ static __always_inline int capture_window(__u32 *owner_tgid, __u64 cookie)
 	return -1;
 }
 
-/* The owner of a connected socket, into this CPU's cache of it: from
- * sock_owner, or for a TCP socket accept() returned that no hook recorded
- * (accept.bpf.c needs BTF trampolines) from the task sending, when that task
- * holds the socket's lock. TCP sends in a task's context only under
- * lock_sock (sendmsg, the ACKs recvmsg sends, close); softirq and timers
- * find the lock free, or defer their work to the holder's release_sock. A
- * packet sent without it is skipped and the next one tries again. Kernel
- * sockets have no file and no owner; a UDP socket's owner is recorded when
- * it is created, so one missing is not learnt here. A subprogram: the hot
- * path only tests the cached owner. */
-static __noinline void learn_owner(const struct sock *sk, __u64 cookie, __u32 *owner_tgid)
+/* The owner of a socket, into this CPU's cache of it: from sock_owner, or
+ * for a TCP socket accept() returned that no hook recorded (accept.bpf.c
+ * needs BTF trampolines) from the task sending, when that task holds the
+ * socket's lock. TCP sends in a task's context only under lock_sock
+ * (sendmsg, the ACKs recvmsg sends, close); softirq and timers find the
+ * lock free, or defer their work to the holder's release_sock. A packet
+ * sent without it is skipped and the next one tries again. Kernel sockets
+ * have no file and no owner; a UDP socket's owner is recorded when it is
+ * created, so one missing is not learnt here. sk is NULL where the hook
+ * cannot see the kernel socket (then only sock_owner is consulted). A
+ * subprogram: the hot path only tests the cached owner. */
+static __noinline void learn_owner(const struct sock *sk, __u8 protocol, __u64 cookie,
+				   __u32 *owner_tgid)
 {
 	struct earshot_owner *owner = bpf_map_lookup_elem(&sock_owner, &cookie);
-	struct socket *sock = sk->sk_socket;
 	struct task_struct *task;
+	struct socket *sock;
 
 	if (owner) {
 		*owner_tgid = owner->tgid;
 		return;
 	}
-	if (sk->sk_protocol != EARSHOT_IPPROTO_TCP || (sock && !sock->file)) {
+	if (protocol != EARSHOT_IPPROTO_TCP) {
+		*owner_tgid = EARSHOT_OWNER_NONE;
+		return;
+	}
+	if (!sk)
+		return;
+	sock = sk->sk_socket;
+	if (sock && !sock->file) {
 		*owner_tgid = EARSHOT_OWNER_NONE;
 		return;
 	}
@@ -267,12 +276,13 @@ static __always_inline void retire_slot_counts(const struct earshot_sock_slot *o
 
 /* Takes a slot never used, or one whose socket was released long enough ago
  * that userspace has read its final counts (it sees the cookie change). A
- * socket already released (orphaned: TCP flushing its queue after close())
- * claims nothing: sock_release has run and would never free the slot. */
+ * socket already released (orphaned: TCP flushing its queue after close(),
+ * !has_socket) claims nothing: sock_release has run and would never free
+ * the slot. */
 static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
-				       const struct earshot_flow_key *key, const struct sock *sk)
+				       const struct earshot_flow_key *key, bool has_socket)
 {
-	if (!sk->sk_socket)
+	if (!has_socket)
 		return false;
 	if (slot->key.cookie) {
 		struct earshot_net_config *cfg;
@@ -317,7 +327,7 @@ static __noinline bool take_slot(struct earshot_sock_slot *slot, const struct so
 	struct earshot_flow_key key = {};
 
 	key_from_socket(sk, pf, cookie, &key);
-	return claim_slot(slot, &key, sk);
+	return claim_slot(slot, &key, sk->sk_socket);
 }
 
 /* Counts the packet of a connected socket in its slot, taking the slot if
@@ -330,10 +340,38 @@ static __always_inline bool count_in_slot(struct earshot_sock_slot *slot, const 
 	if (!slot_holds(slot, sk, pf, cookie) && !take_slot(slot, sk, pf, cookie))
 		return false;
 	if (!slot->owner_tgid)
-		learn_owner(sk, cookie, &slot->owner_tgid);
+		learn_owner(sk, sk->sk_protocol, cookie, &slot->owner_tgid);
 	window = capture_window(&slot->owner_tgid, cookie);
 	add_to_slot(slot, len, window);
 	return true;
+}
+
+/* One packet in the flows map under its key; learn says whether a missing
+ * owner may be looked for (sk as for learn_owner). */
+static __always_inline void count_key_in_flows(const struct earshot_flow_key *key,
+					       const struct sock *sk, bool learn, __u32 len)
+{
+	struct earshot_flow_value *v;
+	int window;
+
+	v = bpf_map_lookup_elem(&flows, key);
+	if (!v) {
+		struct earshot_flow_value fresh = {};
+
+		bpf_map_update_elem(&flows, key, &fresh, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&flows, key);
+		if (!v) {
+			window = capture_window(0, 0);
+			add_total(EARSHOT_TOTAL_ALL, len, window);
+			add_total(EARSHOT_TOTAL_FLOW_FULL, len, window);
+			return;
+		}
+	}
+	if (learn && !v->owner_tgid)
+		learn_owner(sk, key->protocol, key->cookie, &v->owner_tgid);
+	window = capture_window(&v->owner_tgid, key->cookie);
+	add_counters(&v->counters, len, window);
+	add_total(EARSHOT_TOTAL_ALL, len, window);
 }
 
 /* Everything else: sockets without a slot of their own, unconnected ones
@@ -343,8 +381,6 @@ static __always_inline void count_in_flows(const struct sk_buff *skb, int pf,
 					   __u32 len)
 {
 	struct earshot_flow_key key = {};
-	struct earshot_flow_value *v;
-	int window;
 
 	if (connected) {
 		key_from_socket(sk, pf, cookie, &key);
@@ -353,24 +389,7 @@ static __always_inline void count_in_flows(const struct sk_buff *skb, int pf,
 		key.family = pf == NFPROTO_IPV4 ? EARSHOT_AF_INET : EARSHOT_AF_INET6;
 		dest_from_packet(skb, pf, &key);
 	}
-	v = bpf_map_lookup_elem(&flows, &key);
-	if (!v) {
-		struct earshot_flow_value fresh = {};
-
-		bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&flows, &key);
-		if (!v) {
-			window = capture_window(0, 0);
-			add_total(EARSHOT_TOTAL_ALL, len, window);
-			add_total(EARSHOT_TOTAL_FLOW_FULL, len, window);
-			return;
-		}
-	}
-	if (connected && !v->owner_tgid)
-		learn_owner(sk, cookie, &v->owner_tgid);
-	window = capture_window(&v->owner_tgid, cookie);
-	add_counters(&v->counters, len, window);
-	add_total(EARSHOT_TOTAL_ALL, len, window);
+	count_key_in_flows(&key, sk, connected, len);
 }
 
 /* A packet no socket sent (forwarded, or the kernel's own replies). */
@@ -475,6 +494,140 @@ SEC("netfilter")
 int earshot_nf_local_out6(struct bpf_nf_ctx *ctx)
 {
 	return count_packet(ctx, NFPROTO_IPV6);
+}
+
+/*
+ * The counting tier for kernels without netfilter BPF programs (before 6.4,
+ * or where they are refused): cgroup_skb egress on the root cgroup v2, run
+ * for every packet a full socket sends, in every network namespace. The
+ * same maps and the same slots as the netfilter hook; what differs is what
+ * the hook can see: a struct __sk_buff, the socket's cookie from a helper
+ * (which also gives a socket its first cookie), the destination from the
+ * packet's headers (so a datagram sendto() past a connection is counted
+ * where it went without the sendmsg hooks), and the kernel socket only for
+ * TCP (bpf_skc_to_tcp_sock). Packets without a full socket (TCP's time-wait
+ * and request sockets, the kernel's own) never reach it.
+ */
+
+/* The packet's destination, from its headers (the packet starts at the IP
+ * header here); false when they cannot be read. */
+static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
+					 struct earshot_flow_key *key)
+{
+	__u32 l4off;
+	__be16 port;
+
+	key->cookie = cookie;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr iph;
+
+		if (bpf_skb_load_bytes(skb, 0, &iph, sizeof(iph)))
+			return false;
+		key->family = EARSHOT_AF_INET;
+		key->protocol = iph.protocol;
+		__builtin_memcpy(key->daddr, &iph.daddr, 4);
+		l4off = iph.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6h;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6h, sizeof(ip6h)))
+			return false;
+		key->family = EARSHOT_AF_INET6;
+		key->protocol = ip6h.nexthdr; /* extension headers: no port */
+		__builtin_memcpy(key->daddr, &ip6h.daddr, 16);
+		l4off = sizeof(ip6h);
+	} else {
+		return false;
+	}
+	if ((key->protocol == EARSHOT_IPPROTO_TCP || key->protocol == EARSHOT_IPPROTO_UDP ||
+	     key->protocol == EARSHOT_IPPROTO_UDPLITE) &&
+	    !bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port)))
+		key->dport = bpf_ntohs(port);
+	return true;
+}
+
+static __always_inline bool same_key(const struct earshot_flow_key *a,
+				     const struct earshot_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* Everything but a packet of a socket whose slot on this CPU is its own and
+ * knows its owner. learn: the program may look at the current task (the
+ * helper is not allowed in cgroup_skb programs on every kernel). */
+static __noinline void count_skb_slow(struct __sk_buff *skb, struct earshot_sock_slot *slot,
+				      const struct earshot_flow_key *key, __u32 len, bool learn)
+{
+	struct bpf_sock *bsk = skb->sk;
+	const struct sock *sk = 0;
+	bool has_socket = true;
+	int window;
+
+	if (key->protocol == EARSHOT_IPPROTO_TCP && bsk) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(bsk);
+
+		if (tp) {
+			sk = (const struct sock *)tp;
+			has_socket = sk->sk_socket;
+		}
+	}
+	if (key->cookie && slot && (same_key(&slot->key, key) || claim_slot(slot, key, has_socket))) {
+		if (!slot->owner_tgid)
+			learn_owner(learn ? sk : 0, key->protocol, key->cookie, &slot->owner_tgid);
+		window = capture_window(&slot->owner_tgid, key->cookie);
+		add_to_slot(slot, len, window);
+		return;
+	}
+	count_key_in_flows(key, learn ? sk : 0, true, len);
+}
+
+static __always_inline void count_skb(struct __sk_buff *skb, bool learn)
+{
+	struct earshot_flow_key key = {};
+	struct earshot_sock_slot *slot;
+	__u32 len = skb->len;
+	__u64 cookie;
+	__u32 idx;
+
+	if (!skb->sk) {
+		count_no_socket(len);
+		return;
+	}
+	cookie = bpf_get_socket_cookie(skb);
+	if (!key_from_skb(skb, cookie, &key)) {
+		count_key_in_flows(&key, 0, false, len);
+		return;
+	}
+	idx = earshot_sock_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
+	slot = bpf_map_lookup_elem(&sock_slots, &idx);
+	if (likely(slot && slot->owner_tgid && same_key(&slot->key, &key))) {
+		slot->packets++;
+		slot->bytes += len;
+		if (unlikely(capture_state_word()))
+			count_slot_window(slot, len);
+		return;
+	}
+	count_skb_slow(skb, slot, &key, len, learn);
+}
+
+/* Two builds of one program, for the loader's ladder: the first names the
+ * owner of an accepted TCP socket from the task sending on it (as the
+ * netfilter hook does), which needs bpf_get_current_task_btf in cgroup_skb
+ * programs; the second, where that is refused, only reads sock_owner. */
+SEC("cgroup_skb/egress")
+int earshot_cgroup_egress(struct __sk_buff *skb)
+{
+	count_skb(skb, true);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int earshot_cgroup_egress_basic(struct __sk_buff *skb)
+{
+	count_skb(skb, false);
+	return 1;
 }
 
 /* Every inet socket, in the creating process's context. */
@@ -680,7 +833,40 @@ int earshot_dns_ingress(struct __sk_buff *skb)
 	return 1;
 }
 
-/* Run once at start-up: owners of sockets that predate earshot. */
+/* Run once at start-up, before earshot_iter_sockets: sockets that predate
+ * earshot may never have been given a cookie (the kernel makes one the
+ * first time something asks), and the netfilter hook can only read one.
+ * Asking here, where the verifier trusts the socket, gives every TCP and
+ * UDP socket of the namespace the iterator was made in its cookie. */
+SEC("iter/tcp")
+int earshot_iter_tcp_cookies(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+
+	if (skc)
+		bpf_get_socket_cookie(skc);
+	return 0;
+}
+
+SEC("iter/udp")
+int earshot_iter_udp_cookies(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+
+	if (udp)
+		bpf_get_socket_cookie(&udp->inet.sk);
+	return 0;
+}
+
+#define EARSHOT_S_IFMT 00170000
+#define EARSHOT_S_IFSOCK 0140000
+
+/* Run once at start-up: owners of sockets that predate earshot. The socket
+ * is reached through the file's private data and its cookie read from the
+ * socket, never through helpers: kernels differ in whether the verifier
+ * trusts a socket reached from a file (some refuse bpf_get_socket_cookie on
+ * it), and bpf_sock_from_file is 5.11+. A socket without a cookie yet (the
+ * cookie iterators did not run) is left for the netfilter hook. */
 SEC("iter/task_file")
 int earshot_iter_sockets(struct bpf_iter__task_file *ctx)
 {
@@ -693,16 +879,20 @@ int earshot_iter_sockets(struct bpf_iter__task_file *ctx)
 
 	if (!task || !file)
 		return 0;
-	sock = bpf_sock_from_file(file);
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & EARSHOT_S_IFMT) != EARSHOT_S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
 	if (!sock)
 		return 0;
-	sk = sock->sk;
+	sk = BPF_CORE_READ(sock, sk);
 	if (!sk)
 		return 0;
-	family = sk->__sk_common.skc_family;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != EARSHOT_AF_INET && family != EARSHOT_AF_INET6)
 		return 0;
-	cookie = bpf_get_socket_cookie(sk);
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;
 	/* The first process seen holding a shared socket keeps it. */
 	record_owner(cookie, task->tgid, task_start_ns(task), BPF_NOEXIST);
 	return 0;
