@@ -55,6 +55,8 @@ kernel::HookOptions hook_options(const config::Config& c,
                                  const std::map<std::uint32_t, std::string>& devices) {
   kernel::HookOptions o;
   for (const auto& ns : c.network.namespaces) o.netns_paths.emplace_back(ns.path);
+  o.disabled_hooks.insert(c.kernel.disabled_hooks.begin(), c.kernel.disabled_hooks.end());
+  o.btf_file = c.kernel.btf_file.path;
   o.dns_tcx = c.network.dns_hook != config::DnsHook::cgroup;
   o.dns_cgroup = c.network.dns_hook != config::DnsHook::tcx;
   o.fentry_tier = tier_enabled(c, config::Tier::fentry);
@@ -94,6 +96,7 @@ int check_config(const config::Config& c, const std::map<std::uint32_t, std::str
     for (const auto& [dev, label] : devices) devs.push_back(dev);
     return devs;
   }());
+  std::printf("btf: %s\n", hooks.btf_source().c_str());
   int attached = 0;
   std::printf("hooks:\n");
   for (const auto& h : hooks.status()) {
@@ -114,6 +117,7 @@ int serve(const config::Config& c, const std::map<std::uint32_t, std::string>& d
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   kernel::KernelHooks hooks(hook_options(c, devices));
+  hooks.require_an_object();
   std::vector<std::uint32_t> devs;
   for (const auto& [dev, label] : devices) devs.push_back(dev);
   hooks.watch_devices(devs);

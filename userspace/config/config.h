@@ -61,6 +61,17 @@ struct CaptureConfig {
   friend bool operator==(const CaptureConfig&, const CaptureConfig&) = default;
 };
 
+struct KernelConfig {
+  // BTF of the running kernel for one built without /sys/kernel/btf/vmlinux
+  // (BTFHub's files, uncompressed); empty path = the kernel's own. Must exist
+  // and be a raw BTF file.
+  SourcePath btf_file;
+  // Hook names (earshot_hook_attached{hook}) neither loaded nor attached:
+  // forces a lower tier, or works around a misbehaving hook. Each must be known.
+  std::vector<std::string> disabled_hooks;
+  friend bool operator==(const KernelConfig&, const KernelConfig&) = default;
+};
+
 struct CorrelationConfig {
   milliseconds grace{5000};       // bytes after a capture ends still count, as window "grace"
   milliseconds idle_gap{2000};    // a session ends after this long without frames; > 0
@@ -101,6 +112,7 @@ struct Config {
   HarvestConfig harvest;
   NetworkConfig network;
   CaptureConfig capture;
+  KernelConfig kernel;
   CorrelationConfig correlation;
   EventsConfig events;
   std::vector<Destination> destinations = default_destinations();  // first match wins
@@ -114,7 +126,8 @@ struct Config {
 Config parse(std::string_view yaml_text, std::string_view source_name);
 
 // stat()s capture.extra_devices (must be character devices), network.namespaces
-// and a non-empty capture.libasound (must exist); throws with the entry's line:col.
+// and a non-empty capture.libasound (must exist), and reads a non-empty
+// kernel.btf_file (must be a raw BTF file); throws with the entry's line:col.
 void check_paths(const Config& config, std::string_view source_name);
 
 // Reads, parses and checks the file; a missing or unreadable file names the path.

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -13,7 +14,16 @@
 namespace earshot::config {
 namespace {
 
-enum class Expect { exists, character_device };
+enum class Expect { exists, character_device, btf_file };
+
+// A raw BTF file starts with its header's magic, 0xeB9F in the machine's order.
+bool starts_with_btf_magic(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  unsigned char magic[2] = {};
+  if (!file.read(reinterpret_cast<char*>(magic), sizeof magic)) return false;
+  const std::uint16_t value = static_cast<std::uint16_t>(magic[0] | (magic[1] << 8));
+  return value == 0xEB9F || value == 0x9FEB;
+}
 
 void check_path(const SourcePath& entry, const std::string& key_path, Expect expect,
                 std::string_view source_name) {
@@ -26,6 +36,13 @@ void check_path(const SourcePath& entry, const std::string& key_path, Expect exp
   }
   if (expect == Expect::character_device && !S_ISCHR(status.st_mode)) {
     throw Error(where + entry.path + " is not a character device");
+  }
+  if (expect == Expect::btf_file) {
+    if (!S_ISREG(status.st_mode)) throw Error(where + entry.path + " is not a regular file");
+    if (!starts_with_btf_magic(entry.path))
+      throw Error(where + entry.path +
+                  " is not a raw BTF file (no BTF magic 0xeB9F at its start; BTFHub's "
+                  ".btf.tar.xz files must be unpacked first)");
   }
 }
 
@@ -42,6 +59,9 @@ void check_paths(const Config& config, std::string_view source_name) {
   }
   if (!config.capture.libasound.path.empty()) {
     check_path(config.capture.libasound, "capture.libasound", Expect::exists, source_name);
+  }
+  if (!config.kernel.btf_file.path.empty()) {
+    check_path(config.kernel.btf_file, "kernel.btf_file", Expect::btf_file, source_name);
   }
 }
 

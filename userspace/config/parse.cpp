@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/hook_names.h"
 #include "config/config.h"
 #include "config/suggest.h"
 
@@ -56,6 +57,7 @@ class Reader {
             {"harvest", [&](const auto& v, const auto& p) { read_harvest(v, p, config.harvest); }},
             {"network", [&](const auto& v, const auto& p) { read_network(v, p, config.network); }},
             {"capture", [&](const auto& v, const auto& p) { read_capture(v, p, config.capture); }},
+            {"kernel", [&](const auto& v, const auto& p) { read_kernel(v, p, config.kernel); }},
             {"correlation",
              [&](const auto& v, const auto& p) { read_correlation(v, p, config.correlation); }},
             {"events", [&](const auto& v, const auto& p) { read_events(v, p, config.events); }},
@@ -171,6 +173,43 @@ class Reader {
                capture.procfs_interval = duration(v, p, kMinHarvestInterval);
              }},
         });
+  }
+
+  void read_kernel(const YAML::Node& node, const std::string& path, KernelConfig& kernel) {
+    read_map(node, path,
+             {
+                 {"btf_file",
+                  [&](const auto& v, const auto& p) {
+                    // Empty (or no value) means the kernel's own BTF.
+                    if (v.IsNull() || (v.IsScalar() && v.Scalar().empty())) {
+                      kernel.btf_file = SourcePath{};
+                    } else {
+                      kernel.btf_file = source_path(v, p);
+                    }
+                  }},
+                 {"disabled_hooks",
+                  [&](const auto& v, const auto& p) {
+                    read_list_into(
+                        v, p, kernel.disabled_hooks, [&](const auto& item, const auto& item_path) {
+                          std::string name = non_empty_text(item, item_path);
+                          check_hook_name(item, item_path, name);
+                          if (std::find(kernel.disabled_hooks.begin(), kernel.disabled_hooks.end(),
+                                        name) != kernel.disabled_hooks.end())
+                            fail(item, with_path(item_path, in_quotes(name) + " is listed twice"));
+                          return name;
+                        });
+                  }},
+             });
+  }
+
+  void check_hook_name(const YAML::Node& node, const std::string& path, const std::string& name) {
+    std::vector<std::string_view> known(hooks::kAll.begin(), hooks::kAll.end());
+    if (std::find(known.begin(), known.end(), name) != known.end()) return;
+    std::string message =
+        with_path(path, "must be a hook earshot has (got " + in_quotes(name) + ")");
+    const std::string suggestion = closest_match(name, known);
+    if (!suggestion.empty()) message += "; did you mean " + in_quotes(suggestion) + "?";
+    fail(node, message);
   }
 
   void read_correlation(const YAML::Node& node, const std::string& path,

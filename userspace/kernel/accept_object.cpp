@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "kernel/bpf_handles.h"
+#include "kernel/program_loader.h"
 
 namespace earshot::kernel {
 
@@ -22,8 +23,9 @@ struct AcceptObject::Impl {
   AcceptSkeleton skel;
 };
 
-AcceptObject::AcceptObject(bpf_object* net) : impl_(std::make_unique<Impl>()) {
-  AcceptSkeleton s(accept_bpf__open());
+AcceptObject::AcceptObject(bpf_object* net, const bpf_object_open_opts& open_options)
+    : impl_(std::make_unique<Impl>()) {
+  AcceptSkeleton s(accept_bpf__open_opts(&open_options));
   if (!s) throw Error(fmt::format("accept BPF object did not open: {}", std::strerror(errno)));
   bpf_map* map;
   bpf_object__for_each_map(map, s->obj) {
@@ -32,8 +34,13 @@ AcceptObject::AcceptObject(bpf_object* net) : impl_(std::make_unique<Impl>()) {
     if (int err = bpf_map__reuse_fd(map, bpf_map__fd(shared)); err)
       throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(map), std::strerror(-err)));
   }
-  if (int err = accept_bpf__load(s.get()); err)
-    throw Error(fmt::format("accept BPF object did not load: {}", std::strerror(-err)));
+  LibbpfWarnings warnings;
+  if (int err = accept_bpf__load(s.get()); err) {
+    auto refusal = find_refused_program(warnings.lines());
+    throw Error(fmt::format("program {} refused by the kernel ({}){}",
+                            bpf_program__name(s->progs.earshot_fexit_inet_accept),
+                            std::strerror(-err), refusal ? ": " + refusal->reason : ""));
+  }
   impl_->skel = std::move(s);
 }
 

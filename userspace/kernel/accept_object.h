@@ -16,7 +16,7 @@ class AcceptObject {
  public:
   // Opens and loads accept.bpf.c on the maps of `net` (each map of the same
   // name: sock_owner, tracked_tgids, lost, ...). Throws Error with the reason.
-  explicit AcceptObject(bpf_object* net);
+  AcceptObject(bpf_object* net, const bpf_object_open_opts& open_options);
   ~AcceptObject();
   AcceptObject(const AcceptObject&) = delete;
   AcceptObject& operator=(const AcceptObject&) = delete;

@@ -14,8 +14,10 @@
 // clang-format on
 
 #include "common/error.h"
+#include "common/hook_names.h"
 #include "common/log.h"
 #include "kernel/bpf_handles.h"
+#include "kernel/program_loader.h"
 #include "kernel/system_paths.h"
 
 namespace earshot::kernel {
@@ -38,18 +40,20 @@ struct TierHook {
 
 std::vector<TierHook> hooks_of(alsa_bpf* s, Tier t) {
   if (t == Tier::fentry)
-    return {{kHookFentryOpen,
+    return {{hooks::kFentrySndPcm.data(),
              {s->progs.earshot_fexit_capture_open, s->progs.earshot_fentry_pcm_release}},
-            {kHookFentryFrames, {s->progs.earshot_fexit_pcm_xfer}}};
-  return {{kHookLsmOpen,
+            {hooks::kFexitSndPcmXfer.data(), {s->progs.earshot_fexit_pcm_xfer}}};
+  return {{hooks::kLsmFileOpen.data(),
            {s->progs.earshot_lsm_file_open, s->progs.earshot_lsm_file_release,
             s->progs.earshot_lsm_file_free}},
-          {kHookLsmFrames, {s->progs.earshot_lsm_file_ioctl}}};
+          {hooks::kLsmFileIoctl.data(), {s->progs.earshot_lsm_file_ioctl}}};
 }
 
 const std::vector<const char*>& hook_names(Tier t) {
-  static const std::vector<const char*> fentry{kHookFentryOpen, kHookFentryFrames};
-  static const std::vector<const char*> lsm{kHookLsmOpen, kHookLsmFrames};
+  static const std::vector<const char*> fentry{hooks::kFentrySndPcm.data(),
+                                               hooks::kFexitSndPcmXfer.data()};
+  static const std::vector<const char*> lsm{hooks::kLsmFileOpen.data(),
+                                            hooks::kLsmFileIoctl.data()};
   return t == Tier::fentry ? fentry : lsm;
 }
 
@@ -91,8 +95,10 @@ struct AlsaTier::Impl {
 
   // Opens, loads and attaches one tier alone; on failure leaves nothing loaded
   // and throws the reason.
-  void load(Tier t, const SharedCaptureMaps& maps) {
-    AlsaSkeleton s(alsa_bpf__open());
+  void load(Tier t, const SharedCaptureMaps& maps, const std::filesystem::path& btf_file) {
+    LIBBPF_OPTS(bpf_object_open_opts, open_options,
+                .btf_custom_path = btf_file.empty() ? nullptr : btf_file.c_str());
+    AlsaSkeleton s(alsa_bpf__open_opts(&open_options));
     if (!s) throw Error(fmt::format("alsa BPF object did not open: {}", errno_text(errno)));
     auto reuse = [](bpf_map* into, int fd) {
       if (fd < 0) return;
@@ -110,8 +116,15 @@ struct AlsaTier::Impl {
     for (Tier each : {Tier::fentry, Tier::lsm})
       for (const auto& h : hooks_of(s.get(), each))
         for (bpf_program* p : h.programs) bpf_program__set_autoload(p, each == t);
+    LibbpfWarnings warnings;
     int err = alsa_bpf__load(s.get());
-    if (err) throw Error(fmt::format("{}: {}", tier_word(t), errno_text(err)));
+    if (err) {
+      auto refusal = find_refused_program(warnings.lines());
+      throw Error(refusal
+                      ? fmt::format("{}: program {} refused by the kernel ({}): {}", tier_word(t),
+                                    refusal->program, errno_text(err), refusal->reason)
+                      : fmt::format("{}: {}", tier_word(t), errno_text(err)));
+    }
     std::vector<BpfLink> made;
     for (const auto& h : hooks_of(s.get(), t)) {
       for (bpf_program* p : h.programs) {
@@ -133,13 +146,14 @@ struct AlsaTier::Impl {
     attached = true;
   }
 
-  void try_tier(Tier t, bool allowed, const SharedCaptureMaps& maps) {
+  void try_tier(Tier t, bool allowed, const SharedCaptureMaps& maps,
+                const std::filesystem::path& btf_file) {
     if (!allowed) return unavailable(t, "disabled in config (capture.tiers)");
     if (attached)
       return unavailable(t, "not loaded: fentry_snd_pcm is in use and sees the same opens");
     if (std::string why = precheck(t); !why.empty()) return unavailable(t, why);
     try {
-      load(t, maps);
+      load(t, maps, btf_file);
     } catch (const Error& e) {
       unavailable(t, e.what());
     }
@@ -150,8 +164,8 @@ AlsaTier::AlsaTier(const AlsaTierOptions& options, const SharedCaptureMaps& maps
     : impl_(std::make_unique<Impl>()) {
   // Strongest first: fentry is exact (frames from the kernel's own transfer);
   // LSM sees the same opens with frames from appl_ptr.
-  impl_->try_tier(Tier::fentry, options.fentry, maps);
-  impl_->try_tier(Tier::lsm, options.lsm, maps);
+  impl_->try_tier(Tier::fentry, options.fentry, maps, options.btf_file);
+  impl_->try_tier(Tier::lsm, options.lsm, maps, options.btf_file);
 }
 
 AlsaTier::~AlsaTier() {

@@ -3,6 +3,7 @@
 // (tier 1) and BPF LSM on watched device numbers (tier 2). The strongest that
 // loads is used and the other is not loaded: both see the same opens, and one
 // is enough. Each hook's outcome is recorded with the reason, like the rest.
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,8 +25,9 @@ struct SharedCaptureMaps {
 };
 
 struct AlsaTierOptions {
-  bool fentry = true;  // capture.tiers has fentry
-  bool lsm = true;     // capture.tiers has lsm
+  bool fentry = true;  // capture.tiers has fentry, and kernel.disabled_hooks not its hooks
+  bool lsm = true;     // likewise for lsm
+  std::filesystem::path btf_file;  // kernel.btf_file; empty: the kernel's own
 };
 
 class AlsaTier {
@@ -45,11 +47,5 @@ class AlsaTier {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Hook names (earshot_hook_attached{hook}).
-inline constexpr const char* kHookFentryOpen = "fentry_snd_pcm";
-inline constexpr const char* kHookFentryFrames = "fexit_snd_pcm_xfer";
-inline constexpr const char* kHookLsmOpen = "lsm_file_open";
-inline constexpr const char* kHookLsmFrames = "lsm_file_ioctl";
 
 }  // namespace earshot::kernel

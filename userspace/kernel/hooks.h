@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct HookStatus {
 
 struct HookOptions {
   std::vector<std::filesystem::path> netns_paths;  // namespaces counted besides our own
+  // kernel.disabled_hooks: hook names (hook_names.h) neither loaded nor attached.
+  std::set<std::string, std::less<>> disabled_hooks;
+  // kernel.btf_file: the kernel's BTF for CO-RE when it has none of its own; empty: its own.
+  std::filesystem::path btf_file;
   // network.dns_hook: which hooks may read DNS answers (tcx preferred).
   bool dns_tcx = true;
   bool dns_cgroup = true;
@@ -61,6 +66,11 @@ class KernelHooks {
   KernelHooks& operator=(const KernelHooks&) = delete;
 
   const std::vector<HookStatus>& status() const;
+  // Throws Error with the reason when neither BPF object loaded: the daemon
+  // then has nothing to run on. (--check-config prints the hooks instead.)
+  void require_an_object() const;
+  // Where the BTF for CO-RE relocations comes from, or why there is none.
+  const std::string& btf_source() const;
   MapFds maps() const;
   std::vector<ProgramRef> loaded_programs() const;
 

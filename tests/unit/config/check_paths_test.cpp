@@ -148,5 +148,26 @@ TEST(LoadFile, MissingOrUnreadableFileNamesThePath) {
   }
 }
 
+TEST(CheckPaths, BtfFileMustBeRawBtf) {
+  const TempDir dir;
+  std::string btf;
+  btf += static_cast<char>(0x9F);
+  btf += static_cast<char>(0xEB);  // the magic 0xeB9F, little-endian
+  btf += std::string(30, '\0');
+  const std::string good = dir.write("vmlinux.btf", btf).string();
+  EXPECT_NO_THROW(
+      check_paths(parse("kernel:\n  btf_file: " + good + "\n", "earshot.yaml"), "earshot.yaml"));
+  const std::string text = dir.write("vmlinux.btf.tar.xz", "not btf").string();
+  EXPECT_EQ(check_error("kernel:\n  btf_file: " + text + "\n"),
+            "earshot.yaml:2:13: 'kernel.btf_file': " + text +
+                " is not a raw BTF file (no BTF magic 0xeB9F at its start; BTFHub's .btf.tar.xz "
+                "files must be unpacked first)");
+  EXPECT_EQ(check_error("kernel:\n  btf_file: /nonexistent/vmlinux.btf\n"),
+            "earshot.yaml:2:13: 'kernel.btf_file': /nonexistent/vmlinux.btf does not exist");
+  EXPECT_EQ(
+      check_error("kernel:\n  btf_file: " + dir.path().string() + "\n"),
+      "earshot.yaml:2:13: 'kernel.btf_file': " + dir.path().string() + " is not a regular file");
+}
+
 }  // namespace
 }  // namespace earshot::config

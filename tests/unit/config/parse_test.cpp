@@ -270,5 +270,34 @@ TEST(ParseErrors, SourceNameIsTheOneGiven) {
   }
 }
 
+TEST(Parse, KernelSection) {
+  const Config config = parse(
+      "kernel:\n  btf_file: /boot/vmlinux.btf\n  disabled_hooks: [netfilter_ipv4, "
+      "netfilter_ipv6]\n",
+      "earshot.yaml");
+  EXPECT_EQ(config.kernel.btf_file.path, "/boot/vmlinux.btf");
+  EXPECT_EQ(config.kernel.btf_file.line, 2);
+  EXPECT_EQ(config.kernel.disabled_hooks,
+            (std::vector<std::string>{"netfilter_ipv4", "netfilter_ipv6"}));
+  EXPECT_TRUE(parse("kernel:\n  btf_file: \"\"\n", "e.yaml").kernel.btf_file.path.empty());
+}
+
+TEST(ParseErrors, UnknownHookNameSuggestsTheClosest) {
+  EXPECT_EQ(error_of("kernel:\n  disabled_hooks: [netfilter_ipv4, netfiltr_ipv6]\n"),
+            "earshot.yaml:2:36: 'kernel.disabled_hooks[1]' must be a hook earshot has (got "
+            "'netfiltr_ipv6'); did you mean 'netfilter_ipv6'?");
+}
+
+TEST(ParseErrors, HookListedTwice) {
+  EXPECT_EQ(error_of("kernel:\n  disabled_hooks:\n    - socket_iterator\n    - "
+                     "socket_iterator\n"),
+            "earshot.yaml:4:7: 'kernel.disabled_hooks[1]': 'socket_iterator' is listed twice");
+}
+
+TEST(ParseErrors, BtfFileMustBeAbsolute) {
+  EXPECT_EQ(error_of("kernel:\n  btf_file: vmlinux.btf\n"),
+            "earshot.yaml:2:13: 'kernel.btf_file' must be an absolute path (got 'vmlinux.btf')");
+}
+
 }  // namespace
 }  // namespace earshot::config
