@@ -43,7 +43,8 @@ DaemonProcess::DaemonProcess(DaemonOptions options) : dir_("earshot-daemon") {
   argv.insert(argv.end(), options.extra_arguments.begin(), options.extra_arguments.end());
   process_.emplace(argv, ChildOptions{.netns_path = options.netns_path,
                                       .stdout_path = dir_.file("stdout"),
-                                      .stderr_path = dir_.file("stderr")});
+                                      .stderr_path = dir_.file("stderr"),
+                                      .environment = options.environment});
   auto deadline = std::chrono::steady_clock::now() + options.start_timeout;
   while (true) {
     bool exited = !process_->running();

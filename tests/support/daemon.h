@@ -24,6 +24,7 @@ struct DaemonOptions {
   std::string netns_path{};  // namespace to start it in; empty: the test's
   std::string listen_address = "127.0.0.1:0";
   std::chrono::milliseconds start_timeout = std::chrono::seconds(15);
+  std::vector<std::string> environment{};  // "NAME=VALUE" added to the daemon's
 };
 
 class DaemonProcess {

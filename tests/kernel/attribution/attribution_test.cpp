@@ -1,7 +1,8 @@
-// Issue 2, kernel lane: the real daemon attributes each program's egress
-// bytes (payload plus IP and transport headers) to that program. Ground
-// truth is nftables at LOCAL_OUT in the sending namespace, which counts
-// skb->len exactly where earshot does.
+// Kernel lane: the real daemon attributes each program's egress bytes
+// (payload plus IP and transport headers) to that program. Ground truth is
+// nftables at LOCAL_OUT in the sending namespace, which counts skb->len
+// exactly where earshot does. Every test runs under both counting tiers:
+// netfilter, and cgroup_skb egress with the netfilter hooks turned off.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -12,8 +13,11 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <thread>
+#include <tuple>
 
+#include "counting_tier.h"
 #include "daemon.h"
 #include "in_netns.h"
 #include "netns.h"
@@ -41,13 +45,14 @@ constexpr const char* kLingerMs = "1500";
 
 // Raw addresses as destination labels (no CIDR names), only the namespace
 // the test made counted besides the daemon's own, no sysfs devices.
-std::string daemon_config(const std::string& netns_path) {
+std::string daemon_config(const std::string& netns_path, CountingTier tier) {
   return "harvest:\n  interval: 200ms\n"
          "destinations: []\n"
          "network:\n  namespaces: [\"" +
          netns_path +
          "\"]\n"
-         "capture:\n  sysfs: false\n";
+         "capture:\n  sysfs: false\n" +
+         tier_config(tier);
 }
 
 // 10.199.3.2 -> 10.199.3.<last>; fd00:199:3::2 -> fd00:199:3::<last>.
@@ -107,7 +112,7 @@ std::string ratio_text(double part, double whole) {
   return text;
 }
 
-class AttributionTest : public ::testing::Test {
+class KernelLaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
@@ -115,6 +120,24 @@ class AttributionTest : public ::testing::Test {
     if (run_command({"nft", "--version"}).exit_code != 0) GTEST_SKIP() << "nft does not run";
   }
 };
+
+// The daemon counting namespace A of `pair` under `tier`, checked to count
+// with that tier.
+std::unique_ptr<DaemonProcess> start_daemon(const NetnsPair& pair, CountingTier tier) {
+  auto daemon = std::make_unique<DaemonProcess>(
+      DaemonOptions{.binary = kDaemon, .config_yaml = daemon_config(pair.a().path, tier)});
+  expect_counting_tier(*daemon, tier);
+  return daemon;
+}
+
+class AttributionTest : public KernelLaneTest, public ::testing::WithParamInterface<CountingTier> {
+ protected:
+  CountingTier tier() const { return GetParam(); }
+};
+
+std::string tier_test_name(const ::testing::TestParamInfo<CountingTier>& info) {
+  return tier_name(info.param);
+}
 
 struct Flow {
   L4Protocol protocol;
@@ -133,7 +156,7 @@ struct Program {
   }
 };
 
-TEST_F(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes) {
+TEST_P(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes) {
   NetnsPair pair;
   // A second address pair on B, so the two programs' destinations differ
   // and the destination label shows who was charged for which flow.
@@ -155,7 +178,8 @@ TEST_F(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes
     }
   }
 
-  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+  auto started = start_daemon(pair, tier());
+  DaemonProcess& daemon = *started;
   const double unattributed_before = daemon.scrape().sum(kUnattributed);
 
   TempDir dir("earshot-attribution");
@@ -246,7 +270,7 @@ TEST_F(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
-TEST_F(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) {
+TEST_P(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) {
   NetnsPair pair;
   NftCounter nft(pair.a().path);
   constexpr std::uint16_t kPort = 5201;
@@ -264,7 +288,8 @@ TEST_F(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) 
                       {.netns_path = pair.a().path});
   ASSERT_TRUE(sender.wait_for_output("ready", 10s)) << sender.stderr_text();
 
-  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+  auto started = start_daemon(pair, tier());
+  DaemonProcess& daemon = *started;
   // The handshake happened before earshot could see it: compare only what
   // left after the daemon was up.
   const std::uint64_t nft_before = nft.destination_port(L4Protocol::tcp, kPort).bytes;
@@ -291,14 +316,15 @@ TEST_F(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) 
 // socket() call created: its owner comes from fexit_accept, or on kernels
 // without BTF trampolines (as here) from the netfilter program, which names
 // the process holding the socket when the first reply leaves.
-TEST_F(AttributionTest, BytesOnAnAcceptedConnectionAreTheAcceptingProcesss) {
+TEST_P(AttributionTest, BytesOnAnAcceptedConnectionAreTheAcceptingProcesss) {
   NetnsPair pair;
   constexpr std::uint16_t kPort = 5202;
   constexpr std::uint64_t kReplyBytes = 1 << 20;
   NftCounter nft(pair.a().path);
   nft.count_source_port(L4Protocol::tcp, kPort, IpFamily::ipv4);
 
-  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+  auto started = start_daemon(pair, tier());
+  DaemonProcess& daemon = *started;
   const double unattributed_before = daemon.scrape().sum(kUnattributed);
   TempDir dir("earshot-attribution");
   const std::string server = dir.copy_executable(kTool, "es-acceptor");
@@ -332,11 +358,12 @@ TEST_F(AttributionTest, BytesOnAnAcceptedConnectionAreTheAcceptingProcesss) {
 // A connected UDP socket that connects somewhere else keeps its cookie: its
 // slot still names the first destination, so the second one's packets must
 // not be counted there (they go to the flows map, under their own label).
-TEST_F(AttributionTest, ConnectedUdpSocketThatReconnectsIsCountedPerDestination) {
+TEST_P(AttributionTest, ConnectedUdpSocketThatReconnectsIsCountedPerDestination) {
   NetnsPair pair;
   const std::string first = pair.b().ipv4;
   const std::string second = add_second_address(pair, first);
-  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+  auto started = start_daemon(pair, tier());
+  DaemonProcess& daemon = *started;
 
   constexpr int kEach = 10;
   constexpr std::size_t kFirstSize = 500, kSecondSize = 700;
@@ -387,15 +414,21 @@ TEST_F(AttributionTest, ConnectedUdpSocketThatReconnectsIsCountedPerDestination)
 // under the address they went to, or a program could hide an upload behind
 // a connection to a harmless host. Two sockets: one whose packets already
 // have a slot when it first sends elsewhere, one that sends elsewhere first.
-class ConnectedUdpSendtoTest : public AttributionTest,
-                               public ::testing::WithParamInterface<std::string> {};
+class ConnectedUdpSendtoTest
+    : public KernelLaneTest,
+      public ::testing::WithParamInterface<std::tuple<CountingTier, std::string>> {
+ protected:
+  CountingTier tier() const { return std::get<0>(GetParam()); }
+  bool ipv4() const { return std::get<1>(GetParam()) == "IPv4"; }
+};
 
 TEST_P(ConnectedUdpSendtoTest, DatagramsSentToAnotherAddressAreCountedThere) {
   NetnsPair pair;
-  const bool ipv4 = GetParam() == "IPv4";
+  const bool ipv4 = this->ipv4();
   const std::string connected = ipv4 ? pair.b().ipv4 : pair.b().ipv6;
   const std::string elsewhere = add_second_address(pair, connected);
-  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+  auto started = start_daemon(pair, tier());
+  DaemonProcess& daemon = *started;
 
   constexpr std::uint16_t kConnectedPort = 9611, kElsewherePort = 9612;
   constexpr int kEach = 10;
@@ -452,22 +485,40 @@ TEST_P(ConnectedUdpSendtoTest, DatagramsSentToAnotherAddressAreCountedThere) {
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, ConnectedUdpSendtoTest, ::testing::Values("IPv4", "IPv6"),
-                         [](const auto& info) { return info.param; });
+std::string tier_family_name(
+    const ::testing::TestParamInfo<std::tuple<CountingTier, std::string>>& info) {
+  return tier_name(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiers, AttributionTest,
+                         ::testing::Values(CountingTier::netfilter, CountingTier::cgroup_skb),
+                         tier_test_name);
+
+INSTANTIATE_TEST_SUITE_P(TiersAndFamilies, ConnectedUdpSendtoTest,
+                         ::testing::Combine(::testing::Values(CountingTier::netfilter,
+                                                              CountingTier::cgroup_skb),
+                                            ::testing::Values("IPv4", "IPv6")),
+                         tier_family_name);
 
 // Raw and ping sockets send wherever sendto() says, or their IP header if
 // they write it, whatever they are connected to; connect() still gives them
 // the port it was passed. Their packets must be counted by the packet's
 // destination, not the socket's.
-class ConnectedRawSocketTest : public AttributionTest,
-                               public ::testing::WithParamInterface<std::string> {};
+class ConnectedRawSocketTest
+    : public KernelLaneTest,
+      public ::testing::WithParamInterface<std::tuple<CountingTier, std::string>> {
+ protected:
+  CountingTier tier() const { return std::get<0>(GetParam()); }
+  bool ipv4() const { return std::get<1>(GetParam()) == "IPv4"; }
+};
 
 TEST_P(ConnectedRawSocketTest, PacketsSentToAnotherAddressAreCountedThere) {
   NetnsPair pair;
-  const bool ipv4 = GetParam() == "IPv4";
+  const bool ipv4 = this->ipv4();
   const std::string connected = ipv4 ? pair.b().ipv4 : pair.b().ipv6;
   const std::string elsewhere = add_second_address(pair, connected);
-  DaemonProcess daemon({.binary = kDaemon, .config_yaml = daemon_config(pair.a().path)});
+  auto started = start_daemon(pair, tier());
+  DaemonProcess& daemon = *started;
 
   constexpr int kEach = 10;
   constexpr std::size_t kConnectedSize = 400, kElsewhereSize = 600;
@@ -504,8 +555,11 @@ TEST_P(ConnectedRawSocketTest, PacketsSentToAnotherAddressAreCountedThere) {
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, ConnectedRawSocketTest, ::testing::Values("IPv4", "IPv6"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(TiersAndFamilies, ConnectedRawSocketTest,
+                         ::testing::Combine(::testing::Values(CountingTier::netfilter,
+                                                              CountingTier::cgroup_skb),
+                                            ::testing::Values("IPv4", "IPv6")),
+                         tier_family_name);
 
 }  // namespace
 }  // namespace earshot::test

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "counting_tier.h"
 #include "daemon.h"
 #include "in_netns.h"
 #include "kernel/abi.h"
@@ -108,8 +109,9 @@ void send_datagrams(const UniqueFd& fd, int count) {
   }
 }
 
-// The daemon, counting namespace A with the given harvest interval.
-DaemonOptions monitoring_a(const NetnsPair& pair, const std::string& interval) {
+// The daemon, counting namespace A with the given harvest interval under
+// the given counting tier (both share the socket slots).
+DaemonOptions monitoring_a(const NetnsPair& pair, const std::string& interval, CountingTier tier) {
   return {.binary = kDaemon,
           .config_yaml = "harvest:\n  interval: " + interval +
                          "\n"
@@ -117,7 +119,8 @@ DaemonOptions monitoring_a(const NetnsPair& pair, const std::string& interval) {
                          "network:\n  namespaces: [\"" +
                          pair.a().path +
                          "\"]\n"
-                         "capture:\n  sysfs: false\n"};
+                         "capture:\n  sysfs: false\n" +
+                         tier_config(tier)};
 }
 
 // A bound receiver in B, so no ICMP error fails a later send.
@@ -149,11 +152,18 @@ class Resume {
   pid_t pid_;
 };
 
-TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-  if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
+class EvictionTest : public ::testing::TestWithParam<CountingTier> {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
+    if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
+  }
+};
+
+TEST_P(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
   NetnsPair pair;
-  DaemonProcess daemon(monitoring_a(pair, "200ms"));
+  DaemonProcess daemon(monitoring_a(pair, "200ms", GetParam()));
+  expect_counting_tier(daemon, GetParam());
   UniqueFd sink = sink_in_b(pair);
   const Labels to_b{{"destination", pair.b().ipv4}};
   const double unaccounted_before = daemon.scrape().sum(kUnaccounted);
@@ -216,11 +226,10 @@ TEST(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
 // same CPU closed (so most likely in its memory, once RCU frees it) takes a
 // slot of its own at once, and counts on the hot path, instead of finding
 // the dead socket's slot held for two harvests.
-TEST(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-  if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
+TEST_P(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
   NetnsPair pair;
-  DaemonProcess daemon(monitoring_a(pair, "1s"));
+  DaemonProcess daemon(monitoring_a(pair, "1s", GetParam()));
+  expect_counting_tier(daemon, GetParam());
   UniqueFd sink = sink_in_b(pair);
   UniqueFd slots = daemon_map(daemon.pid(), "sock_slots");
   constexpr int kSockets = 20;  // one after the other, each closed before the next
@@ -241,6 +250,10 @@ TEST(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
   EXPECT_EQ(without_slot, 0) << "of " << kSockets << " sockets";
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
+
+INSTANTIATE_TEST_SUITE_P(Tiers, EvictionTest,
+                         ::testing::Values(CountingTier::netfilter, CountingTier::cgroup_skb),
+                         [](const auto& info) { return tier_name(info.param); });
 
 }  // namespace
 }  // namespace earshot::test

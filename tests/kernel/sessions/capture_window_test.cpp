@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "counting_tier.h"
 #include "daemon.h"
 #include "in_netns.h"
 #include "metrics.h"
@@ -48,7 +49,7 @@ std::string tagged(const std::string& name) {
   return name + "-" + run_tag();
 }
 
-class CaptureWindowTest : public ::testing::Test {
+class CaptureWindowTest : public ::testing::TestWithParam<CountingTier> {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
@@ -57,7 +58,7 @@ class CaptureWindowTest : public ::testing::Test {
   }
 };
 
-TEST_F(CaptureWindowTest, ConnectedSocketsCountInTheirSendersWindow) {
+TEST_P(CaptureWindowTest, ConnectedSocketsCountInTheirSendersWindow) {
   NetnsPair pair;
   const NetnsEnd& a = pair.a();
   const NetnsEnd& b = pair.b();
@@ -75,8 +76,9 @@ TEST_F(CaptureWindowTest, ConnectedSocketsCountInTheirSendersWindow) {
   DaemonProcess daemon({.binary = kDaemon,
                         .config_yaml = "harvest:\n  interval: 200ms\n"
                                        "capture:\n  sysfs: false\n  extra_devices: [\"" +
-                                       microphone + "\"]\n",
+                                       microphone + "\"]\n" + tier_config(GetParam()),
                         .netns_path = a.path});
+  run_in_netns(a.path, [&] { expect_counting_tier(daemon, GetParam()); });
 
   std::vector<std::unique_ptr<ChildProcess>> sinks;
   for (auto [port, family] : {std::pair{kSelf4Port, "4"}, {kSelf6Port, "6"}, {kOtherPort, "4"}}) {
@@ -152,6 +154,10 @@ TEST_F(CaptureWindowTest, ConnectedSocketsCountInTheirSendersWindow) {
   EXPECT_EQ(window_bytes(scrape, other, "self"), 0) << samples;
   EXPECT_EQ(window_bytes(scrape, self4, "other"), 0) << samples;
 }
+
+INSTANTIATE_TEST_SUITE_P(Tiers, CaptureWindowTest,
+                         ::testing::Values(CountingTier::netfilter, CountingTier::cgroup_skb),
+                         [](const auto& info) { return tier_name(info.param); });
 
 }  // namespace
 }  // namespace earshot::test

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "daemon.h"
+#include "hook_report.h"
 #include "process.h"
 #include "temp_dir.h"
 
@@ -31,29 +32,6 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
 constexpr const char* kDaemon = EARSHOT_BINARY;
-
-struct HookLine {
-  bool attached = false;
-  std::string detail;
-};
-
-std::map<std::string, HookLine> printed_hooks(const std::string& out) {
-  std::map<std::string, HookLine> hooks;
-  std::istringstream lines(out);
-  static const std::regex hook_line(R"(^\s+(\S+)\s+(attached|NOT attached)\s*(.*)$)");
-  bool in_hooks = false;
-  for (std::string line; std::getline(lines, line);) {
-    if (line == "hooks:") {
-      in_hooks = true;
-      continue;
-    }
-    if (!in_hooks) continue;
-    if (line.empty() || line[0] != ' ') break;
-    std::smatch m;
-    if (std::regex_match(line, m, hook_line)) hooks[m[1]] = {m[2] == "attached", m[3]};
-  }
-  return hooks;
-}
 
 void require_root_and_no_alsa() {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF";
