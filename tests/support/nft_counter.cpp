@@ -115,6 +115,15 @@ std::string NftCounter::count_port(L4Protocol protocol, std::uint16_t port, IpFa
   return key;
 }
 
+std::string NftCounter::count_matching(const std::string& key,
+                                       const std::vector<std::string>& match) {
+  std::vector<std::string> rule{"add", "rule", "inet", table_, "output"};
+  rule.insert(rule.end(), match.begin(), match.end());
+  rule.insert(rule.end(), {"counter", "comment", "\"" + key + "\""});
+  nft(rule);
+  return key;
+}
+
 std::map<std::string, NftCount> NftCounter::read_all() const {
   return parse_nft_counters(nft({"-j", "list", "table", "inet", table_}));
 }

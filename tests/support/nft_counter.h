@@ -34,6 +34,9 @@ class NftCounter {
   // the rule's key (its comment), e.g. "tcp_dport_5001_ipv4".
   std::string count_destination_port(L4Protocol protocol, std::uint16_t port,
                                      IpFamily family = IpFamily::any);
+  // Adds `<match...> counter comment KEY` (e.g. match {"ip", "daddr",
+  // "10.0.0.2"}) and returns KEY.
+  std::string count_matching(const std::string& key, const std::vector<std::string>& match);
   // All counters of the table, by key.
   std::map<std::string, NftCount> read_all() const;
   // One counter; throws earshot::Error when no rule has that key.

@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "counting_tier.h"
 #include "daemon.h"
+#include "daemon_maps.h"
 #include "in_netns.h"
 #include "kernel/abi.h"
 #include "netns.h"
@@ -53,30 +54,6 @@ std::uint64_t cookie_of(const UniqueFd& fd) {
   if (::getsockopt(fd.get(), SOL_SOCKET, SO_COOKIE, &cookie, &size) != 0)
     throw Error(std::string("SO_COOKIE: ") + std::strerror(errno));
   return cookie;
-}
-
-// The daemon's map called `name`, found through its descriptors' fdinfo.
-UniqueFd daemon_map(pid_t pid, const std::string& name) {
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo")) {
-    std::ifstream fdinfo(entry.path());
-    for (std::string line; std::getline(fdinfo, line);) {
-      if (line.rfind("map_id:", 0) != 0) continue;
-      UniqueFd map(bpf_map_get_fd_by_id(static_cast<__u32>(std::stoul(line.substr(7)))));
-      bpf_map_info info{};
-      __u32 size = sizeof info;
-      if (map && bpf_map_get_info_by_fd(map.get(), &info, &size) == 0 && info.name == name)
-        return map;
-    }
-  }
-  throw Error("the daemon holds no map named " + name);
-}
-
-earshot_sock_slot read_slot(const UniqueFd& slots, std::uint32_t key) {
-  earshot_sock_slot slot{};
-  if (bpf_map_lookup_elem(slots.get(), &key, &slot) != 0)
-    throw Error(std::string("sock_slots lookup: ") + std::strerror(errno));
-  return slot;
 }
 
 // The sock_slots entry (cpu * EARSHOT_SOCK_SLOTS + slot) holding `cookie`.

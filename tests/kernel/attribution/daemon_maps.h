@@ -1,0 +1,23 @@
+#pragma once
+// A running daemon's BPF maps, read from outside: what its hooks counted,
+// before any naming or joining.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "kernel/abi.h"
+#include "unique_fd.h"
+
+namespace earshot::test {
+
+// The daemon's map called `name`, found through its descriptors' fdinfo.
+UniqueFd daemon_map(pid_t pid, const std::string& name);
+
+earshot_sock_slot read_slot(const UniqueFd& slots, std::uint32_t key);
+
+// Bytes the daemon's counting hook put under an IPv4 destination, in the
+// flows map and the socket slots of every CPU, whoever owns the socket.
+std::uint64_t counted_to_ipv4(pid_t daemon, const std::string& address);
+
+}  // namespace earshot::test
