@@ -510,39 +510,55 @@ int earshot_nf_local_out6(struct bpf_nf_ctx *ctx)
  */
 
 /* The packet's destination, from its headers (the packet starts at the IP
- * header here); false when they cannot be read. */
+ * header here), read directly from the linear head where it holds them (a
+ * helper call each would double the program's cost), else copied out;
+ * false when they cannot be read. */
 static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
 					 struct earshot_flow_key *key)
 {
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
 	__u32 l4off;
 	__be16 port;
 
 	key->cookie = cookie;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr iph;
+		struct iphdr *iph = data, copy;
 
-		if (bpf_skb_load_bytes(skb, 0, &iph, sizeof(iph)))
-			return false;
+		if ((void *)(iph + 1) > data_end) {
+			if (bpf_skb_load_bytes(skb, 0, &copy, sizeof(copy)))
+				return false;
+			iph = &copy;
+		}
 		key->family = EARSHOT_AF_INET;
-		key->protocol = iph.protocol;
-		__builtin_memcpy(key->daddr, &iph.daddr, 4);
-		l4off = iph.ihl * 4;
+		key->protocol = iph->protocol;
+		__builtin_memcpy(key->daddr, &iph->daddr, 4);
+		l4off = iph->ihl * 4;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6h;
+		struct ipv6hdr *ip6h = data, copy;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6h, sizeof(ip6h)))
-			return false;
+		if ((void *)(ip6h + 1) > data_end) {
+			if (bpf_skb_load_bytes(skb, 0, &copy, sizeof(copy)))
+				return false;
+			ip6h = &copy;
+		}
 		key->family = EARSHOT_AF_INET6;
-		key->protocol = ip6h.nexthdr; /* extension headers: no port */
-		__builtin_memcpy(key->daddr, &ip6h.daddr, 16);
-		l4off = sizeof(ip6h);
+		key->protocol = ip6h->nexthdr; /* extension headers: no port */
+		__builtin_memcpy(key->daddr, &ip6h->daddr, 16);
+		l4off = sizeof(*ip6h);
 	} else {
 		return false;
 	}
-	if ((key->protocol == EARSHOT_IPPROTO_TCP || key->protocol == EARSHOT_IPPROTO_UDP ||
-	     key->protocol == EARSHOT_IPPROTO_UDPLITE) &&
-	    !bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port)))
+	if (key->protocol != EARSHOT_IPPROTO_TCP && key->protocol != EARSHOT_IPPROTO_UDP &&
+	    key->protocol != EARSHOT_IPPROTO_UDPLITE)
+		return true;
+	if (l4off > 60)
+		return true;
+	if (data + l4off + 4 <= data_end) {
+		key->dport = bpf_ntohs(*(__be16 *)(data + l4off + 2));
+	} else if (!bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port))) {
 		key->dport = bpf_ntohs(port);
+	}
 	return true;
 }
 

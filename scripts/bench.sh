@@ -152,6 +152,10 @@ EOF
 cat "$work/earshot.yaml" - >"$work/earshot-mic.yaml" <<EOF
 capture: {sysfs: false, extra_devices: [$work/mic]}
 EOF
+# The counting tier of kernels before 6.4, forced here (bpf_stats round only).
+cat "$work/earshot.yaml" - >"$work/earshot-cgroup.yaml" <<EOF
+kernel: {disabled_hooks: [netfilter_ipv4, netfilter_ipv6]}
+EOF
 
 # Started with nsenter itself (it and taskset exec), so $! is iperf3 and the
 # cleanup's kill reaches it; a backgrounded shell function would be a
@@ -422,6 +426,17 @@ for sample in $(seq "$pairs"); do
       printf "unconnected_ns_%s %.1f\n", $1, ($4 - $2) / ($5 - $3)}' >>"$work/samples.txt"
   join "$work/bpf.before" "$work/bpf.after" |
     awk '$5 > $3 {printf "bpf_ns_%s %.1f\n", $1, ($4 - $2) / ($5 - $3)}' >>"$work/samples.txt"
+  # The cgroup_skb counting tier on the same floods, netfilter turned off.
+  start_daemon "$work/earshot-cgroup.yaml"
+  sleep 1
+  bpf_counters >"$work/bpf.cgroup.before"
+  udp_pps >/dev/null
+  udp_pps >/dev/null
+  bpf_counters >"$work/bpf.cgroup.after"
+  stop_daemon
+  join "$work/bpf.cgroup.before" "$work/bpf.cgroup.after" |
+    awk '$1 == "earshot_cgroup_egress" && $5 > $3 {
+      printf "cgroup_ns_%s %.1f\n", $1, ($4 - $2) / ($5 - $3)}' >>"$work/samples.txt"
   nf=$(join "$work/bpf.before" "$work/bpf.after" |
     awk '$1 == "earshot_nf_local_out4" && $5 > $3 {printf "%.1f", ($4 - $2) / ($5 - $3)}')
   if [[ -n $floor && -n $nf ]]; then
@@ -514,6 +529,7 @@ row "  floor: empty netfilter program, ns" bpf_floor_ns
 row "  netfilter above that floor, ns" nf_above_floor_ns
 row "  netfilter, unconnected sendto(), ns" unconnected_ns_earshot_nf_local_out4
 row "  sendmsg4 hook, ns/sendto()" unconnected_ns_earshot_sendmsg4
+row "cgroup_skb tier (netfilter off), ns/packet" cgroup_ns_earshot_cgroup_egress
 awk '$1 ~ /^bpf_ns_/ && $1 != "bpf_ns_earshot_nf_local_out4" {print $1}' "$work/samples.txt" |
   sort -u | while read -r figure; do row "  ${figure#bpf_ns_}, ns/run" "$figure"; done
 row "daemon RSS idle, MiB" rss_idle_mib "<=" 20
