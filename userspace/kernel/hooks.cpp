@@ -62,6 +62,36 @@ bool disabled(const HookOptions& options, std::string_view hook) {
   return options.disabled_hooks.count(hooks::base_name(hook)) > 0;
 }
 
+// The network object's programs, by hook: a hook turned off in config
+// loads none of them.
+const std::vector<std::pair<std::string_view, std::vector<std::string>>>& net_programs() {
+  static const std::vector<std::pair<std::string_view, std::vector<std::string>>> programs = {
+      {hooks::kNetfilterIpv4, {"earshot_nf_local_out4"}},
+      {hooks::kNetfilterIpv6, {"earshot_nf_local_out6"}},
+      {hooks::kCgroupSkbEgress, {"earshot_cgroup_egress", "earshot_cgroup_egress_basic"}},
+      {hooks::kSockCreate, {"earshot_sock_create"}},
+      {hooks::kSockRelease, {"earshot_sock_release"}},
+      {hooks::kSockops, {"earshot_sockops"}},
+      {hooks::kUdpSendmsg4, {"earshot_sendmsg4"}},
+      {hooks::kUdpSendmsg6, {"earshot_sendmsg6"}},
+      {hooks::kTcxDnsIngress, {"earshot_dns_tcx_eth", "earshot_dns_tcx_l3"}},
+      {hooks::kCgroupDnsIngress, {"earshot_dns_ingress"}},
+      {hooks::kSocketIterator,
+       {"earshot_iter_sockets", "earshot_iter_tcp_cookies", "earshot_iter_udp_cookies"}},
+  };
+  return programs;
+}
+
+// Runs an iterator program once to its end; throws with the reason.
+void run_iterator(bpf_program* program, const char* what) {
+  BpfLink iter = checked_link(bpf_program__attach_iter(program, nullptr), what);
+  UniqueFd reader(bpf_iter_create(bpf_link__fd(iter.get())));
+  if (!reader) throw Error(fmt::format("{}: bpf_iter_create: {}", what, errno_text(errno)));
+  char buf[256];
+  while (::read(reader.get(), buf, sizeof buf) > 0) {
+  }
+}
+
 }  // namespace
 
 struct KernelHooks::Impl {
@@ -179,26 +209,6 @@ void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
     throw Error(fmt::format("cannot write net_config: {}", errno_text(errno)));
 }
 
-// The network object's programs, by hook: a hook turned off in config
-// loads none of them.
-static const std::vector<std::pair<std::string_view, std::vector<std::string>>>& net_programs() {
-  static const std::vector<std::pair<std::string_view, std::vector<std::string>>> programs = {
-      {hooks::kNetfilterIpv4, {"earshot_nf_local_out4"}},
-      {hooks::kNetfilterIpv6, {"earshot_nf_local_out6"}},
-      {hooks::kCgroupSkbEgress, {"earshot_cgroup_egress", "earshot_cgroup_egress_basic"}},
-      {hooks::kSockCreate, {"earshot_sock_create"}},
-      {hooks::kSockRelease, {"earshot_sock_release"}},
-      {hooks::kSockops, {"earshot_sockops"}},
-      {hooks::kUdpSendmsg4, {"earshot_sendmsg4"}},
-      {hooks::kUdpSendmsg6, {"earshot_sendmsg6"}},
-      {hooks::kTcxDnsIngress, {"earshot_dns_tcx_eth", "earshot_dns_tcx_l3"}},
-      {hooks::kCgroupDnsIngress, {"earshot_dns_ingress"}},
-      {hooks::kSocketIterator,
-       {"earshot_iter_sockets", "earshot_iter_tcp_cookies", "earshot_iter_udp_cookies"}},
-  };
-  return programs;
-}
-
 void KernelHooks::Impl::load_net(const HookOptions& options) {
   ProgramChoice choice;
   for (const auto& [hook, programs] : net_programs())
@@ -293,16 +303,6 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   });
   attempt(hooks::kSocketIterator, options, [&] { return record_existing_sockets(options); });
   attach_counting(options);
-}
-
-// Runs an iterator program once to its end; throws with the reason.
-static void run_iterator(bpf_program* program, const char* what) {
-  BpfLink iter = checked_link(bpf_program__attach_iter(program, nullptr), what);
-  UniqueFd reader(bpf_iter_create(bpf_link__fd(iter.get())));
-  if (!reader) throw Error(fmt::format("{}: bpf_iter_create: {}", what, errno_text(errno)));
-  char buf[256];
-  while (::read(reader.get(), buf, sizeof buf) > 0) {
-  }
 }
 
 // Owners of the sockets that predate earshot. The tcp and udp iterators
