@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Kernel-level capture tiers (DESIGN.md "Microphone", tiers 1 and 2).
+ * Kernel-level capture tiers (tiers 1 and 2 of docs/architecture.md's ladder).
  *
  * Tier 1, fentry/fexit on snd_pcm (module BTF): snd_pcm_capture_open returning
  * 0 opens a handle keyed by the struct file *, snd_pcm_release ends it, and

@@ -41,7 +41,7 @@ enum earshot_total_slot {
 	EARSHOT_TOTAL_SLOTS = 4,
 };
 
-/* The detection tier an audio event came from (DESIGN.md, "Microphone"). */
+/* The detection tier an audio event came from (docs/architecture.md, "Tier ladders"). */
 enum earshot_tier {
 	EARSHOT_TIER_FENTRY = 1,
 	EARSHOT_TIER_LSM = 2,

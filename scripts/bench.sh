@@ -2,7 +2,7 @@
 # What earshot costs: alternating monitored / unmonitored rounds over a veth
 # pair between two network namespaces this script creates, then the BPF
 # programs' own time, the daemon's memory and CPU, and two latencies.
-# Prints a table of medians (min, max) against the targets of issue 5.
+# Prints a table of medians (min, max) against the speed and memory targets.
 #
 # Usage (as root): scripts/bench.sh [--build-dir DIR] [--pairs N] [--seconds S]
 #                                   [--udp-samples K] [--tcp-samples K]

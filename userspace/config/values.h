@@ -11,7 +11,7 @@ namespace earshot::config {
 enum class LogLevel { trace, debug, info, warn, error };
 enum class LogFormat { logfmt, json };
 
-// Capture detection tiers, best first (see DESIGN.md "Microphone").
+// Capture detection tiers, best first (docs/architecture.md, "Tier ladders").
 enum class Tier { fentry, lsm, syscalls, libasound, procfs };
 
 // Where DNS answers are read (network.dns_hook): "auto" is tcx ingress of

@@ -1,6 +1,6 @@
 #pragma once
 // Snapshot -> Prometheus metric families. Metric names are a contract
-// (DESIGN.md): dashboards, alert rules and tests use them.
+// (README.md, "Metrics"): dashboards, alert rules and tests use them.
 #include <prometheus/metric_family.h>
 
 #include <vector>

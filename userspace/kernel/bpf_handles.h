@@ -18,7 +18,7 @@ struct BpfLinkDeleter {
 using BpfLink = std::unique_ptr<bpf_link, BpfLinkDeleter>;
 
 // Detaching a link waits for kernel grace periods (40-110 ms a link on the
-// VM of PLATFORM.md, 1.5 s for earshot's 15 one after another). Detaching
+// 2-core VM of BENCHMARKS.md, 1.5 s for earshot's 15 one after another). Detaching
 // them from one thread each lets the waits overlap. Links no thread could be
 // started for (std::system_error, std::bad_alloc) are released here, one
 // after another.

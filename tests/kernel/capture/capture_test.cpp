@@ -1,4 +1,4 @@
-// Issue 2, kernel lane: capture opens seen by the real daemon. A node made
+// Kernel lane: capture opens seen by the real daemon. A node made
 // with mknod (numbers of /dev/full, which opens on this kernel, unlike a
 // char 116 ALSA node) is registered through capture.extra_devices and
 // counted by the syscall tracepoint tier; `arecord -D null` is counted by

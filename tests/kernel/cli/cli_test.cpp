@@ -1,4 +1,4 @@
-// Issue 2: earshot's command line as a user meets it. --check-config must
+// Kernel lane: earshot's command line as a user meets it. --check-config must
 // attach and detach every hook on this kernel and say which work; the same
 // hooks must be the ones a running daemon reports in earshot_hook_attached.
 #include <gmock/gmock.h>

@@ -1,4 +1,4 @@
-// Issue 3, kernel lane: capture sessions against the real daemon. In two
+// Kernel lane: capture sessions against the real daemon. In two
 // network namespaces made here, with a DNS server in B naming B's address
 // "assistant.example", four kinds of process act out what earshot exists
 // to see (names get a per-run tag, e.g. assistant-1a2b):

@@ -1,4 +1,4 @@
-// Issue 4 on the development host: its kernel has no ALSA and refuses fentry
+// Kernel lane, on a host like the development machine: its kernel has no ALSA and refuses fentry
 // and BPF LSM, so --check-config must name tiers 1, 2 and 5 unavailable with
 // the reason and still exit 0, and the daemon must run on the lower tiers.
 // The syscall tier (which slows every system call) attaches only when it has
