@@ -202,7 +202,11 @@ TEST_P(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
 // The other side of reclaiming: a socket made right after another one on the
 // same CPU closed (so most likely in its memory, once RCU frees it) takes a
 // slot of its own at once, and counts on the hot path, instead of finding
-// the dead socket's slot held for two harvests.
+// the dead socket's slot held for two harvests. A socket whose cookie's
+// index is held by another socket when it is made (cookies are not
+// consecutive when other sockets take some in between: a hash collision,
+// about one in twenty here under cgroup_skb, which gives every sending
+// socket a cookie) is left out; most must be checked.
 TEST_P(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
   NetnsPair pair;
   DaemonProcess daemon(monitoring_a(pair, "1s", GetParam()));
@@ -210,6 +214,7 @@ TEST_P(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
   UniqueFd sink = sink_in_b(pair);
   UniqueFd slots = daemon_map(daemon.pid(), "sock_slots");
   constexpr int kSockets = 20;  // one after the other, each closed before the next
+  int checked = 0;
   int without_slot = 0;
   run_in_netns(pair.a().path, [&] {
     pin_to_cpu0();
@@ -217,14 +222,21 @@ TEST_P(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
     for (int i = 0; i < kSockets; ++i) {
       UniqueFd socket = udp_socket();
       connect_to(socket, to);
+      const std::uint64_t cookie = cookie_of(socket);
+      // CPU 0's slot at the cookie's index, as the counting hook finds it.
+      const std::uint64_t holder = read_slot(slots, earshot_sock_slot_index(cookie)).key.cookie;
       send_datagrams(socket, 1);
-      if (!slot_holding(slots, cookie_of(socket))) ++without_slot;
+      if (holder == 0 || holder == cookie) {
+        ++checked;
+        if (!slot_holding(slots, cookie)) ++without_slot;
+      }
       // Past an RCU grace period, so the next socket may reuse this one's memory.
       socket.reset();
       std::this_thread::sleep_for(50ms);
     }
   });
-  EXPECT_EQ(without_slot, 0) << "of " << kSockets << " sockets";
+  EXPECT_EQ(without_slot, 0) << "of " << checked << " sockets whose index was free";
+  EXPECT_GE(checked, kSockets * 3 / 4) << "most sockets found their index held by another";
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
