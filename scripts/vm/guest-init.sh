@@ -18,6 +18,9 @@ off() {
 }
 fail() {
   echo "vm-init: $*"
+  # Before the results share is mounted (a module that would not load), it
+  # is tried here, so run.sh sees an init error and does not boot again.
+  [ -d /results/.vm ] || mount -t 9p -o trans=virtio,version=9p2000.L results /results 2>/dev/null
   [ -d /results/.vm ] && echo "$*" >/results/.vm/init_error
   off
 }
@@ -51,7 +54,9 @@ mount -t bpf bpf $r/sys/fs/bpf
 mount -t tracefs tracefs $r/sys/kernel/tracing
 mount -t securityfs securityfs $r/sys/kernel/security
 mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
-mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
+# The root cgroup v2, where earshot attaches its cgroup programs (it finds
+# the cgroup2 mount in /proc/self/mountinfo).
+mount -t cgroup2 cgroup2 $r/sys/fs/cgroup || echo "vm-init: mounting cgroup2 at /sys/fs/cgroup failed"
 
 # Host paths hidden by the fresh tmpfs mounts (the build tree under /tmp)
 # come back at the same absolute path, read-only.

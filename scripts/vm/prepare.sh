@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
-# prepare.sh CACHE_DIR
-# Fetches the pinned guest kernel (scripts/vm/kernel.env) with apt-get download,
-# unpacks it with dpkg-deb -x (nothing is installed) and builds a busybox
-# initramfs holding the guest init and the 9p/overlay/ALSA modules it loads.
+# prepare.sh [--kernel-env FILE] CACHE_DIR
+# Fetches a pinned guest kernel (FILE, default scripts/vm/kernel.env: one
+# kernel.env-like file per guest) with apt-get download, unpacks it with
+# dpkg-deb -x (nothing is installed) and builds a busybox initramfs holding
+# the guest init and the modules it loads: 9p/overlay to reach the host,
+# veth and nf_tables for the network checks, and the file's VM_GUEST_MODULES.
+# Several guests share one CACHE_DIR: each kernel has its own .deb, unpacked
+# tree and one initramfs (initrd-RELEASE-HASH.gz).
 # Idempotent: a second run with the same inputs only checks stamps.
 # Prints the paths run.sh needs as KEY=VALUE lines on stdout:
 #   VM_KERNEL=... VM_INITRD=...
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/vm/kernel.env
-. "$here/kernel.env"
-
+kernel_env=$here/kernel.env
+if [ "${1:-}" = --kernel-env ]; then
+  kernel_env=${2:?usage: prepare.sh [--kernel-env FILE] CACHE_DIR}
+  shift 2
+fi
 if [ $# -ne 1 ]; then
-  echo "usage: prepare.sh CACHE_DIR" >&2
+  echo "usage: prepare.sh [--kernel-env FILE] CACHE_DIR" >&2
   exit 2
 fi
+[ -f "$kernel_env" ] || {
+  echo "vm-prepare: no kernel env file $kernel_env" >&2
+  exit 1
+}
+kernel_env=$(cd "$(dirname "$kernel_env")" && pwd)/$(basename "$kernel_env")
+VM_GUEST_MODULES=""
+VM_KERNEL_SUITE=bookworm-backports
+# shellcheck source=scripts/vm/kernel.env
+. "$kernel_env"
 mkdir -p "$1"
 cache=$(cd "$1" && pwd)
 
@@ -26,10 +41,23 @@ die() {
 }
 
 # Modules the guest init loads, in this order; each one's dependencies
-# (modinfo -F depends) are loaded before it.
-wanted_modules=(netfs 9pnet 9pnet_virtio 9p overlay soundcore snd snd-timer snd-pcm snd-aloop snd-dummy)
+# (modinfo -F depends) and the modules its soft dependencies name
+# (modinfo -F softdep "pre:", through modules.alias: nf_tables needs
+# libcrc32c, which needs a crc32c algorithm) are loaded before it. Built-in
+# ones are skipped. The guest cannot load modules on demand (its modprobe
+# would look in the initramfs), so whatever a check needs is loaded here:
+#   virtio_pci, 9p, overlay   the host root and the results share (on 6.1
+#                 even virtio_pci is a module);
+#   veth          `ip link add ... type veth` (tests/support/netns.cpp);
+#   nf_tables     nftables at LOCAL_OUT, the kernel lane's ground truth: the
+#                 inet family, filter chains, meta, payload (th dport, icmp
+#                 type) and counter expressions are all in nf_tables itself
+#                 on 6.1 and 6.12 (CONFIG_NF_TABLES_INET=y, no nft_counter.ko);
+# then the guest's own VM_GUEST_MODULES (e.g. ALSA).
+# shellcheck disable=SC2206 # VM_GUEST_MODULES is a word list
+wanted_modules=(virtio_pci netfs 9pnet 9pnet_virtio 9p overlay veth nf_tables $VM_GUEST_MODULES)
 
-for tool in apt-get dpkg-deb modinfo xz cpio gzip busybox; do
+for tool in apt-get dpkg-deb modinfo depmod xz cpio gzip busybox; do
   command -v "$tool" >/dev/null || die "missing host tool '$tool' (run scripts/setup.sh)"
 done
 busybox_bin=$(command -v busybox)
@@ -51,7 +79,7 @@ if [ ! -s "$deb" ]; then
     log "download failed; refreshing package lists and retrying"
     apt-get update -qq >&2 || die "apt-get update failed"
     (cd "$tmp" && apt-get download -qq "${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION}" >&2) ||
-      die "apt-get download ${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION} failed: is bookworm-backports configured and does it still carry this version? (scripts/vm/kernel.env)"
+      die "apt-get download ${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION} failed: is $VM_KERNEL_SUITE configured and does it still carry this version? ($kernel_env)"
   fi
   got=("$tmp"/*.deb)
   [ -s "${got[0]}" ] || die "apt-get download produced no .deb"
@@ -75,9 +103,14 @@ vmlinuz="$tree/boot/vmlinuz-$release"
 moddir="$tree/lib/modules/$release"
 [ -f "$vmlinuz" ] || die "no $vmlinuz in $deb"
 [ -d "$moddir" ] || die "no $moddir in $deb"
+# The package has no modules.alias (the system it is installed on makes it):
+# made here, for soft dependencies that name an alias.
+if [ ! -s "$moddir/modules.alias" ]; then
+  depmod -b "$tree" "$release" || die "depmod -b $tree $release failed"
+fi
 
 # 3. The initramfs, rebuilt when any of its inputs change.
-inputs_hash=$(cat "$here/kernel.env" "$here/prepare.sh" "$here/guest-init.sh" "$busybox_bin" | sha256sum | cut -c1-16)
+inputs_hash=$(cat "$kernel_env" "$here/prepare.sh" "$here/guest-init.sh" "$busybox_bin" | sha256sum | cut -c1-16)
 initrd="$cache/initrd-$release-$inputs_hash.gz"
 if [ ! -s "$initrd" ]; then
   log "building initramfs"
@@ -102,12 +135,37 @@ if [ ! -s "$initrd" ]; then
       is_builtin "$name" && return 0
       die "module $name: neither a .ko in $moddir nor built in"
     fi
-    local deps
+    local deps soft word in_pre=0
     deps=$(modinfo -F depends "${module_path[$name]}")
     for dep in ${deps//,/ }; do
       add_module "$dep"
     done
+    # "pre: a b post: c": a and b should be loaded first (modprobe would).
+    soft=$(modinfo -F softdep "${module_path[$name]}")
+    for word in $soft; do
+      case "$word" in
+      pre:) in_pre=1 ;;
+      post:) in_pre=0 ;;
+      *) if [ $in_pre -eq 1 ]; then add_soft_dependency "$word" "$name"; fi ;;
+      esac
+    done
     load_order+=("$name")
+  }
+  # A soft dependency is a module name or an alias; for an alias several
+  # modules may offer it (crc32c: crc32c_generic, crc32c_intel): the first
+  # by name is taken. One that is nowhere is left out, with a note.
+  add_soft_dependency() {
+    local wanted=${1//-/_} target
+    if [ -n "${module_path[$wanted]:-}" ] || is_builtin "$wanted"; then
+      add_module "$wanted"
+      return
+    fi
+    target=$(awk -v a="$1" '$1 == "alias" && $2 == a { print $3 }' "$moddir/modules.alias" | sort | head -1)
+    if [ -n "$target" ]; then
+      add_module "$target"
+    else
+      log "note: $2's soft dependency $1 is neither a module nor an alias of one (built in?)"
+    fi
   }
   for m in "${wanted_modules[@]}"; do
     add_module "$m"
@@ -134,8 +192,9 @@ if [ ! -s "$initrd" ]; then
   mv "$initrd.tmp" "$initrd"
   rm -rf "$root"
   trap - EXIT
-  # Older initramfs builds of this cache are dead weight.
-  find "$cache" -maxdepth 1 -name 'initrd-*.gz' ! -name "$(basename "$initrd")" -delete
+  # Older initramfs builds of this kernel are dead weight (other guests'
+  # kernels keep theirs).
+  find "$cache" -maxdepth 1 -name "initrd-$release-*.gz" ! -name "$(basename "$initrd")" -delete
   log "modules: ${load_order[*]}"
 fi
 

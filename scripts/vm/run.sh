@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# run.sh [--timeout S] [--cache DIR] [--bind DIR]... RESULTS_DIR -- COMMAND...
-# Boots the pinned Debian kernel (ALSA, module BTF, BPF LSM) under qemu TCG,
-# with the host's root shared read-only and RESULTS_DIR shared writable, and
-# runs COMMAND inside as root, in the host's current directory.
+# run.sh [--timeout S] [--cache DIR] [--kernel-env FILE] [--bind DIR]... RESULTS_DIR -- COMMAND...
+# Boots a pinned Debian kernel (by default scripts/vm/kernel.env's: ALSA,
+# module BTF, BPF LSM) under qemu TCG, with the host's root shared read-only
+# and RESULTS_DIR shared writable, and runs COMMAND inside as root, in the
+# host's current directory.
 #
 # In the guest: RESULTS_DIR is writable at /results and at its host path;
 # each --bind DIR (e.g. a build tree under /tmp, which the guest's own tmpfs
@@ -15,15 +16,18 @@
 #   --timeout S  seconds a boot may take, all included (default 100)
 #   --cache DIR  kernel/initramfs cache for prepare.sh
 #                (default $EARSHOT_VM_CACHE, else /var/cache/earshot/vm)
+#   --kernel-env FILE  the guest kernel to boot, a kernel.env-like file
+#                (default scripts/vm/kernel.env)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=100
 cache=${EARSHOT_VM_CACHE:-/var/cache/earshot/vm}
+kernel_env=$here/kernel.env
 binds=()
 
 usage() {
-  echo "usage: run.sh [--timeout S] [--cache DIR] [--bind DIR]... RESULTS_DIR -- COMMAND..." >&2
+  echo "usage: run.sh [--timeout S] [--cache DIR] [--kernel-env FILE] [--bind DIR]... RESULTS_DIR -- COMMAND..." >&2
   exit 2
 }
 skip() {
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
   --timeout) timeout_s=${2:?}; shift 2 ;;
   --cache) cache=${2:?}; shift 2 ;;
+  --kernel-env) kernel_env=${2:?}; shift 2 ;;
   --bind) binds+=("$(cd "${2:?}" && pwd)") || usage; shift 2 ;;
   --) usage ;;
   -*) usage ;;
@@ -54,7 +59,7 @@ mkdir -p "$state"
 qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not found (install qemu-system-x86: scripts/setup.sh)"
 
 prepare_status=0
-prepared=$("$here/prepare.sh" "$cache" 2>"$state/prepare.log") || prepare_status=$?
+prepared=$("$here/prepare.sh" --kernel-env "$kernel_env" "$cache" 2>"$state/prepare.log") || prepare_status=$?
 cat "$state/prepare.log" >&2
 [ $prepare_status -eq 0 ] ||
   skip "preparing the guest kernel failed: $(grep 'vm-prepare:' "$state/prepare.log" | tail -1)"
