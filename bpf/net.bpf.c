@@ -810,9 +810,12 @@ static __always_inline void read_dns_answer(struct __sk_buff *skb, __u32 l3off)
 		return;
 	}
 	e->reserved = 0;
-	/* the verifier wants a constant-bounded, non-zero length */
+	/* The verifier wants a length it can bound to [1, payload size] by
+	 * itself: older ones (6.1) lose the clamp above, so bound it again
+	 * with a mask and an add, which every verifier follows (len is in
+	 * [1, EARSHOT_DNS_PAYLOAD_MAX], so this is len). */
 	if (bpf_skb_load_bytes(skb, l4off + sizeof(*udp), e->payload,
-			       len & (EARSHOT_DNS_PAYLOAD_MAX * 2 - 1) ?: 1)) {
+			       ((len - 1) & (EARSHOT_DNS_PAYLOAD_MAX - 1)) + 1)) {
 		e->len = 0;
 		bpf_ringbuf_discard(e, 0);
 		return;
