@@ -216,6 +216,15 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   // Two builds of the cgroup_skb counter: with and without naming owners
   // from the current task (net.bpf.c).
   choice.ladders.push_back({"earshot_cgroup_egress", "earshot_cgroup_egress_basic"});
+  // A kernel without the netfilter program type (before 6.4) would only
+  // refuse them with EINVAL: say why instead, and spare the failed load.
+  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_NETFILTER, nullptr) == 0) {
+    for (const char* program : {"earshot_nf_local_out4", "earshot_nf_local_out6"}) {
+      choice.off.insert(program);
+      refused.push_back(
+          {program, "not loaded: this kernel has no netfilter BPF programs (6.4+)", {}});
+    }
+  }
   const auto open_opts = object_open_options(options);
   try {
     net = load_programs_alone<net_bpf, net_bpf__destroy>(

@@ -60,4 +60,8 @@ netfilter)
   ;;
 *) fail "the tier must be netfilter or cgroup_skb, not '$want'" ;;
 esac
+# Destinations are named from DNS answers on every kernel: at tcx ingress
+# (6.6+) or at the root cgroup's ingress.
+attached tcx_dns_ingress || attached cgroup_dns_ingress ||
+  fail "no DNS reader attached: $(hook_line tcx_dns_ingress); $(hook_line cgroup_dns_ingress)"
 echo "ok: $want counts on $(uname -r)"
