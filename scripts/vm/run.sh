@@ -85,7 +85,7 @@ boot() {
   local attempt=$1
   rm -f "$state/done" "$state/status" "$state/init_error"
   # thread=single: multi-threaded TCG crashed during boot in 3 of 34 boots
-  # here, single-threaded in none (PLATFORM.md).
+  # on this kind of VM, single-threaded in none of 25.
   timeout --kill-after=5 "$timeout_s" "$qemu" \
     -accel tcg,thread=single -cpu max -m 2048 -smp 2 \
     -nographic -no-reboot -nic none \
