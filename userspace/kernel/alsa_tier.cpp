@@ -93,56 +93,78 @@ struct AlsaTier::Impl {
     }
   }
 
-  // Opens, loads and attaches one tier alone; on failure leaves nothing loaded
-  // and throws the reason.
+  // Opens, loads and attaches one tier alone, each program failing alone:
+  // the tier works when its first hook (the opens) attached; a later hook
+  // (frames) that did not says why. When the opens did not attach, leaves
+  // nothing loaded and throws the reason (the next tier is tried).
   void load(Tier t, const SharedCaptureMaps& maps, const std::filesystem::path& btf_file) {
     LIBBPF_OPTS(bpf_object_open_opts, open_options,
                 .btf_custom_path = btf_file.empty() ? nullptr : btf_file.c_str());
-    AlsaSkeleton s(alsa_bpf__open_opts(&open_options));
-    if (!s) throw Error(fmt::format("alsa BPF object did not open: {}", errno_text(errno)));
+    ProgramChoice choice;
+    {
+      AlsaSkeleton names(alsa_bpf__open_opts(&open_options));
+      if (!names) throw Error(fmt::format("alsa BPF object did not open: {}", errno_text(errno)));
+      for (Tier each : {Tier::fentry, Tier::lsm})
+        for (const auto& h : hooks_of(names.get(), each))
+          for (bpf_program* p : h.programs)
+            if (each != t) choice.off.insert(bpf_program__name(p));
+    }
     auto reuse = [](bpf_map* into, int fd) {
       if (fd < 0) return;
       int err = bpf_map__reuse_fd(into, fd);
       if (err)
         throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
     };
-    reuse(s->maps.data_capture, maps.capture_state);
-    reuse(s->maps.capture_procs, maps.capture_procs);
-    reuse(s->maps.tracked_tgids, maps.tracked_tgids);
-    reuse(s->maps.events, maps.events);
-    reuse(s->maps.lost, maps.lost);
-    reuse(s->maps.watched_devices, maps.watched_devices);
-    reuse(s->maps.capture_handles, maps.capture_handles);
-    for (Tier each : {Tier::fentry, Tier::lsm})
-      for (const auto& h : hooks_of(s.get(), each))
-        for (bpf_program* p : h.programs) bpf_program__set_autoload(p, each == t);
-    LibbpfWarnings warnings;
-    int err = alsa_bpf__load(s.get());
-    if (err) {
-      auto refusal = find_refused_program(warnings.lines());
-      throw Error(refusal
-                      ? fmt::format("{}: program {} refused by the kernel ({}): {}", tier_word(t),
-                                    refusal->program, errno_text(err), refusal->reason)
-                      : fmt::format("{}: {}", tier_word(t), errno_text(err)));
-    }
+    std::vector<ProgramRefusal> refused;
+    AlsaSkeleton s = load_programs_alone<alsa_bpf, alsa_bpf__destroy>(
+        tier_word(t), [&] { return alsa_bpf__open_opts(&open_options); },
+        [&](alsa_bpf& a) {
+          reuse(a.maps.data_capture, maps.capture_state);
+          reuse(a.maps.capture_procs, maps.capture_procs);
+          reuse(a.maps.tracked_tgids, maps.tracked_tgids);
+          reuse(a.maps.events, maps.events);
+          reuse(a.maps.lost, maps.lost);
+          reuse(a.maps.watched_devices, maps.watched_devices);
+          reuse(a.maps.capture_handles, maps.capture_handles);
+        },
+        alsa_bpf__load, choice, refused);
+    auto why_not_loaded = [&](const bpf_program* p) {
+      for (const auto& r : refused)
+        if (r.program == bpf_program__name(p))
+          return fmt::format("{}: program {} {}", tier_word(t), r.program, r.reason);
+      return fmt::format("{}: program {} not loaded", tier_word(t), bpf_program__name(p));
+    };
     std::vector<BpfLink> made;
+    std::vector<HookStatus> outcome;
     for (const auto& h : hooks_of(s.get(), t)) {
-      for (bpf_program* p : h.programs) {
-        bpf_link* link = bpf_program__attach(p);
-        if (!link)
-          throw Error(fmt::format("{}: attaching {}: {}", tier_word(t), bpf_program__name(p),
-                                  errno_text(errno)));
-        made.emplace_back(link);
+      HookStatus hook{h.hook, false, {}};
+      std::vector<BpfLink> hook_links;
+      try {
+        for (bpf_program* p : h.programs) {
+          if (bpf_program__fd(p) < 0) throw Error(why_not_loaded(p));
+          bpf_link* link = bpf_program__attach(p);
+          if (!link)
+            throw Error(fmt::format("{}: attaching {}: {}", tier_word(t), bpf_program__name(p),
+                                    errno_text(errno)));
+          hook_links.emplace_back(link);
+          hook.detail +=
+              (hook.detail.empty() ? "" : ", ") + std::string(bpf_program__section_name(p));
+        }
+        hook.attached = true;
+        for (auto& link : hook_links) made.push_back(std::move(link));
+      } catch (const Error& e) {
+        if (outcome.empty()) {
+          release_links(made);
+          throw;  // the opens: without them the tier sees nothing
+        }
+        hook.detail = e.what();
+        log::warn("hook not attached", {{"hook", hook.hook}, {"reason", hook.detail}});
       }
+      outcome.push_back(std::move(hook));
     }
     skel = std::move(s);
     links = std::move(made);
-    for (const auto& h : hooks_of(skel.get(), t)) {
-      std::string where;
-      for (bpf_program* p : h.programs)
-        where += (where.empty() ? "" : ", ") + std::string(bpf_program__section_name(p));
-      status.push_back({h.hook, true, where});
-    }
+    status.insert(status.end(), outcome.begin(), outcome.end());
     attached = true;
   }
 
