@@ -161,12 +161,7 @@ class Reader {
              }},
             {"libasound",
              [&](const auto& v, const auto& p) {
-               // Empty (or no value) means "find it", so an empty path is allowed here.
-               if (v.IsNull() || (v.IsScalar() && v.Scalar().empty())) {
-                 capture.libasound = SourcePath{};
-               } else {
-                 capture.libasound = source_path(v, p);
-               }
+               capture.libasound = optional_source_path(v, p);  // empty: find it
              }},
             {"procfs_interval",
              [&](const auto& v, const auto& p) {
@@ -180,12 +175,7 @@ class Reader {
              {
                  {"btf_file",
                   [&](const auto& v, const auto& p) {
-                    // Empty (or no value) means the kernel's own BTF.
-                    if (v.IsNull() || (v.IsScalar() && v.Scalar().empty())) {
-                      kernel.btf_file = SourcePath{};
-                    } else {
-                      kernel.btf_file = source_path(v, p);
-                    }
+                    kernel.btf_file = optional_source_path(v, p);  // empty: the kernel's own
                   }},
                  {"disabled_hooks",
                   [&](const auto& v, const auto& p) {
@@ -404,6 +394,12 @@ class Reader {
                                      describe(node) + ")"));
     }
     return number;
+  }
+
+  // A path that may be left empty (or without a value): an empty SourcePath.
+  SourcePath optional_source_path(const YAML::Node& node, const std::string& path) {
+    if (node.IsNull() || (node.IsScalar() && node.Scalar().empty())) return SourcePath{};
+    return source_path(node, path);
   }
 
   SourcePath source_path(const YAML::Node& node, const std::string& path) {
