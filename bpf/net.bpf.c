@@ -505,8 +505,10 @@ int earshot_nf_local_out6(struct bpf_nf_ctx *ctx)
  * (which also gives a socket its first cookie), the destination from the
  * packet's headers (so a datagram sendto() past a connection is counted
  * where it went without the sendmsg hooks), and the kernel socket only for
- * TCP (bpf_skc_to_tcp_sock). Packets without a full socket (TCP's time-wait
- * and request sockets, the kernel's own) never reach it.
+ * TCP (bpf_skc_to_tcp_sock). The kernel runs it with a full socket: a
+ * request socket's packets (SYN-ACK) under its listener, and the kernel's
+ * own replies (resets, ICMP, TIME_WAIT's last ACK) under its per-namespace
+ * control sockets, which have no owner (unattributed), as at netfilter.
  */
 
 /* The packet's destination, from its headers (the packet starts at the IP

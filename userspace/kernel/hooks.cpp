@@ -418,23 +418,29 @@ std::string KernelHooks::Impl::attach_cgroup_skb_egress(bpf_program* program) {
 }
 
 void KernelHooks::Impl::load_audio(const HookOptions& options) {
-  static const std::vector<std::string> kUprobes = {
-      "earshot_pcm_open",  "earshot_pcm_open_ret", "earshot_pcm_close",
-      "earshot_pcm_readi", "earshot_pcm_read_ret", "earshot_pcm_mmap_commit"};
-  static const std::vector<std::string> kSyscalls = {
-      "earshot_exit_openat", "earshot_exit_openat2", "earshot_enter_close", "earshot_enter_read",
-      "earshot_exit_read",   "earshot_enter_ioctl",  "earshot_exit_ioctl"};
+  // The audio object's programs, by hook: a hook turned off in config (or
+  // its tier in capture.tiers) loads none of them.
+  static const std::vector<std::pair<std::string_view, std::vector<std::string>>> kPrograms = {
+      {hooks::kUprobeLibasound,
+       {"earshot_pcm_open", "earshot_pcm_open_ret", "earshot_pcm_close", "earshot_pcm_readi",
+        "earshot_pcm_read_ret", "earshot_pcm_mmap_commit"}},
+      {hooks::kTracepointOpen, {"earshot_exit_openat", "earshot_exit_openat2"}},
+      {hooks::kTracepointClose, {"earshot_enter_close"}},
+      {hooks::kTracepointRead,
+       {"earshot_enter_read", "earshot_exit_read", "earshot_enter_ioctl", "earshot_exit_ioctl"}},
+      {hooks::kTracepointProcessExit, {"earshot_process_exit"}},
+  };
   std::filesystem::path libasound =
       options.libasound_path.empty() ? find_libasound() : options.libasound_path;
-  const bool want_uprobes =
-      options.libasound_tier && !libasound.empty() && !disabled(options, hooks::kUprobeLibasound);
-  const bool want_syscalls = options.syscall_tier && !disabled(options, hooks::kTracepointOpen) &&
-                             !disabled(options, hooks::kTracepointClose) &&
-                             !disabled(options, hooks::kTracepointRead);
+  auto wanted = [&](std::string_view hook) {
+    if (disabled(options, hook)) return false;
+    if (hook == hooks::kUprobeLibasound) return options.libasound_tier && !libasound.empty();
+    if (hook == hooks::kTracepointProcessExit) return true;
+    return options.syscall_tier;
+  };
   ProgramChoice choice;
-  if (!want_uprobes) choice.off.insert(kUprobes.begin(), kUprobes.end());
-  if (!want_syscalls) choice.off.insert(kSyscalls.begin(), kSyscalls.end());
-  if (disabled(options, hooks::kTracepointProcessExit)) choice.off.insert("earshot_process_exit");
+  for (const auto& [hook, programs] : kPrograms)
+    if (!wanted(hook)) choice.off.insert(programs.begin(), programs.end());
   const auto open_opts = object_open_options(options);
   try {
     audio = load_programs_alone<audio_bpf, audio_bpf__destroy>(

@@ -47,16 +47,15 @@ std::set<std::string> names_from_environment(const char* variable) {
   return names;
 }
 
-// The program loaded from each ladder: its first build not off.
-bool loaded_by_ladders(const ProgramChoice& choice, const std::string& program, bool& in_ladder) {
+// Whether the ladders let a program load: one in no ladder, or the first
+// build of its ladder that is not off.
+bool loaded_by_ladders(const ProgramChoice& choice, const std::string& program) {
   for (const auto& ladder : choice.ladders) {
     if (std::find(ladder.begin(), ladder.end(), program) == ladder.end()) continue;
-    in_ladder = true;
     for (const auto& build : ladder)
       if (!choice.off.count(build)) return build == program;
     return false;
   }
-  in_ladder = false;
   return true;
 }
 
@@ -80,8 +79,7 @@ void apply_choice(bpf_object* object, const ProgramChoice& choice) {
   bpf_program* program;
   bpf_object__for_each_program(program, object) {
     std::string name = bpf_program__name(program);
-    bool in_ladder = false;
-    bool load = !choice.off.count(name) && loaded_by_ladders(choice, name, in_ladder);
+    bool load = !choice.off.count(name) && loaded_by_ladders(choice, name);
     bpf_program__set_autoload(program, load);
     if (load && refuse.count(name)) {
       // Offered as a sysctl program, whose context is 8 bytes and whose
