@@ -1,15 +1,16 @@
 #include "app/collector.h"
 
 #include <bpf/bpf.h>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sys/utsname.h>
 #include <time.h>
 
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "app/event_log.h"
+#include "app/kernel_readings.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "model/label_value.h"
@@ -26,52 +27,26 @@ std::uint64_t clock_ns(clockid_t clock) {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-// Monotonic ns (bpf_ktime_get_ns) -> RFC 3339 UTC wall time.
-std::string wall_time(std::uint64_t monotonic_ns) {
-  std::int64_t offset = static_cast<std::int64_t>(clock_ns(CLOCK_REALTIME)) -
-                        static_cast<std::int64_t>(clock_ns(CLOCK_MONOTONIC));
-  std::int64_t wall = static_cast<std::int64_t>(monotonic_ns) + offset;
-  std::time_t secs = wall / 1'000'000'000;
-  int ms = static_cast<int>((wall / 1'000'000) % 1000);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(secs), ms);
-}
-
-const char* tier_name(std::uint32_t tier) {
-  switch (tier) {
-    case EARSHOT_TIER_FENTRY:
-      return "fentry";
-    case EARSHOT_TIER_LSM:
-      return "lsm";
-    case EARSHOT_TIER_SYSCALL:
-      return "syscalls";
-    case EARSHOT_TIER_LIBASOUND:
-      return "libasound";
-    case EARSHOT_TIER_PROCFS:
-      return "procfs";
-  }
-  return "unknown";
-}
-
-const char* lost_reason(int reason) {
-  switch (reason) {
-    case EARSHOT_LOST_RINGBUF_FULL:
-      return "ringbuf_full";
-    case EARSHOT_LOST_HANDLE_TABLE:
-      return "capture_handle_table_full";
-    case EARSHOT_LOST_OWNER_TABLE:
-      return "socket_owner_table_full";
-    case EARSHOT_LOST_DNS_RINGBUF_FULL:
-      return "dns_ringbuf_full";
-  }
-  return "unknown";
-}
-
-model::Counters to_model(const earshot_counters& c) {
-  model::Counters m;
-  m.packets = c.packets;
-  m.bytes = c.bytes;
-  for (int w = 0; w < model::kWindowCount; ++w) m.window_bytes[w] = c.window_bytes[w];
+model::MonitorConfig monitor_config(const config::Config& c) {
+  model::MonitorConfig m;
+  m.sessions.grace = c.correlation.grace;
+  m.sessions.idle_gap = c.correlation.idle_gap;
+  m.sessions.baseline = c.correlation.baseline;
+  m.sessions.sessions_kept = c.events.sessions_kept;
+  m.policy = {c.policy.capture_allowed, c.policy.upload_allowed};
+  m.max_processes = c.limits.processes;
+  m.max_destinations_per_process = c.limits.destinations_per_process;
+  m.realtime_minus_monotonic_ns = static_cast<std::int64_t>(clock_ns(CLOCK_REALTIME)) -
+                                  static_cast<std::int64_t>(clock_ns(CLOCK_MONOTONIC));
   return m;
+}
+
+int ring_callback(void* ctx, void* data, size_t size) {
+  if (size < sizeof(earshot_event)) return 0;
+  earshot_event event;
+  std::memcpy(&event, data, sizeof event);
+  static_cast<Collector*>(ctx)->on_event(event);
+  return 0;
 }
 
 int dns_callback(void* ctx, void* data, size_t size) {
@@ -82,20 +57,8 @@ int dns_callback(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-model::SessionConfig session_config(const config::Config& c) {
-  model::SessionConfig s;
-  s.grace = c.correlation.grace;
-  s.idle_gap = c.correlation.idle_gap;
-  s.baseline = c.correlation.baseline;
-  s.sessions_kept = c.events.sessions_kept;
-  return s;
-}
-
-int ring_callback(void* ctx, void* data, size_t size) {
-  if (size < sizeof(earshot_event)) return 0;
-  earshot_event event;
-  std::memcpy(&event, data, sizeof event);
-  return static_cast<Collector*>(ctx)->on_event_thunk(event);
+std::string text(const char* chars, std::size_t size) {
+  return std::string(chars, strnlen(chars, size));
 }
 
 }  // namespace
@@ -108,13 +71,9 @@ Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
       device_labels_(std::move(device_labels)),
       events_(events),
       namer_(config.destinations),
-      egress_(config.limits.processes, config.limits.destinations_per_process),
-      sessions_(session_config(config)),
-      policy_({config.policy.capture_allowed, config.policy.upload_allowed}) {
+      monitor_(monitor_config(config)) {
   hooks.set_harvest_interval(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.harvest.interval).count()));
-  realtime_offset_ns_ = static_cast<std::int64_t>(clock_ns(CLOCK_REALTIME)) -
-                        static_cast<std::int64_t>(clock_ns(CLOCK_MONOTONIC));
   utsname u{};
   if (uname(&u) == 0) kernel_release_ = u.release;
   int events_fd = hooks.maps().events;
@@ -130,12 +89,13 @@ Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
 
 Collector::~Collector() = default;
 
-int Collector::on_event_thunk(const earshot_event& event) {
-  return on_event(event);
+void Collector::write(const model::EventLines& lines) {
+  for (const auto& line : lines) events_.write(line);
 }
 
-Identity Collector::identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint) {
-  auto key = std::make_pair(tgid, start_ns);
+Collector::Identity Collector::identify(std::uint32_t tgid, std::uint64_t start_ns,
+                                        const char* comm_hint) {
+  model::ProcessKey key{tgid, start_ns};
   if (auto it = identities_.find(key); it != identities_.end()) return it->second;
   Identity id;
   if (auto found = proc_.read(tgid, start_ns)) {
@@ -152,296 +112,119 @@ Identity Collector::identify(std::uint32_t tgid, std::uint64_t start_ns, const c
   return id;
 }
 
-std::string Collector::device_label(const earshot_event& event) const {
-  if (event.tier == EARSHOT_TIER_LIBASOUND) {
-    std::string name(event.pcm_name, strnlen(event.pcm_name, sizeof event.pcm_name));
-    return model::sanitize_label_value("alsa:" + (name.empty() ? std::string("default") : name));
-  }
-  if (auto it = device_labels_.find(event.dev); it != device_labels_.end()) return it->second;
-  return fmt::format("char:{}:{}", event.dev >> EARSHOT_MINORBITS,
-                     event.dev & ((1U << EARSHOT_MINORBITS) - 1));
+std::string Collector::device_label(Tier tier, std::uint32_t dev,
+                                    const std::string& pcm_name) const {
+  if (tier == Tier::libasound)
+    return model::sanitize_label_value("alsa:" + (pcm_name.empty() ? "default" : pcm_name));
+  if (auto it = device_labels_.find(dev); it != device_labels_.end()) return it->second;
+  return fmt::format("char:{}:{}", dev >> EARSHOT_MINORBITS, dev & ((1U << EARSHOT_MINORBITS) - 1));
 }
 
-int Collector::on_event(const earshot_event& event) {
-  std::string comm(event.comm, strnlen(event.comm, sizeof event.comm));
-  model::HandleId handle{event.tgid, event.tier, event.handle};
+void Collector::capture_opened(std::uint64_t ts, const model::HandleId& id, std::uint32_t dev,
+                               std::uint64_t start_ns, const std::string& comm,
+                               const std::string& pcm_name) {
+  auto name = [&] {
+    Identity who = identify(id.tgid, start_ns, comm.c_str());
+    return model::CaptureNames{
+        {id.tgid, start_ns, who.process}, who.unit, device_label(id.tier, dev, pcm_name)};
+  };
+  model::Monitor::Opened opened;
+  {
+    std::lock_guard lock(mutex_);
+    opened = monitor_.capture_opened(ts, id, dev, name);
+  }
+  if (opened.counted_as)
+    log::debug("capture open already counted",
+               {{"pid", std::to_string(id.tgid)},
+                {"tier", std::string(to_string(id.tier))},
+                {"counted_as", std::string(to_string(opened.counted_as->tier))}});
+  write(opened.lines);
+}
+
+void Collector::capture_closed(std::uint64_t ts, const model::HandleCount& final_count) {
+  model::EventLines lines;
+  {
+    std::lock_guard lock(mutex_);
+    lines = monitor_.capture_closed(ts, final_count);
+  }
+  write(lines);
+}
+
+void Collector::on_event(const earshot_event& event) {
+  auto id = handle_of(event.tgid, event.tier, event.handle);
   switch (event.kind) {
-    case EARSHOT_EVENT_CAPTURE_OPEN: {
-      // Another tier already counted this open (model/tier_dedup.h).
-      if (auto counted =
-              dedup_.opened(handle, event.tier == EARSHOT_TIER_LIBASOUND ? 0 : event.dev)) {
-        log::debug("capture open already counted", {{"pid", std::to_string(event.tgid)},
-                                                    {"tier", tier_name(event.tier)},
-                                                    {"counted_as", tier_name(counted->tier)}});
-        break;
-      }
-      Identity who = identify(event.tgid, event.start_ns, comm.c_str());
-      std::string device = device_label(event);
-      {
-        std::lock_guard lock(mutex_);
-        if (captures_.opened(handle, {who.process, who.unit, device}))
-          sessions_.on(model::CaptureOpened{event.ts_ns,
-                                            handle_id(handle, true),
-                                            {event.tgid, event.start_ns, who.process},
-                                            device,
-                                            true});
-      }
-      events_.write({{"event", "capture_open"},
-                     {"time", wall_time(event.ts_ns)},
-                     {"process", who.process},
-                     {"unit", who.unit},
-                     {"pid", event.tgid},
-                     {"device", device},
-                     {"tier", tier_name(event.tier)}});
-      log::debug("capture open",
-                 {{"process", who.process}, {"device", device}, {"tier", tier_name(event.tier)}});
+    case EARSHOT_EVENT_CAPTURE_OPEN:
+      if (id)
+        capture_opened(event.ts_ns, *id, event.dev, event.start_ns,
+                       text(event.comm, sizeof event.comm),
+                       text(event.pcm_name, sizeof event.pcm_name));
       break;
-    }
-    case EARSHOT_EVENT_CAPTURE_CLOSE: {
-      if (!dedup_.closed(handle)) break;  // a duplicate's close
-      std::optional<model::CaptureSeriesKey> series;
-      {
-        std::lock_guard lock(mutex_);
-        credit_final_frames(handle, event.ts_ns, event.frames, event.bytes);
-        series = captures_.closed(handle);
-        if (series) sessions_.on(model::CaptureClosed{event.ts_ns, handle_id(handle, false)});
-        handle_ids_.erase(handle);
-        handle_progress_.erase(handle);
-      }
-      if (series)
-        events_.write({{"event", "capture_close"},
-                       {"time", wall_time(event.ts_ns)},
-                       {"process", series->process},
-                       {"unit", series->unit},
-                       {"pid", event.tgid},
-                       {"device", series->device},
-                       {"tier", tier_name(event.tier)}});
+    case EARSHOT_EVENT_CAPTURE_CLOSE:
+      if (id) capture_closed(event.ts_ns, {*id, event.frames, event.bytes});
       break;
-    }
     case EARSHOT_EVENT_PROCESS_EXIT: {
-      dedup_.process_exited(event.tgid);
       // Name it now if nothing has: this is the last chance.
-      auto key = std::make_pair(event.tgid, event.start_ns);
+      std::string comm = text(event.comm, sizeof event.comm);
+      model::ProcessKey key{event.tgid, event.start_ns};
       if (!identities_.count(key) && !comm.empty())
         identities_.emplace(key, Identity{model::sanitize_label_value(comm), ""});
-      std::vector<std::pair<model::HandleId, model::CaptureSeriesKey>> closed;
+      auto final_count = [&](const model::HandleId& h) -> std::optional<model::HandleCount> {
+        if (auto counts = maps_.capture_handle(handle_key(h)))
+          return model::HandleCount{h, counts->frames, counts->bytes};
+        return std::nullopt;
+      };
+      model::Monitor::Exited exited;
       {
         std::lock_guard lock(mutex_);
-        // The handles stay in the map until we forget them: their last frames are still there.
-        for (auto it = handle_ids_.lower_bound({event.tgid, 0, 0});
-             it != handle_ids_.end() && it->first.tgid == event.tgid; ++it) {
-          if (auto h = maps_.capture_handle({it->first.tgid, it->first.tier, it->first.handle}))
-            credit_final_frames(it->first, event.ts_ns, h->frames, h->bytes);
-        }
-        closed = captures_.process_exited(event.tgid);
-        for (const auto& [h, series] : closed) {
-          sessions_.on(model::CaptureClosed{event.ts_ns, handle_id(h, false)});
-          handle_ids_.erase(h);
-          handle_progress_.erase(h);
-        }
+        exited = monitor_.process_exited(event.ts_ns, event.tgid, final_count);
       }
-      for (const auto& [h, series] : closed) {
-        maps_.forget_handle(earshot_handle_key{h.tgid, h.tier, h.handle});
-        events_.write({{"event", "capture_close"},
-                       {"time", wall_time(event.ts_ns)},
-                       {"process", series.process},
-                       {"unit", series.unit},
-                       {"pid", event.tgid},
-                       {"device", series.device},
-                       {"reason", "process_exit"},
-                       {"tier", tier_name(h.tier)}});
-      }
+      for (const auto& h : exited.closed) maps_.forget_handle(handle_key(h));
+      write(exited.lines);
       break;
     }
     default:
       break;
   }
-  return 0;
 }
 
 void Collector::harvest() {
   std::uint64_t now = clock_ns(CLOCK_MONOTONIC);
-  // Totals before flows: a packet counted in between lands in the flows, so
-  // the reconciliation below can only under-, never over-report a loss.
-  kernel::TotalsReading totals = maps_.totals();
-  std::vector<kernel::FlowReading> flows = maps_.flows();
-  std::vector<kernel::SlotReading> slots = maps_.sock_slots();
+  model::EgressReading reading = read_egress(maps_);
   // A process that sent these bytes and has exited since is named only by
   // its exit event: drain the events before naming owners, or its bytes go
   // to "unknown" (seen in the vm lane: a socat gone between two polls).
   if (ring_) ring_buffer__consume(ring_.get());
 
-  std::map<std::uint64_t, Owner> owners;
-  auto flow_id = [&](const earshot_flow_key& key) {
-    model::FlowId id;
-    id.cookie = key.cookie;
-    id.family = key.family;
-    id.protocol = key.protocol;
-    id.dport = key.dport;
-    std::memcpy(id.daddr.data(), key.daddr, 16);
-    if (key.cookie && !owners.count(key.cookie)) {
-      if (auto known = owner_by_cookie_.find(key.cookie); known != owner_by_cookie_.end())
-        owners.emplace(key.cookie, known->second);
-      else if (auto o = maps_.owner(key.cookie))
-        owners.emplace(key.cookie, Owner{o->tgid, o->start_ns});
-    }
-    return id;
+  auto lookup = [&](std::uint64_t cookie) -> std::optional<model::ProcessKey> {
+    if (auto o = maps_.owner(cookie)) return model::ProcessKey{o->tgid, o->start_ns};
+    return std::nullopt;
   };
-  std::vector<std::pair<model::FlowId, model::Counters>> cumulative;
-  cumulative.reserve(flows.size());
-  for (const auto& f : flows) cumulative.emplace_back(flow_id(f.key), to_model(f.counters));
-  std::vector<model::SlotReading> slot_cumulative;
-  slot_cumulative.reserve(slots.size());
-  for (const auto& s : slots)
-    slot_cumulative.push_back({s.slot, flow_id(s.key), to_model(s.counters)});
-  owner_by_cookie_ = std::move(owners);
-  // A socket may have counts in both (a slot taken by another socket sends
-  // it to the flows map): two growths of one flow, each added once.
-  auto growth = flow_deltas_.update(cumulative);
-  auto slot_growth = slot_deltas_.update(slot_cumulative);
-  growth.insert(growth.end(), slot_growth.begin(), slot_growth.end());
-
-  struct Named {
-    Identity who;
-    std::string destination;
-    model::Counters growth;
-    bool attributed;
-    Owner owner;
-  };
-  std::vector<Named> named;
+  std::vector<model::FlowGrowth> growth;
+  {
+    std::lock_guard lock(mutex_);
+    growth = monitor_.egress_growth(reading, lookup);
+  }
+  std::vector<model::NamedGrowth> named;
   named.reserve(growth.size());
-  for (const auto& [id, g] : growth) {
-    resolve::IpAddress address{id.family, id.daddr};
-    std::string destination = model::sanitize_label_value(namer_.name(address, &dns_, now));
-    auto owner = owner_by_cookie_.find(id.cookie);
-    if (owner == owner_by_cookie_.end()) {
-      named.push_back({{}, destination, g, false, {}});
-    } else {
-      named.push_back({identify(owner->second.tgid, owner->second.start_ns, nullptr), destination,
-                       g, true, owner->second});
+  for (auto& g : growth) {
+    resolve::IpAddress address{g.flow.family, g.flow.daddr};
+    model::NamedGrowth n{std::move(g), {}, {}, {}};
+    n.destination = model::sanitize_label_value(namer_.name(address, &dns_, now));
+    if (n.flow.owner) {
+      Identity who = identify(n.flow.owner->tgid, n.flow.owner->start_ns, nullptr);
+      n.process = who.process;
+      n.unit = who.unit;
     }
+    named.push_back(std::move(n));
   }
-
-  auto lost = maps_.lost();
-  std::lock_guard lock(mutex_);
-  for (const auto& n : named) {
-    accounted_bytes_ += n.growth.bytes;
-    if (n.attributed)
-      egress_.add(n.who.process, n.who.unit, n.destination, n.growth);
-    else
-      egress_.add_unattributed(n.growth);
+  auto handles = read_handles(maps_);
+  auto lost = read_lost(maps_);
+  model::EventLines lines;
+  {
+    std::lock_guard lock(mutex_);
+    lines = monitor_.harvested(now, named, reading, std::move(handles), lost);
   }
-  const auto& no_socket = totals.slots[EARSHOT_TOTAL_NO_SOCKET];
-  if (no_socket.bytes > no_socket_bytes_seen_) {
-    model::Counters g;
-    g.bytes = no_socket.bytes - no_socket_bytes_seen_;
-    egress_.add_unattributed(g);
-    no_socket_bytes_seen_ = no_socket.bytes;
-  }
-  std::uint64_t total = kernel::bytes_seen(totals, slots);
-  std::uint64_t explained = accounted_bytes_ + no_socket_bytes_seen_;
-  if (total > explained + egress_.unaccounted_bytes())
-    egress_.add_unaccounted(total - explained - egress_.unaccounted_bytes());
-  for (int r = 0; r < EARSHOT_LOST_REASONS; ++r) lost_[lost_reason(r)] = lost[r];
-
-  // Capture sessions: what each process sent, split by the window the kernel
-  // saw when each byte left, summed per (process, destination, window).
-  std::map<std::tuple<std::uint32_t, std::uint64_t, std::string, int>,
-           std::pair<std::string, std::uint64_t>>
-      samples;
-  for (const auto& n : named) {
-    if (!n.attributed) continue;
-    std::uint64_t windowed = 0;
-    for (int w = 0; w < model::kWindowCount; ++w) {
-      if (!n.growth.window_bytes[w]) continue;
-      windowed += n.growth.window_bytes[w];
-      auto& s = samples[{n.owner.tgid, n.owner.start_ns, n.destination, w + 1}];
-      s.first = n.who.process;
-      s.second += n.growth.window_bytes[w];
-    }
-    if (n.growth.bytes > windowed) {
-      auto& s = samples[{n.owner.tgid, n.owner.start_ns, n.destination, 0}];
-      s.first = n.who.process;
-      s.second += n.growth.bytes - windowed;
-    }
-  }
-  static constexpr model::EgressWindow kWindows[] = {
-      model::EgressWindow::none, model::EgressWindow::self, model::EgressWindow::other,
-      model::EgressWindow::grace};
-  for (const auto& [key, value] : samples) {
-    const auto& [tgid, start_ns, destination, window] = key;
-    sessions_.on(model::EgressSample{
-        now, {tgid, start_ns, value.first}, destination, value.second, kWindows[window]});
-  }
-  harvest_frames(now);
-  finish_sessions(now);
-  last_harvest_ns_ = now;
-  ++harvests_;
-}
-
-std::uint64_t Collector::handle_id(const model::HandleId& handle, bool create) {
-  auto it = handle_ids_.find(handle);
-  if (it != handle_ids_.end()) return it->second;
-  if (!create) return 0;
-  return handle_ids_[handle] = next_handle_id_++;
-}
-
-void Collector::credit_frames(const model::HandleId& id, std::uint64_t ts, std::uint64_t frames,
-                              std::uint64_t bytes, double seconds) {
-  auto sid = handle_ids_.find(id);
-  if (sid == handle_ids_.end()) return;  // its open event is not drained yet
-  sessions_.on(model::CaptureFrames{ts, sid->second, frames, bytes});
-  auto& progress = handle_progress_[id];
-  if (frames > progress.frames) {
-    if (auto series = captures_.series_of(id)) {
-      auto& p = capture_progress_[*series];
-      p.frames += frames - progress.frames;
-      p.seconds += seconds;
-    }
-    progress.frames = frames;
-  }
-}
-
-void Collector::harvest_frames(std::uint64_t now) {
-  double interval_s = last_harvest_ns_ ? static_cast<double>(now - last_harvest_ns_) / 1e9 : 0;
-  auto handles = maps_.capture_handles();
-  for (const auto& [id, frames] : procfs_frames_) {
-    earshot_handle h{};
-    h.frames = frames;
-    handles.push_back({earshot_handle_key{id.tgid, id.tier, id.handle}, h});
-  }
-  for (const auto& [key, h] : handles)
-    credit_frames({key.tgid, key.tier, key.handle}, now, h.frames, h.bytes, interval_s);
-}
-
-// Frames read since the last harvest, up to the close that removed the handle.
-void Collector::credit_final_frames(const model::HandleId& id, std::uint64_t ts,
-                                    std::uint64_t frames, std::uint64_t bytes) {
-  double since = last_harvest_ns_ && ts > last_harvest_ns_
-                     ? static_cast<double>(ts - last_harvest_ns_) / 1e9
-                     : 0;
-  credit_frames(id, ts, frames, bytes, since);
-}
-
-void Collector::finish_sessions(std::uint64_t now) {
-  sessions_.tick(now);
-  for (const auto& session : sessions_.take_finished()) {
-    nlohmann::json line = model::to_json(session, realtime_offset_ns_);
-    line["event"] = "session";
-    events_.write(line);
-    for (const auto& alert : policy_.check(session)) {
-      nlohmann::json a = model::to_json(alert, realtime_offset_ns_);
-      a["event"] = "alert";
-      events_.write(a);
-    }
-  }
-  for (const auto& session : sessions_.open_sessions()) {
-    for (const auto& alert : policy_.check(session)) {
-      nlohmann::json a = model::to_json(alert, realtime_offset_ns_);
-      a["event"] = "alert";
-      events_.write(a);
-    }
-  }
+  write(lines);
 }
 
 void Collector::on_dns_answer(const std::uint8_t* payload, std::size_t len) {
@@ -457,25 +240,12 @@ void Collector::poll_procfs() {
   // drain them first, so a BPF tier, not the poll, counts the open.
   if (ring_) ring_buffer__consume(ring_.get());
   kernel::ProcfsChanges changes = procfs_tracker_.update(readings);
-  auto synthesize = [&](std::uint32_t kind, std::uint64_t handle, std::uint32_t tgid,
-                        std::uint32_t dev) {
-    earshot_event e{};
-    e.ts_ns = now;
-    e.kind = kind;
-    e.tier = EARSHOT_TIER_PROCFS;
-    e.handle = handle;
-    e.tgid = e.tid = tgid;
-    e.dev = dev;
-    on_event(e);
-  };
-  for (const auto& c : changes.closed) {
-    procfs_frames_.erase({c.tgid, EARSHOT_TIER_PROCFS, c.handle});
-    synthesize(EARSHOT_EVENT_CAPTURE_CLOSE, c.handle, c.tgid, c.dev);
-  }
+  for (const auto& c : changes.closed) capture_closed(now, {{c.tgid, Tier::procfs, c.handle}, 0, 0});
   for (const auto& o : changes.opened)
-    synthesize(EARSHOT_EVENT_CAPTURE_OPEN, o.handle, o.tgid, o.dev);
+    capture_opened(now, {o.tgid, Tier::procfs, o.handle}, o.dev, 0, "", "");
+  std::lock_guard lock(mutex_);
   for (const auto& f : changes.frames)
-    procfs_frames_[{f.tgid, EARSHOT_TIER_PROCFS, f.handle}] = f.frames;
+    monitor_.polled_frames({f.tgid, Tier::procfs, f.handle}, f.frames);
 }
 
 void Collector::run(std::stop_token stop) {
@@ -525,32 +295,27 @@ exporter::Snapshot Collector::snapshot() const {
     if (bpf_prog_get_info_by_fd(p.fd, &info, &len) == 0)
       s.programs.push_back({p.name, info.run_time_ns, info.run_cnt});
   }
-  std::lock_guard lock(mutex_);
-  s.egress = egress_.series();
-  s.unattributed = egress_.unattributed();
-  s.unaccounted_bytes = egress_.unaccounted_bytes();
-  s.captures = captures_.series();
-  s.events_lost = lost_;
-  s.harvests = harvests_;
   s.devices_watched = device_labels_.size();
-  for (const auto& [key, p] : capture_progress_)
-    s.capture_time.push_back({key.process, key.unit, key.device, p.seconds, p.frames});
-  for (const auto& [key, n] : sessions_.finished_counts())
+  std::lock_guard lock(mutex_);
+  s.egress = monitor_.egress().series();
+  s.unattributed = monitor_.egress().unattributed();
+  s.unaccounted_bytes = monitor_.egress().unaccounted_bytes();
+  s.captures = monitor_.captures().series();
+  for (LostReason r : kLostReasons)
+    s.events_lost[std::string(to_string(r))] = monitor_.lost()[static_cast<int>(r)];
+  s.harvests = monitor_.harvests();
+  for (const auto& [key, t] : monitor_.capture_time())
+    s.capture_time.push_back({key.process, key.unit, key.device, t.seconds, t.frames});
+  for (const auto& [key, n] : monitor_.sessions().finished_counts())
     s.sessions.push_back({key.first, std::string(model::to_string(key.second)), n});
-  for (const auto& [key, n] : policy_.violation_counts())
+  for (const auto& [key, n] : monitor_.policy().violation_counts())
     s.policy_violations.push_back({key.first, std::string(model::to_string(key.second)), n});
   return s;
 }
 
 nlohmann::json Collector::sessions_json() const {
   std::lock_guard lock(mutex_);
-  nlohmann::json open = nlohmann::json::array(), recent = nlohmann::json::array();
-  for (const auto& session : sessions_.open_sessions())
-    open.push_back(model::to_json(session, realtime_offset_ns_));
-  const auto& finished = sessions_.recent();
-  for (auto it = finished.rbegin(); it != finished.rend(); ++it)
-    recent.push_back(model::to_json(*it, realtime_offset_ns_));
-  return {{"open", open}, {"recent", recent}};
+  return monitor_.sessions_json();
 }
 
 }  // namespace earshot::app

@@ -1,16 +1,15 @@
 #pragma once
 // The collector: drains capture events from the ring buffer as they come,
-// harvests the counting maps every harvest.interval, names what it finds and
-// keeps the ledgers the exporter shows. One thread runs it; scrapes copy a
-// snapshot under the lock.
+// reads the counting maps every harvest.interval, names what it finds (/proc,
+// DNS answers, the configured destination labels) and hands it all to the
+// model (model/monitor.h), writing out the event lines it returns. One
+// thread runs it; scrapes copy a snapshot under the lock.
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
-#include <vector>
 
 #include "config/config.h"
 #include "export/snapshot.h"
@@ -19,22 +18,14 @@
 #include "kernel/hooks.h"
 #include "kernel/map_reader.h"
 #include "kernel/procfs_poller.h"
-#include "model/capture_ledger.h"
-#include "model/egress_ledger.h"
-#include "model/tier_dedup.h"
-#include "model/session_builder.h"
-#include "model/session_policy.h"
+#include "model/monitor.h"
 #include "resolve/destination_names.h"
+#include "resolve/name_table.h"
 #include "resolve/proc_reader.h"
 
 namespace earshot::app {
 
 class EventLog;
-
-struct Identity {
-  std::string process;
-  std::string unit;
-};
 
 class Collector {
  public:
@@ -48,23 +39,27 @@ class Collector {
   void harvest();
 
   exporter::Snapshot snapshot() const;
-  int on_event_thunk(const earshot_event& event);
-  void on_dns_answer(const std::uint8_t* payload, std::size_t len);
   nlohmann::json sessions_json() const;
 
+  // Ring buffer callbacks.
+  void on_event(const earshot_event& event);
+  void on_dns_answer(const std::uint8_t* payload, std::size_t len);
+
  private:
-  int on_event(const earshot_event& event);
+  struct Identity {
+    std::string process;
+    std::string unit;
+  };
   Identity identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint);
-  std::string device_label(const earshot_event& event) const;
-  void harvest_frames(std::uint64_t now);
-  void credit_frames(const model::HandleId& id, std::uint64_t ts, std::uint64_t frames, std::uint64_t bytes,
-                     double seconds);
-  void credit_final_frames(const model::HandleId& id, std::uint64_t ts, std::uint64_t frames,
-                           std::uint64_t bytes);
-  // Tier 5: one poll of /proc/asound, fed through on_event as procfs-tier events.
+  std::string device_label(Tier tier, std::uint32_t dev, const std::string& pcm_name) const;
+  void capture_opened(std::uint64_t ts, const model::HandleId& id, std::uint32_t dev,
+                      std::uint64_t start_ns, const std::string& comm,
+                      const std::string& pcm_name);
+  void capture_closed(std::uint64_t ts, const model::HandleCount& final_count);
+  // The procfs tier: one poll of /proc/asound, its changes handed over as
+  // that tier's opens, closes and frames.
   void poll_procfs();
-  void finish_sessions(std::uint64_t now);
-  std::uint64_t handle_id(const model::HandleId& handle, bool create);
+  void write(const model::EventLines& lines);
 
   const config::Config& config_;
   kernel::KernelHooks& hooks_;
@@ -74,47 +69,15 @@ class Collector {
   EventLog& events_;
   resolve::ProcReader proc_;
   resolve::DestinationNamer namer_;
-  std::string kernel_release_;
-
-  // Naming caches, touched only by the collector thread.
-  struct Owner {
-    std::uint32_t tgid = 0;
-    std::uint64_t start_ns = 0;
-  };
-  std::map<std::uint64_t, Owner> owner_by_cookie_;
-  std::map<std::pair<std::uint32_t, std::uint64_t>, Identity> identities_;
-  model::FlowDeltas flow_deltas_;
-  model::SlotDeltas slot_deltas_;
   resolve::NameTable dns_;
-  std::int64_t realtime_offset_ns_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC
-  std::uint64_t last_harvest_ns_ = 0;
-  std::map<model::HandleId, std::uint64_t> handle_ids_;  // open handles -> session builder ids
-  std::uint64_t next_handle_id_ = 1;
-  struct HandleProgress {
-    std::uint64_t frames = 0;
-  };
-  std::map<model::HandleId, HandleProgress> handle_progress_;
-  std::uint64_t accounted_bytes_ =
-      0;  // every byte that reached a series or the unattributed bucket
-  std::uint64_t no_socket_bytes_seen_ = 0;
-  // Capture tiers: one open seen by several counts once; the procfs floor.
-  model::TierDedup dedup_;
+  std::string kernel_release_;
   kernel::ProcfsPoller procfs_poller_;
   kernel::ProcfsTracker procfs_tracker_;
-  std::map<model::HandleId, std::uint64_t> procfs_frames_;  // cumulative, per open procfs handle
+  // Names of processes, touched only by the collector thread.
+  std::map<model::ProcessKey, Identity> identities_;
 
-  mutable std::mutex mutex_;  // guards what snapshot() reads
-  model::EgressLedger egress_;
-  model::CaptureLedger captures_;
-  std::map<std::string, std::uint64_t> lost_;
-  model::SessionBuilder sessions_;
-  model::SessionPolicy policy_;
-  struct CaptureProgress {
-    std::uint64_t frames = 0;
-    double seconds = 0;
-  };
-  std::map<model::CaptureSeriesKey, CaptureProgress> capture_progress_;
-  std::uint64_t harvests_ = 0;
+  mutable std::mutex mutex_;  // guards monitor_, which snapshot() reads
+  model::Monitor monitor_;
 };
 
 }  // namespace earshot::app

@@ -45,14 +45,6 @@ constexpr std::array<std::pair<std::string_view, LogFormat>, 2> kLogFormats{{
     {"json", LogFormat::json},
 }};
 
-constexpr std::array<std::pair<std::string_view, Tier>, 5> kTiers{{
-    {"fentry", Tier::fentry},
-    {"lsm", Tier::lsm},
-    {"syscalls", Tier::syscalls},
-    {"libasound", Tier::libasound},
-    {"procfs", Tier::procfs},
-}};
-
 constexpr std::array<std::pair<std::string_view, DnsHook>, 3> kDnsHooks{{
     {"auto", DnsHook::automatic},
     {"tcx", DnsHook::tcx},
@@ -75,9 +67,6 @@ std::string_view to_string(LogLevel level) {
 std::string_view to_string(LogFormat format) {
   return choice_name(format, kLogFormats);
 }
-std::string_view to_string(Tier tier) {
-  return choice_name(tier, kTiers);
-}
 std::string_view to_string(DnsHook hook) {
   return choice_name(hook, kDnsHooks);
 }
@@ -89,7 +78,10 @@ LogFormat parse_log_format(std::string_view text) {
   return parse_choice(text, kLogFormats);
 }
 Tier parse_tier(std::string_view text) {
-  return parse_choice(text, kTiers);
+  if (auto tier = tier_named(text)) return *tier;
+  std::string names;
+  for (Tier tier : kTiers) names += (names.empty() ? "" : "|") + std::string(to_string(tier));
+  throw Error("must be one of " + names + " (got '" + std::string(text) + "')");
 }
 DnsHook parse_dns_hook(std::string_view text) {
   return parse_choice(text, kDnsHooks);

@@ -6,13 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "common/vocabulary.h"
+
 namespace earshot::config {
 
 enum class LogLevel { trace, debug, info, warn, error };
 enum class LogFormat { logfmt, json };
 
-// Capture detection tiers, best first (docs/architecture.md, "Tier ladders").
-enum class Tier { fentry, lsm, syscalls, libasound, procfs };
+// Capture detection tiers (capture.tiers): the vocabulary's.
+using earshot::Tier;
+using earshot::to_string;
 
 // Where DNS answers are read (network.dns_hook): "auto" is tcx ingress of
 // the monitored namespaces where the kernel has tcx, else the root cgroup.
@@ -20,7 +23,6 @@ enum class DnsHook { automatic, tcx, cgroup };
 
 std::string_view to_string(LogLevel level);
 std::string_view to_string(LogFormat format);
-std::string_view to_string(Tier tier);
 std::string_view to_string(DnsHook hook);
 
 // Each throws earshot::Error "must be one of a|b|c (got 'x')".

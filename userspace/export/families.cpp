@@ -55,10 +55,11 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
     Labels labels{{"process", key.process}, {"unit", key.unit}, {"destination", key.destination}};
     add(egress_bytes, labels, static_cast<double>(c.bytes));
     add(egress_packets, labels, static_cast<double>(c.packets));
-    for (int w = 0; w < model::kWindowCount; ++w) {
+    for (Window window : kWindows) {
+      int w = static_cast<int>(window);
       if (!c.window_bytes[w]) continue;
       Labels windowed = labels;
-      windowed.push_back({"window", model::to_string(static_cast<model::Window>(w))});
+      windowed.push_back({"window", std::string(to_string(window))});
       add(capture_bytes, windowed, static_cast<double>(c.window_bytes[w]));
     }
   }

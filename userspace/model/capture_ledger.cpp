@@ -23,7 +23,7 @@ std::optional<CaptureSeriesKey> CaptureLedger::closed(const HandleId& id) {
 std::vector<std::pair<HandleId, CaptureSeriesKey>> CaptureLedger::process_exited(
     std::uint32_t tgid) {
   std::vector<std::pair<HandleId, CaptureSeriesKey>> gone;
-  for (auto it = open_.lower_bound(HandleId{tgid, 0, 0});
+  for (auto it = open_.lower_bound(HandleId{tgid, Tier{}, 0});
        it != open_.end() && it->first.tgid == tgid; ++it)
     gone.emplace_back(it->first, it->second);
   for (const auto& [id, key] : gone) closed(id);

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "common/vocabulary.h"
+
 namespace earshot::model {
 
 // One open capture as one detection tier sees it.
 struct HandleId {
   std::uint32_t tgid = 0;
-  std::uint32_t tier = 0;
+  Tier tier{};
   std::uint64_t handle = 0;
   auto operator<=>(const HandleId&) const = default;
 };

@@ -2,18 +2,6 @@
 
 namespace earshot::model {
 
-const char* to_string(Window w) {
-  switch (w) {
-    case Window::self:
-      return "self";
-    case Window::other:
-      return "other";
-    case Window::grace:
-      return "grace";
-  }
-  return "unknown";
-}
-
 Counters& Counters::operator+=(const Counters& o) {
   packets += o.packets;
   bytes += o.bytes;

@@ -12,11 +12,9 @@
 #include <tuple>
 #include <vector>
 
-namespace earshot::model {
+#include "common/vocabulary.h"
 
-enum class Window : int { self = 0, other = 1, grace = 2 };
-inline constexpr int kWindowCount = 3;
-const char* to_string(Window w);
+namespace earshot::model {
 
 struct Counters {
   std::uint64_t packets = 0;

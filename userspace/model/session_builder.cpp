@@ -169,7 +169,7 @@ void SessionBuilder::flush_samples() {
     MonotonicNs max_span = ns(config_.max_sample_span);
     if (sample.ts - span_begin > max_span) span_begin = sample.ts - max_span;
     history_.add({sample.process.key(), sample.destination}, sample.ts, sample.bytes);
-    if (sample.window != EgressWindow::none && sample.bytes > 0) apply(sample, span_begin);
+    if (sample.window != Window::none && sample.bytes > 0) apply(sample, span_begin);
   }
   pending_.clear();
 }

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/vocabulary.h"
+
 namespace earshot::model {
 
 using MonotonicNs = std::uint64_t;
@@ -24,10 +26,6 @@ struct ProcessRef {
   std::string name;
   ProcessKey key() const { return {tgid, start_ns}; }
 };
-
-// When a packet left, relative to live captures (mirrors enum earshot_window;
-// None: no capture live and no grace period running).
-enum class EgressWindow { none, self, other, grace };
 
 struct CaptureOpened {
   MonotonicNs ts = 0;
@@ -54,7 +52,7 @@ struct EgressSample {
   ProcessRef process;
   std::string destination;  // already named: DNS name, CIDR label or address
   std::uint64_t bytes = 0;  // delta since the previous harvest
-  EgressWindow window = EgressWindow::none;
+  Window window = Window::none;  // none: no capture live, no grace period
 };
 
 }  // namespace earshot::model

@@ -2,18 +2,13 @@
 
 namespace earshot::model {
 
-namespace {
-// Matches EARSHOT_TIER_LIBASOUND in bpf/earshot.h (the model has no BPF headers).
-constexpr std::uint32_t kTierLibasound = 4;
-}  // namespace
-
 std::optional<HandleId> TierDedup::opened(const HandleId& id, std::uint32_t dev) {
   if (auto it = members_.find(id); it != members_.end())
     return it->second->primary == id ? std::nullopt : std::optional(it->second->primary);
-  bool libasound = id.tier == kTierLibasound;
+  bool libasound = id.tier == Tier::libasound;
   std::shared_ptr<Group> best;
   int best_rank = 0;  // 2: same device; 1: a group whose device is unknown
-  for (auto it = members_.lower_bound(HandleId{id.tgid, 0, 0});
+  for (auto it = members_.lower_bound(HandleId{id.tgid, Tier{}, 0});
        it != members_.end() && it->first.tgid == id.tgid; ++it) {
     const auto& g = it->second;
     if (g->ended || g->tiers.count(id.tier)) continue;
@@ -49,7 +44,7 @@ bool TierDedup::closed(const HandleId& id) {
 }
 
 void TierDedup::process_exited(std::uint32_t tgid) {
-  auto it = members_.lower_bound(HandleId{tgid, 0, 0});
+  auto it = members_.lower_bound(HandleId{tgid, Tier{}, 0});
   while (it != members_.end() && it->first.tgid == tgid) it = members_.erase(it);
 }
 

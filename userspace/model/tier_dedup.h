@@ -42,7 +42,7 @@ class TierDedup {
   struct Group {
     HandleId primary;
     std::uint32_t dev = 0;
-    std::set<std::uint32_t> tiers;
+    std::set<Tier> tiers;
     std::uint64_t order = 0;  // when it was formed (later = more recent)
     bool ended = false;
   };

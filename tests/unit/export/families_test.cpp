@@ -18,7 +18,7 @@ Snapshot sample_snapshot() {
   model::Counters c;
   c.bytes = 1234;
   c.packets = 5;
-  c.window_bytes[static_cast<int>(model::Window::self)] = 200;
+  c.window_bytes[static_cast<int>(Window::self)] = 200;
   s.egress[{"assistant", "voice.service", "api.example"}] = c;
   s.unattributed.bytes = 60;
   s.captures[{"arecord", "", "alsa:null"}] = {1, 0};

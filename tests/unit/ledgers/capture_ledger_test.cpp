@@ -9,10 +9,10 @@ const CaptureSeriesKey kMic{"arecord", "", "pcmC0D0c"};
 
 TEST(CaptureLedger, OpenAndCloseMoveOpensAndActive) {
   CaptureLedger ledger;
-  EXPECT_TRUE(ledger.opened({10, 3, 4}, kMic));
+  EXPECT_TRUE(ledger.opened({10, Tier::syscalls, 4}, kMic));
   EXPECT_EQ(ledger.series().at(kMic).opens, 1u);
   EXPECT_EQ(ledger.series().at(kMic).active, 1u);
-  auto closed = ledger.closed({10, 3, 4});
+  auto closed = ledger.closed({10, Tier::syscalls, 4});
   ASSERT_TRUE(closed);
   EXPECT_EQ(*closed, kMic);
   EXPECT_EQ(ledger.series().at(kMic).opens, 1u);
@@ -21,29 +21,29 @@ TEST(CaptureLedger, OpenAndCloseMoveOpensAndActive) {
 
 TEST(CaptureLedger, TheSameHandleOpenedTwiceCountsOnce) {
   CaptureLedger ledger;
-  EXPECT_TRUE(ledger.opened({10, 3, 4}, kMic));
-  EXPECT_FALSE(ledger.opened({10, 3, 4}, kMic));
+  EXPECT_TRUE(ledger.opened({10, Tier::syscalls, 4}, kMic));
+  EXPECT_FALSE(ledger.opened({10, Tier::syscalls, 4}, kMic));
   EXPECT_EQ(ledger.series().at(kMic).opens, 1u);
 }
 
 TEST(CaptureLedger, CloseOfAnUnknownHandleChangesNothing) {
   CaptureLedger ledger;
-  EXPECT_FALSE(ledger.closed({1, 3, 9}));
+  EXPECT_FALSE(ledger.closed({1, Tier::syscalls, 9}));
   EXPECT_TRUE(ledger.series().empty());
 }
 
 TEST(CaptureLedger, ProcessExitClosesOnlyThatProcessesHandles) {
   CaptureLedger ledger;
-  ledger.opened({10, 3, 4}, kMic);
-  ledger.opened({10, 4, 0xabc}, {"arecord", "", "alsa:null"});
-  ledger.opened({11, 3, 4}, {"other", "", "pcmC0D0c"});
+  ledger.opened({10, Tier::syscalls, 4}, kMic);
+  ledger.opened({10, Tier::libasound, 0xabc}, {"arecord", "", "alsa:null"});
+  ledger.opened({11, Tier::syscalls, 4}, {"other", "", "pcmC0D0c"});
   auto gone = ledger.process_exited(10);
   EXPECT_EQ(gone.size(), 2u);
   EXPECT_EQ(ledger.open_handles(), 1u);
   EXPECT_EQ(ledger.series().at(kMic).active, 0u);
   EXPECT_EQ(ledger.series().at({"other", "", "pcmC0D0c"}).active, 1u);
-  EXPECT_TRUE(ledger.series_of({11, 3, 4}));
-  EXPECT_FALSE(ledger.series_of({10, 3, 4}));
+  EXPECT_TRUE(ledger.series_of({11, Tier::syscalls, 4}));
+  EXPECT_FALSE(ledger.series_of({10, Tier::syscalls, 4}));
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ constexpr std::uint64_t kUploadPerSecond = 4'000;   // 32 kbit/s, an Opus voice 
 
 // The assistant: opens the microphone at 10 s, reads frames in (20 s, 25 s],
 // uploads 4 KB each of those seconds, closes at 26 s.
-void assistant_turn(SessionFeed& feed, double t, EgressWindow upload_window = EgressWindow::self) {
+void assistant_turn(SessionFeed& feed, double t, Window upload_window = Window::self) {
   if (t == 10) feed.open(t, 1, kAssistant);
   if (t > 10 && t <= 26) {
     auto seconds_read = static_cast<std::uint64_t>(std::clamp(t - 20, 0.0, 5.0));
@@ -104,10 +104,10 @@ TEST(SessionBuilder, ChattyHeartbeatIsBaselineNotExcess) {
     if (t == 10) feed.open(t, 3, kListener);
     if (t > 20 && t <= 25) feed.frames(t, 3, kFramesPerSecond * static_cast<std::uint64_t>(t - 20));
     if (t == 26) feed.close(t, 3);
-    EgressWindow window = t <= 20   ? EgressWindow::none
-                          : t <= 26 ? EgressWindow::other
-                          : t <= 31 ? EgressWindow::grace
-                                    : EgressWindow::none;
+    Window window = t <= 20   ? Window::none
+                          : t <= 26 ? Window::other
+                          : t <= 31 ? Window::grace
+                                    : Window::none;
     feed.send(t, kChatty, "telemetry.example", 200, window);
   });
   EXPECT_TRUE(feed.finished_by("chatty").empty()) << "sending is not capturing";
@@ -130,7 +130,7 @@ TEST(SessionBuilder, ChattyNextToAnAssistantDoesNotChangeItsVerdict) {
   feed.run(1, 40, [&](double t) {
     assistant_turn(feed, t);
     feed.send(t, kChatty, "telemetry.example", 200,
-              t > 20 && t <= 26 ? EgressWindow::other : EgressWindow::none);
+              t > 20 && t <= 26 ? Window::other : Window::none);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   const Session& session = feed.finished[0];
@@ -146,7 +146,7 @@ TEST(SessionBuilder, RelayUploaderBytesAppearInTheCapturersSession) {
     if (t == 10) feed.open(t, 4, kRelayCapture);
     if (t > 20 && t <= 25) {
       feed.frames(t, 4, kFramesPerSecond * static_cast<std::uint64_t>(t - 20));
-      feed.send(t, kRelayUpload, "upload.example", kUploadPerSecond, EgressWindow::other);
+      feed.send(t, kRelayUpload, "upload.example", kUploadPerSecond, Window::other);
     }
     if (t == 26) feed.close(t, 4);
   });
@@ -208,7 +208,7 @@ TEST(SessionBuilder, BytesAfterAnIdleSessionsGraceAreNotInIt) {
     if (t == 10) feed.open(t, 1, kAssistant);
     if (t > 20 && t <= 23) total += kFramesPerSecond;
     if (t > 10) feed.frames(t, 1, total);
-    if (t > 20) feed.send(t, kAssistant, "voice.example.com", 1000, EgressWindow::self);
+    if (t > 20) feed.send(t, kAssistant, "voice.example.com", 1000, Window::self);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   EXPECT_EQ(feed.finished[0].ended_by, SessionEnd::idle);
@@ -234,7 +234,7 @@ TEST(SessionBuilder, AnOpenThatNeverDeliversFramesIsOneSessionFromOpenToClose) {
     if (t == 10) feed.open(t, 1, kAssistant);
     if (t > 10 && t < 20) feed.frames(t, 1, 0);
     if (t == 20) feed.close(t, 1);
-    feed.send(t, kAssistant, "voice.example.com", 100, t > 10 && t <= 20 ? EgressWindow::self : EgressWindow::none);
+    feed.send(t, kAssistant, "voice.example.com", 100, t > 10 && t <= 20 ? Window::self : Window::none);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   const Session& s = feed.finished[0];
@@ -264,8 +264,8 @@ TEST(SessionBuilder, FramesStartingLaterStartTheSessionThenAndDropEarlierBytes) 
     std::uint64_t frames = t > 15 && t <= 20 ? static_cast<std::uint64_t>(t - 15) * 16000 : (t > 20 ? 80000 : 0);
     if (t > 10) feed.frames(t, 1, frames);
     if (t == 22) feed.close(t, 1);
-    if (t == 12) feed.send(t, kAssistant, "voice.example.com", 9000, EgressWindow::self);
-    if (t > 15 && t <= 20) feed.send(t, kAssistant, "voice.example.com", 4000, EgressWindow::self);
+    if (t == 12) feed.send(t, kAssistant, "voice.example.com", 9000, Window::self);
+    if (t > 15 && t <= 20) feed.send(t, kAssistant, "voice.example.com", 4000, Window::self);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   EXPECT_EQ(feed.finished[0].start, seconds(15));
@@ -277,9 +277,9 @@ TEST(SessionBuilder, GraceBytesAreIncludedAndLaterBytesAreNot) {
   SessionFeed feed;
   feed.run(1, 45, [&](double t) {
     assistant_turn(feed, t);
-    if (t == 28) feed.send(t, kAssistant, "voice.example.com", 3000, EgressWindow::grace);
-    if (t == 31) feed.send(t, kAssistant, "voice.example.com", 700, EgressWindow::grace);
-    if (t == 40) feed.send(t, kAssistant, "voice.example.com", 5000, EgressWindow::none);
+    if (t == 28) feed.send(t, kAssistant, "voice.example.com", 3000, Window::grace);
+    if (t == 31) feed.send(t, kAssistant, "voice.example.com", 700, Window::grace);
+    if (t == 40) feed.send(t, kAssistant, "voice.example.com", 5000, Window::none);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   EXPECT_EQ(feed.finished[0].destinations.at(0).self.bytes, 5 * kUploadPerSecond + 3000 + 700);
@@ -289,7 +289,7 @@ TEST(SessionBuilder, BytesTaggedNoneAreNeverInASession) {
   SessionFeed feed;
   feed.run(1, 40, [&](double t) {
     assistant_turn(feed, t);
-    if (t == 23) feed.send(t, kChatty, "elsewhere.example", 9000, EgressWindow::none);
+    if (t == 23) feed.send(t, kChatty, "elsewhere.example", 9000, Window::none);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   EXPECT_EQ(find_destination(feed.finished[0], "elsewhere.example"), nullptr);
@@ -302,7 +302,7 @@ TEST(SessionBuilder, PidReuseIsADifferentProcess) {
   SessionFeed feed;
   feed.run(1, 40, [&](double t) {
     assistant_turn(feed, t);
-    if (t == 28) feed.send(t, reused, "voice.example.com", 3000, EgressWindow::grace);
+    if (t == 28) feed.send(t, reused, "voice.example.com", 3000, Window::grace);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   const auto& voice = feed.finished[0].destinations.at(0);
@@ -319,7 +319,7 @@ TEST(SessionBuilder, OrderWithinAHarvestDoesNotMatter) {
   feed.run(1, 40, [&](double t) {
     if (t == 10) feed.open(t, 1, kAssistant);
     if (t > 20 && t <= 25) {
-      feed.send(t, kAssistant, "voice.example.com", kUploadPerSecond, EgressWindow::self);
+      feed.send(t, kAssistant, "voice.example.com", kUploadPerSecond, Window::self);
       feed.frames(t, 1, kFramesPerSecond * static_cast<std::uint64_t>(t - 20));
     }
     if (t == 26) feed.close(t, 1);
@@ -333,12 +333,12 @@ TEST(SessionBuilder, UploadAboveTheUsualRateIsExcess) {
   // sends 5 KB/s there: the excess (4 KB/s) is the audio.
   SessionFeed feed;
   feed.run(1, 40, [&](double t) {
-    assistant_turn(feed, t, EgressWindow::self);
+    assistant_turn(feed, t, Window::self);
     bool capture = t > 20 && t <= 25;
     feed.send(t, kAssistant, "voice.example.com", 1000,
-              capture             ? EgressWindow::self
-              : t > 25 && t <= 31 ? EgressWindow::grace
-                                  : EgressWindow::none);
+              capture             ? Window::self
+              : t > 25 && t <= 31 ? Window::grace
+                                  : Window::none);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   const auto& voice = feed.finished[0].destinations.at(0);
@@ -354,7 +354,7 @@ TEST(SessionBuilder, OneBurstIsUploadNotAudio) {
     if (t == 10) feed.open(t, 1, kAssistant);
     if (t > 20 && t <= 25) feed.frames(t, 1, kFramesPerSecond * static_cast<std::uint64_t>(t - 20));
     if (t == 26) feed.close(t, 1);
-    if (t == 22) feed.send(t, kAssistant, "photos.example", 500'000, EgressWindow::self);
+    if (t == 22) feed.send(t, kAssistant, "photos.example", 500'000, Window::self);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   EXPECT_EQ(feed.finished[0].verdict, Verdict::upload);

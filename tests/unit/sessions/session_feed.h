@@ -43,7 +43,7 @@ class SessionFeed {
   }
   void close(double t, std::uint64_t handle) { builder.on(CaptureClosed{seconds(t), handle}); }
   void send(double t, const ProcessRef& process, const std::string& destination,
-            std::uint64_t bytes, EgressWindow window) {
+            std::uint64_t bytes, Window window) {
     builder.on(EgressSample{seconds(t), process, destination, bytes, window});
   }
   void tick(double t) {

@@ -24,8 +24,8 @@ TEST(SessionJson, FinishedSessionHasTheDocumentedFields) {
       feed.frames(t, 4, 1000 * static_cast<std::uint64_t>(std::min(t, 25.0) - 20));
     }
     if (t > 20 && t <= 25) {
-      feed.send(t, kRelayUpload, "upload.example", 4000, EgressWindow::other);
-      feed.send(t, kRelayCapture, "upload.example", 50, EgressWindow::self);
+      feed.send(t, kRelayUpload, "upload.example", 4000, Window::other);
+      feed.send(t, kRelayCapture, "upload.example", 50, Window::self);
     }
     if (t == 26) feed.close(t, 4);
   });

@@ -17,11 +17,11 @@ Session relay_session() {
     if (t == 10) feed.open(t, 4, kRelayCapture);
     if (t > 20 && t <= 25) {
       feed.frames(t, 4, 1000 * static_cast<std::uint64_t>(t - 20));
-      feed.send(t, kRelayUpload, "upload.example", 4000, EgressWindow::other);
+      feed.send(t, kRelayUpload, "upload.example", 4000, Window::other);
     }
     bool live = t > 20 && t <= 26;
     feed.send(t, kChatty, "telemetry.example", 200,
-              live ? EgressWindow::other : EgressWindow::none);
+              live ? Window::other : Window::none);
     if (t == 26) feed.close(t, 4);
   });
   EXPECT_EQ(feed.finished.size(), 1u);

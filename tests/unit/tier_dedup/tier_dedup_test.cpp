@@ -6,7 +6,8 @@
 namespace earshot::model {
 namespace {
 
-constexpr std::uint32_t kFentry = 1, kLsm = 2, kSyscall = 3, kLibasound = 4, kProcfs = 5;
+constexpr Tier kFentry = Tier::fentry, kLsm = Tier::lsm, kSyscall = Tier::syscalls,
+               kLibasound = Tier::libasound, kProcfs = Tier::procfs;
 constexpr std::uint32_t kMic = (116u << 20) | 25u, kOtherMic = (116u << 20) | 26u;
 
 TEST(TierDedup, ArecordOnHwSeenByFourTiersIsOneCapture) {

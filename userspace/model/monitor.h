@@ -1,0 +1,89 @@
+#pragma once
+// Everything earshot works out, fed what the kernel and /proc said: the
+// egress series, the capture series, sessions and policy alerts. Pure: the
+// collector (app/) reads maps, the ring buffer and /proc, names things,
+// hands them over here and writes out the event lines each call returns.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/vocabulary.h"
+#include "model/capture_tracker.h"
+#include "model/egress_harvest.h"
+#include "model/egress_ledger.h"
+#include "model/session_builder.h"
+#include "model/session_policy.h"
+
+namespace earshot::model {
+
+struct MonitorConfig {
+  SessionConfig sessions;
+  SessionPolicyConfig policy;
+  std::size_t max_processes = 100;
+  std::size_t max_destinations_per_process = 50;
+  std::int64_t realtime_minus_monotonic_ns = 0;  // for the event lines' wall times
+};
+
+using EventLines = std::vector<nlohmann::json>;
+using LostCounts = std::array<std::uint64_t, kLostReasonCount>;
+
+class Monitor {
+ public:
+  explicit Monitor(const MonitorConfig& config);
+
+  // Capture events from any tier.
+  struct Opened {
+    std::optional<HandleId> counted_as;  // a duplicate of this counted open
+    EventLines lines;
+  };
+  Opened capture_opened(MonotonicNs ts, const HandleId& id, std::uint32_t dev,
+                        const std::function<CaptureNames()>& name);
+  EventLines capture_closed(MonotonicNs ts, const HandleCount& final_count);
+  struct Exited {
+    std::vector<HandleId> closed;  // handles whose map entries may be dropped
+    EventLines lines;
+  };
+  Exited process_exited(
+      MonotonicNs ts, std::uint32_t tgid,
+      const std::function<std::optional<HandleCount>(const HandleId&)>& final_count);
+  void polled_frames(const HandleId& id, std::uint64_t frames) { captures_.polled_frames(id, frames); }
+
+  // A harvest, in two steps: the growth of the counting maps joined to
+  // owners (the caller then names each), then everything else.
+  std::vector<FlowGrowth> egress_growth(const EgressReading& reading,
+                                        const EgressHarvest::OwnerLookup& lookup);
+  EventLines harvested(MonotonicNs now, const std::vector<NamedGrowth>& named,
+                       const EgressReading& reading, std::vector<HandleCount> handles,
+                       const LostCounts& lost);
+
+  const EgressLedger& egress() const { return egress_; }
+  const CaptureLedger& captures() const { return captures_.ledger(); }
+  const std::map<CaptureSeriesKey, CaptureTime>& capture_time() const {
+    return captures_.capture_time();
+  }
+  const SessionBuilder& sessions() const { return sessions_; }
+  const SessionPolicy& policy() const { return policy_; }
+  const LostCounts& lost() const { return lost_; }
+  std::uint64_t harvests() const { return harvests_; }
+  // /api/sessions: open sessions and the recent finished ones, newest first.
+  nlohmann::json sessions_json() const;
+
+ private:
+  EventLines capture_lines(const std::vector<CaptureRecord>& records) const;
+
+  MonitorConfig config_;
+  EgressLedger egress_;
+  EgressHarvest harvest_;
+  SessionBuilder sessions_;
+  SessionPolicy policy_;
+  CaptureTracker captures_;
+  LostCounts lost_{};
+  std::uint64_t harvests_ = 0;
+};
+
+}  // namespace earshot::model
