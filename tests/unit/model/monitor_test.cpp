@@ -1,0 +1,122 @@
+#include "model/monitor.h"
+
+#include <gtest/gtest.h>
+
+namespace earshot::model {
+namespace {
+
+constexpr std::uint64_t kSecond = 1'000'000'000ULL;
+constexpr std::int64_t kEpoch2026 = 1'767'225'600LL * 1'000'000'000LL;  // 2026-01-01T00:00:00Z
+constexpr ProcessKey kAssistant{100, 7};
+const HandleId kMicHandle{100, Tier::syscalls, 4};
+
+MonitorConfig config(std::vector<std::string> capture_allowed = {}) {
+  MonitorConfig c;
+  c.sessions.grace = std::chrono::seconds(2);
+  c.sessions.idle_gap = std::chrono::seconds(3);
+  c.policy.capture_allowed = std::move(capture_allowed);
+  c.realtime_minus_monotonic_ns = kEpoch2026;
+  return c;
+}
+
+CaptureNames assistant() {
+  return {{kAssistant.tgid, kAssistant.start_ns, "assistant"}, "assistant.service", "mic"};
+}
+
+FlowId voice_flow() {
+  FlowId id;
+  id.cookie = 9;
+  id.family = 2;
+  id.protocol = 6;
+  id.dport = 443;
+  return id;
+}
+
+// One harvest, as the collector runs it: growth, names, then the rest.
+EventLines harvest(Monitor& monitor, MonotonicNs now, EgressReading& reading,
+                   std::uint64_t frames) {
+  auto growth = monitor.egress_growth(reading, [](std::uint64_t) { return kAssistant; });
+  std::vector<NamedGrowth> named;
+  for (const auto& g : growth) named.push_back({g, "assistant", "assistant.service", "voice.example"});
+  return monitor.harvested(now, named, reading, {{kMicHandle, frames, frames * 2}}, LostCounts{});
+}
+
+std::vector<std::string> kinds(const EventLines& lines) {
+  std::vector<std::string> out;
+  for (const auto& l : lines) out.push_back(l.at("event"));
+  return out;
+}
+
+TEST(Monitor, CaptureOpenAndCloseLinesCarryWallTimeAndTier) {
+  Monitor monitor(config());
+  auto opened = monitor.capture_opened(kSecond, kMicHandle, 1, assistant);
+  ASSERT_EQ(opened.lines.size(), 1u);
+  const auto& open = opened.lines[0];
+  EXPECT_EQ(open.at("event"), "capture_open");
+  EXPECT_EQ(open.at("time"), "2026-01-01T00:00:01.000Z");
+  EXPECT_EQ(open.at("process"), "assistant");
+  EXPECT_EQ(open.at("unit"), "assistant.service");
+  EXPECT_EQ(open.at("pid"), 100);
+  EXPECT_EQ(open.at("device"), "mic");
+  EXPECT_EQ(open.at("tier"), "syscalls");
+  EXPECT_FALSE(open.contains("reason"));
+
+  auto exited = monitor.process_exited(2 * kSecond, 100,
+                                       [](const HandleId&) { return std::nullopt; });
+  ASSERT_EQ(exited.lines.size(), 1u);
+  EXPECT_EQ(exited.lines[0].at("event"), "capture_close");
+  EXPECT_EQ(exited.lines[0].at("reason"), "process_exit");
+  EXPECT_EQ(exited.closed, std::vector<HandleId>{kMicHandle});
+}
+
+TEST(Monitor, ACaptureWithAnUploadBecomesASessionLineOnceItsGraceHasPassed) {
+  Monitor monitor(config({"someone-else"}));
+  monitor.capture_opened(kSecond, kMicHandle, 1, assistant);
+  EgressReading reading;
+  std::uint64_t sent = 0;
+  EventLines lines;
+  for (int t = 2; t <= 6; ++t) {
+    sent += 4000;
+    Counters c;
+    c.packets = t;
+    c.bytes = sent;
+    c.window_bytes[static_cast<int>(Window::self)] = sent;
+    reading.flows = {{voice_flow(), c}};
+    reading.bytes_seen = sent;
+    auto out = harvest(monitor, t * kSecond, reading, (t - 1) * 16000);
+    lines.insert(lines.end(), out.begin(), out.end());
+  }
+  // The capturing process is not allowed to: one alert while the session is open.
+  EXPECT_EQ(kinds(lines), std::vector<std::string>{"alert"});
+  EXPECT_EQ(lines[0].at("kind"), "capture_not_allowed");
+  EXPECT_EQ(monitor.sessions_json().at("open").size(), 1u);
+
+  auto closed = monitor.capture_closed(6 * kSecond + kSecond / 2, {kMicHandle, 80000, 160000});
+  EXPECT_EQ(kinds(closed), std::vector<std::string>{"capture_close"});
+  EXPECT_EQ(kinds(harvest(monitor, 7 * kSecond, reading, 80000)), std::vector<std::string>{});
+  auto finished = harvest(monitor, 9 * kSecond, reading, 80000);
+  ASSERT_EQ(kinds(finished), std::vector<std::string>{"session"});
+  const auto& session = finished[0];
+  EXPECT_EQ(session.at("process"), "assistant");
+  EXPECT_EQ(session.at("frames"), 80000);
+  EXPECT_EQ(session.at("destinations").at(0).at("destination"), "voice.example");
+  EXPECT_GT(session.at("destinations").at(0).at("self_bytes").get<std::uint64_t>(), 0u);
+
+  EXPECT_EQ(monitor.egress().series().begin()->second.bytes, sent);
+  EXPECT_EQ(monitor.harvests(), 7u);
+  EXPECT_EQ(monitor.sessions_json().at("recent").size(), 1u);
+  EXPECT_EQ(monitor.policy().violation_counts().size(), 1u);
+}
+
+TEST(Monitor, KeepsTheKernelsLostCountsPerReason) {
+  Monitor monitor(config());
+  EgressReading reading;
+  LostCounts lost{};
+  lost[static_cast<int>(LostReason::dns_ringbuf_full)] = 3;
+  monitor.harvested(kSecond, {}, reading, {}, lost);
+  EXPECT_EQ(monitor.lost()[static_cast<int>(LostReason::dns_ringbuf_full)], 3u);
+  EXPECT_EQ(monitor.lost()[static_cast<int>(LostReason::ringbuf_full)], 0u);
+}
+
+}  // namespace
+}  // namespace earshot::model
