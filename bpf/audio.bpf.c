@@ -37,6 +37,21 @@ struct {
 
 /* ---- syscall tier ---- */
 
+/* The struct file behind one of the current task's descriptors, or NULL. */
+static __always_inline struct file *current_file_of_fd(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds;
+	struct file *file = 0;
+
+	if (fd < 0)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return 0;
+	return file;
+}
+
 static __always_inline int on_open_exit(long fd)
 {
 	struct file *file = current_file_of_fd(fd);

@@ -21,7 +21,6 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 
-#include "maps.bpf.h"
 #include "owner.bpf.h"
 
 #define NF_ACCEPT 1
