@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Capture bookkeeping shared by every detection tier (audio.bpf.c,
- * alsa.bpf.c): watched devices, open handles, live capture state, events.
- * The maps are defined once in capture_maps.bpf.c, linked into both
- * capture objects; the loader makes them one copy.
+ * Capture bookkeeping shared by every detection tier (capture_syscalls.bpf.c,
+ * capture_libasound.bpf.c, capture_alsa.bpf.c): watched devices, open
+ * handles, live capture state, events. The maps are defined once in
+ * capture_maps.bpf.c, linked into both capture objects; the loader makes
+ * them one copy.
  */
 #ifndef EARSHOT_CAPTURE_BPF_H
 #define EARSHOT_CAPTURE_BPF_H
