@@ -3,9 +3,9 @@
  * Owners of accepted sockets, where the kernel has BTF trampolines: fexit on
  * inet_accept runs in the accepting process once per accepted connection
  * (TCP over IPv4 and IPv6) and costs other system calls nothing. Where it
- * does not load, net.bpf.c's netfilter hook learns the owner from the first
- * packet the socket sends in a task's context (learn_owner); this hook also
- * names the owner of a connection that never sends from one.
+ * does not load, the counting hooks learn the owner from the first packet
+ * the socket sends in a task's context (learn_owner, counting.bpf.h); this
+ * hook also names the owner of a connection that never sends from one.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

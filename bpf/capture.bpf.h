@@ -1,31 +1,35 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Capture bookkeeping shared by every detection tier (audio.bpf.c,
- * alsa.bpf.c): watched devices, open handles, live capture state, events.
- * Each object declares these maps; the loader makes them one copy.
+ * Capture bookkeeping shared by every detection tier (capture_syscalls.bpf.c,
+ * capture_libasound.bpf.c, capture_alsa.bpf.c): watched devices, open
+ * handles, live capture state, events. The maps are defined once in
+ * capture_maps.bpf.c, linked into both capture objects; the loader makes
+ * them one copy.
  */
 #ifndef EARSHOT_CAPTURE_BPF_H
 #define EARSHOT_CAPTURE_BPF_H
 
-#include "maps.bpf.h"
+#include "shared_maps.bpf.h"
 
 #define EARSHOT_S_IFMT 00170000
 #define EARSHOT_S_IFCHR 0020000
 
 /* Kernel dev_t of watched capture nodes (filled by userspace). */
-struct {
+typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, EARSHOT_MAX_WATCHED_DEVICES);
 	__type(key, __u32);
 	__type(value, __u8);
-} watched_devices SEC(".maps");
+} watched_devices_map;
+extern watched_devices_map watched_devices SEC(".maps");
 
-struct {
+typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, EARSHOT_MAX_CAPTURE_HANDLES);
 	__type(key, struct earshot_handle_key);
 	__type(value, struct earshot_handle);
-} capture_handles SEC(".maps");
+} capture_handles_map;
+extern capture_handles_map capture_handles SEC(".maps");
 
 static __always_inline __u64 current_start_ns(void)
 {

@@ -197,9 +197,10 @@ struct earshot_dns_event {
 	__u8 payload[EARSHOT_DNS_PAYLOAD_MAX];
 };
 
-/* Correlation state: the global capture_state (maps.bpf.h), the one value
- * of each object's .data.capture map, all of them net's. The netfilter hot
- * path reads the first two fields as one 8-byte word: keep them first. */
+/* Correlation state: the global capture_state (shared_maps.bpf.h), the
+ * one value of each object's .data.capture map, all of them net's. The
+ * netfilter hot path reads the first two fields as one 8-byte word: keep
+ * them first. */
 struct earshot_capture_state {
 	__u32 live_procs;     /* processes with at least one open capture */
 	__u32 grace_armed;    /* 1 from the last capture end until the grace period is over */

@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Socket owners: the table the netfilter hook's counts are joined to, and
- * how a hook in process context records an owner in it. Shared by net.bpf.c
- * and accept.bpf.c; the loader makes accept reuse net's map.
+ * Socket owners: the table the counting hooks' counts are joined to, and
+ * how a hook in process context records an owner in it. sock_owner is
+ * defined once in owner_maps.bpf.c, linked into net and accept; the loader
+ * makes accept reuse net's map.
  */
 #ifndef EARSHOT_OWNER_BPF_H
 #define EARSHOT_OWNER_BPF_H
 
-#include "maps.bpf.h"
+#include "shared_maps.bpf.h"
 
-struct {
+typedef struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, EARSHOT_MAX_SOCKETS);
 	__type(key, __u64); /* socket cookie */
 	__type(value, struct earshot_owner);
-} sock_owner SEC(".maps");
+} sock_owner_map;
+extern sock_owner_map sock_owner SEC(".maps");
 
 static __always_inline __u64 task_start_ns(struct task_struct *task)
 {

@@ -1,7 +1,12 @@
-# bpf_object(NAME SOURCE [DEPENDS files...])
-# Compiles NAME's SOURCE (relative to the calling directory) with clang into a
-# CO-RE object, strips its DWARF (the skeleton embeds the object; BTF is
-# kept), and generates NAME.skel.h with bpftool. Result: an INTERFACE library
+# bpf_object(NAME SOURCE... [DEPENDS files...])
+# Compiles each SOURCE (relative to the calling directory) with clang into a
+# CO-RE object and strips its DWARF (the skeleton embeds the object; BTF is
+# kept), links them into one object, NAME.bpf.o, with bpftool's static
+# linker (a global or map one source defines, the others declare extern),
+# and generates NAME.skel.h from it. List a source that defines what others
+# declare before them: bpftool's linker (7.5, libbpf 1.5) leaves a variable
+# it met as an extern first at offset 0 of its section's BTF, and the
+# skeleton then fails to generate. Result: an INTERFACE library
 # `NAME_skel` that puts the skeleton on the include path; linking it orders
 # the skeleton's generation before the consumer's sources under any generator.
 #
@@ -71,23 +76,43 @@ else()
   message(STATUS "BPF: shipped bpf/vmlinux/${BPF_TARGET_ARCH}/vmlinux.h")
 endif()
 
-function(bpf_object NAME SOURCE)
+function(bpf_object NAME)
   cmake_parse_arguments(ARG "" "" "DEPENDS" ${ARGN})
+  set(sources ${ARG_UNPARSED_ARGUMENTS})
+  if(NOT sources)
+    message(FATAL_ERROR "bpf_object(${NAME}): no sources")
+  endif()
   set(obj ${BPF_GENERATED_DIR}/${NAME}.bpf.o)
   set(skel ${BPF_GENERATED_DIR}/${NAME}.skel.h)
+  # Each object compiles its sources into a directory of its own: a source
+  # linked into several objects is compiled once for each.
+  set(parts_dir ${BPF_GENERATED_DIR}/${NAME}.parts)
+  file(MAKE_DIRECTORY ${parts_dir})
   # Unquoted below: empty adds no argument.
   set(werror "")
   if(EARSHOT_WERROR)
     set(werror -Werror)
   endif()
+  set(parts "")
+  foreach(source IN LISTS sources)
+    get_filename_component(stem ${source} NAME_WE)
+    set(part ${parts_dir}/${stem}.bpf.o)
+    add_custom_command(
+      OUTPUT ${part}
+      COMMAND ${BPF_CLANG} -target bpf -mcpu=v3 -g -O2 -Wall ${werror} -D__TARGET_ARCH_${BPF_TARGET_ARCH}
+              -I${BPF_VMLINUX_DIR} -I${CMAKE_CURRENT_SOURCE_DIR}
+              -c ${CMAKE_CURRENT_SOURCE_DIR}/${source} -o ${part}.full
+      COMMAND ${BPF_STRIP} -g ${part}.full -o ${part}
+      DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${source} ${BPF_VMLINUX_DEPENDS} ${ARG_DEPENDS}
+      COMMENT "BPF ${source} (${NAME})"
+      VERBATIM)
+    list(APPEND parts ${part})
+  endforeach()
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${BPF_CLANG} -target bpf -mcpu=v3 -g -O2 -Wall ${werror} -D__TARGET_ARCH_${BPF_TARGET_ARCH}
-            -I${BPF_VMLINUX_DIR} -I${CMAKE_CURRENT_SOURCE_DIR}
-            -c ${CMAKE_CURRENT_SOURCE_DIR}/${SOURCE} -o ${obj}.full
-    COMMAND ${BPF_STRIP} -g ${obj}.full -o ${obj}
-    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${SOURCE} ${BPF_VMLINUX_DEPENDS} ${ARG_DEPENDS}
-    COMMENT "BPF ${SOURCE}"
+    COMMAND ${BPFTOOL} gen object ${obj} ${parts}
+    DEPENDS ${parts}
+    COMMENT "BPF object ${NAME}.bpf.o"
     VERBATIM)
   add_custom_command(
     OUTPUT ${skel}

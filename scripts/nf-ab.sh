@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The netfilter program's cost, earshot builds against each other: for
-# changes to bpf/net.bpf.c too small for scripts/bench.sh to resolve. Each
-# round runs every given earshot binary in turn, alone, on the same 64-byte
-# UDP flood out of the namespace it monitors, with kernel.bpf_stats_enabled
-# on, and records its earshot_nf_local_out4's mean ns a packet (from its
-# own earshot_bpf_run_* metrics); "floor" stands for the near-empty program
-# of earshot-bench nf-floor. Prints each one's median (min, max) and, for
-# each against the first, the median of the per-round differences and in
-# how many rounds it was lower. One daemon's figure varies by about +-10 ns
-# from one start to the next (where its maps and sockets land): a
-# difference of 2 ns needs some 24 rounds.
+# changes to bpf/counting_netfilter.bpf.c too small for scripts/bench.sh to
+# resolve. Each round runs every given earshot binary in turn, alone, on the
+# same 64-byte UDP flood out of the namespace it monitors, with
+# kernel.bpf_stats_enabled on, and records its earshot_nf_local_out4's mean
+# ns a packet (from its own earshot_bpf_run_* metrics); "floor" stands for
+# the near-empty program of earshot-bench nf-floor. Prints each one's median
+# (min, max) and, for each against the first, the median of the per-round
+# differences and in how many rounds it was lower. One daemon's figure
+# varies by about +-10 ns from one start to the next (where its maps and
+# sockets land): a difference of 2 ns needs some 24 rounds.
 #
 # Usage (as root): scripts/nf-ab.sh [--build-dir DIR] [--rounds N] [--seconds S]
 #                                   NAME=EARSHOT_BINARY ... [floor]

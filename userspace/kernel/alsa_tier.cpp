@@ -10,7 +10,7 @@
 // The ABI first: the skeletons declare global data with its structs.
 // clang-format off
 #include "kernel/abi.h"
-#include "alsa.skel.h"
+#include "capture_kernel.skel.h"
 // clang-format on
 
 #include "common/error.h"
@@ -24,7 +24,7 @@ namespace earshot::kernel {
 
 namespace {
 
-using AlsaSkeleton = SkeletonPtr<alsa_bpf, alsa_bpf__destroy>;
+using CaptureKernelSkeleton = SkeletonPtr<capture_kernel_bpf, capture_kernel_bpf__destroy>;
 
 enum class Tier { fentry, lsm };
 
@@ -38,7 +38,7 @@ struct TierHook {
   std::vector<bpf_program*> programs;
 };
 
-std::vector<TierHook> hooks_of(alsa_bpf* s, Tier t) {
+std::vector<TierHook> hooks_of(capture_kernel_bpf* s, Tier t) {
   if (t == Tier::fentry)
     return {{hooks::kFentrySndPcm.data(),
              {s->progs.earshot_fexit_capture_open, s->progs.earshot_fentry_pcm_release}},
@@ -81,7 +81,7 @@ std::string precheck(Tier t) {
 }  // namespace
 
 struct AlsaTier::Impl {
-  AlsaSkeleton skel;
+  CaptureKernelSkeleton skel;
   std::vector<BpfLink> links;
   std::vector<HookStatus> status;
   bool attached = false;
@@ -102,8 +102,9 @@ struct AlsaTier::Impl {
                 .btf_custom_path = btf_file.empty() ? nullptr : btf_file.c_str());
     ProgramChoice choice;
     {
-      AlsaSkeleton names(alsa_bpf__open_opts(&open_options));
-      if (!names) throw Error(fmt::format("alsa BPF object did not open: {}", errno_text(errno)));
+      CaptureKernelSkeleton names(capture_kernel_bpf__open_opts(&open_options));
+      if (!names)
+        throw Error(fmt::format("capture_kernel BPF object did not open: {}", errno_text(errno)));
       for (Tier each : {Tier::fentry, Tier::lsm})
         for (const auto& h : hooks_of(names.get(), each))
           for (bpf_program* p : h.programs)
@@ -116,9 +117,9 @@ struct AlsaTier::Impl {
         throw Error(fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
     };
     std::vector<ProgramRefusal> refused;
-    AlsaSkeleton s = load_programs_alone<alsa_bpf, alsa_bpf__destroy>(
-        tier_word(t), [&] { return alsa_bpf__open_opts(&open_options); },
-        [&](alsa_bpf& a) {
+    CaptureKernelSkeleton s = load_programs_alone<capture_kernel_bpf, capture_kernel_bpf__destroy>(
+        tier_word(t), [&] { return capture_kernel_bpf__open_opts(&open_options); },
+        [&](capture_kernel_bpf& a) {
           reuse(a.maps.data_capture, maps.capture_state);
           reuse(a.maps.capture_procs, maps.capture_procs);
           reuse(a.maps.tracked_tgids, maps.tracked_tgids);
@@ -127,7 +128,7 @@ struct AlsaTier::Impl {
           reuse(a.maps.watched_devices, maps.watched_devices);
           reuse(a.maps.capture_handles, maps.capture_handles);
         },
-        alsa_bpf__load, choice, refused);
+        capture_kernel_bpf__load, choice, refused);
     auto why_not_loaded = [&](const bpf_program* p) {
       for (const auto& r : refused)
         if (r.program == bpf_program__name(p))

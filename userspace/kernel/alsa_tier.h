@@ -1,5 +1,5 @@
 #pragma once
-// The kernel-level capture tiers (bpf/alsa.bpf.c): fentry/fexit on snd_pcm
+// The kernel-level capture tiers (bpf/capture_alsa.bpf.c): fentry/fexit on snd_pcm
 // (tier 1) and BPF LSM on watched device numbers (tier 2). The strongest that
 // loads is used and the other is not loaded: both see the same opens, and one
 // is enough. Each hook's outcome is recorded with the reason, like the rest.
@@ -12,8 +12,9 @@
 
 namespace earshot::kernel {
 
-// File descriptors of the maps alsa.bpf.c shares with the net and audio
-// objects (capture.bpf.h, maps.bpf.h): one capture state for every tier.
+// File descriptors of the maps capture_alsa.bpf.c shares with the net and
+// capture_user objects (capture.bpf.h, shared_maps.bpf.h): one capture state
+// for every tier.
 struct SharedCaptureMaps {
   int capture_state = -1;
   int capture_procs = -1;

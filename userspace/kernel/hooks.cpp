@@ -13,7 +13,7 @@
 // The ABI first: the skeletons declare global data with its structs.
 // clang-format off
 #include "kernel/abi.h"
-#include "audio.skel.h"
+#include "capture_user.skel.h"
 #include "net.skel.h"
 // clang-format on
 
@@ -51,7 +51,7 @@ constexpr int kNetfilterPriorities = 16;
 constexpr std::uint64_t kDefaultHarvestIntervalNs = 1'000'000'000ULL;
 
 using NetSkeleton = SkeletonPtr<net_bpf, net_bpf__destroy>;
-using AudioSkeleton = SkeletonPtr<audio_bpf, audio_bpf__destroy>;
+using CaptureUserSkeleton = SkeletonPtr<capture_user_bpf, capture_user_bpf__destroy>;
 
 BpfLink checked_link(bpf_link* link, const std::string& what) {
   if (!link) throw Error(fmt::format("{}: {}", what, errno_text(errno)));
@@ -96,7 +96,7 @@ void run_iterator(bpf_program* program, const char* what) {
 
 struct KernelHooks::Impl {
   NetSkeleton net;
-  AudioSkeleton audio;
+  CaptureUserSkeleton audio;
   std::vector<BpfLink> links;
   std::vector<HookStatus> status;
   std::vector<ProgramRefusal> refused;  // programs the kernel refused, every object
@@ -183,7 +183,8 @@ void KernelHooks::Impl::load_alsa(const HookOptions& options) {
   } else {
     for (auto hook :
          {hooks::kFentrySndPcm, hooks::kFexitSndPcmXfer, hooks::kLsmFileOpen, hooks::kLsmFileIoctl})
-      unavailable(std::string(hook), "the audio BPF object (whose maps it shares) did not load");
+      unavailable(std::string(hook),
+                  "the capture_user BPF object (whose maps it shares) did not load");
   }
   std::error_code ec;
   if (!options.procfs_tier)
@@ -214,7 +215,7 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   for (const auto& [hook, programs] : net_programs())
     if (disabled(options, hook)) choice.off.insert(programs.begin(), programs.end());
   // Two builds of the cgroup_skb counter: with and without naming owners
-  // from the current task (net.bpf.c).
+  // from the current task (counting_cgroup_skb.bpf.c).
   choice.ladders.push_back({"earshot_cgroup_egress", "earshot_cgroup_egress_basic"});
   // A kernel without the netfilter program type (before 6.4) would only
   // refuse them with EINVAL: say why instead, and spare the failed load.
@@ -302,7 +303,7 @@ void KernelHooks::Impl::load_net(const HookOptions& options) {
   }
   // Accepted sockets: fexit costs only accept(). Without it the counting
   // program learns the owner from the socket's first packet a task sends
-  // (net.bpf.c, learn_owner), where the sys_exit_accept* tracepoints would
+  // (counting.bpf.h, learn_owner), where the sys_exit_accept* tracepoints would
   // slow every system call of every process.
   attempt(hooks::kFexitAccept, options, [&] {
     auto object = std::make_unique<AcceptObject>(net->obj, open_opts);
@@ -418,7 +419,7 @@ std::string KernelHooks::Impl::attach_cgroup_skb_egress(bpf_program* program) {
 }
 
 void KernelHooks::Impl::load_audio(const HookOptions& options) {
-  // The audio object's programs, by hook: a hook turned off in config (or
+  // The capture_user object's programs, by hook: a hook turned off in config (or
   // its tier in capture.tiers) loads none of them.
   static const std::vector<std::pair<std::string_view, std::vector<std::string>>> kPrograms = {
       {hooks::kUprobeLibasound,
@@ -443,11 +444,11 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
     if (!wanted(hook)) choice.off.insert(programs.begin(), programs.end());
   const auto open_opts = object_open_options(options);
   try {
-    audio = load_programs_alone<audio_bpf, audio_bpf__destroy>(
-        "audio", [&] { return audio_bpf__open_opts(&open_opts); },
-        [&](audio_bpf& a) {
+    audio = load_programs_alone<capture_user_bpf, capture_user_bpf__destroy>(
+        "capture_user", [&] { return capture_user_bpf__open_opts(&open_opts); },
+        [&](capture_user_bpf& a) {
           if (!net) return;
-          // One copy of the shared maps: the audio object uses the network object's.
+          // One copy of the shared maps: the capture_user object uses the network object's.
           auto reuse = [](bpf_map* into, bpf_map* from) {
             int err = bpf_map__reuse_fd(into, bpf_map__fd(from));
             if (err)
@@ -460,7 +461,7 @@ void KernelHooks::Impl::load_audio(const HookOptions& options) {
           reuse(a.maps.events, net->maps.events);
           reuse(a.maps.lost, net->maps.lost);
         },
-        audio_bpf__load, choice, refused);
+        capture_user_bpf__load, choice, refused);
   } catch (const Error& e) {
     for (auto hook : {hooks::kTracepointOpen, hooks::kTracepointClose, hooks::kTracepointRead,
                       hooks::kTracepointProcessExit, hooks::kUprobeLibasound})

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Bytes per process, per destination: what the two counting tiers
+ * (counting_netfilter.bpf.c, counting_cgroup_skb.bpf.c) share.
+ *
+ * The owner of a socket is recorded once, in process context, keyed by the
+ * socket cookie (sock_create, accept.bpf.c, a start-up iterator; for an
+ * accepted socket where accept.bpf.c does not load, the counting hook at
+ * the socket's first packet sent by a task holding its lock, learn_owner).
+ * Otherwise the counting hooks never look at "current" (TCP sends from
+ * softirq): per packet they count in the socket's per-CPU slot (an array
+ * lookup at an index hashed from the socket's cookie) when the socket is
+ * connected, else in the per-CPU flows hash;
+ * userspace joins flows and slots to owners at harvest time. Raw and ping
+ * sockets, and a connected UDP socket once it has sendto() another address
+ * (the cgroup sendmsg hooks see it), are counted by each packet's own
+ * destination: they send past their connection.
+ */
+#ifndef EARSHOT_COUNTING_BPF_H
+#define EARSHOT_COUNTING_BPF_H
+
+#include "counting_maps.bpf.h"
+#include "net_constants.bpf.h"
+#include "owner.bpf.h"
+
+#define EARSHOT_PF_KTHREAD 0x00200000
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static __always_inline void add_counters(struct earshot_counters *c, __u32 len, int window)
+{
+	c->packets++;
+	c->bytes += len;
+	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
+		c->window_bytes[window] += len;
+}
+
+static __always_inline void add_slot_window(struct earshot_sock_slot *slot, __u32 len, int window)
+{
+	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
+		slot->window_bytes[window] += len;
+}
+
+static __always_inline void add_to_slot(struct earshot_sock_slot *slot, __u32 len, int window)
+{
+	slot->packets++;
+	slot->bytes += len;
+	add_slot_window(slot, len, window);
+}
+
+static __always_inline void add_total(__u32 slot, __u32 len, int window)
+{
+	struct earshot_counters *c = bpf_map_lookup_elem(&totals, &slot);
+
+	if (c)
+		add_counters(c, len, window);
+}
+
+/* While a capture is live: whether the packet's owner is capturing. The
+ * owner is cached in the flow's per-CPU slot; a slot that has none yet (a
+ * per-CPU value is written only on the CPU that created it) looks it up
+ * once, and only while a capture is live. */
+static __noinline int capture_window_live(__u32 *owner_tgid, __u64 cookie)
+{
+	__u32 tgid = owner_tgid ? *owner_tgid : 0;
+
+	if (!tgid && owner_tgid && cookie) {
+		struct earshot_owner *owner = bpf_map_lookup_elem(&sock_owner, &cookie);
+
+		if (owner)
+			tgid = *owner_tgid = owner->tgid;
+	}
+	if (tgid && tgid != EARSHOT_OWNER_NONE && bpf_map_lookup_elem(&capture_procs, &tgid))
+		return EARSHOT_WINDOW_SELF;
+	return EARSHOT_WINDOW_OTHER;
+}
+
+static __noinline int capture_window_grace(void)
+{
+	if (bpf_ktime_get_ns() - capture_state.last_end_ns <= capture_state.grace_ns)
+		return EARSHOT_WINDOW_GRACE;
+	capture_state.grace_armed = 0;
+	return -1;
+}
+
+/* Which capture window a packet falls in; -1 for none. Out of capture (the
+ * common case) this is two loads and two tests; the rest is subprograms, out
+ * of the hot path's instruction cache lines. */
+static __always_inline int capture_window(__u32 *owner_tgid, __u64 cookie)
+{
+	if (unlikely(capture_state.live_procs))
+		return capture_window_live(owner_tgid, cookie);
+	if (unlikely(capture_state.grace_armed))
+		return capture_window_grace();
+	return -1;
+}
+
+/* The owner of a socket, into this CPU's cache of it: from sock_owner, or
+ * for a TCP socket accept() returned that no hook recorded (accept.bpf.c
+ * needs BTF trampolines) from the task sending, when that task holds the
+ * socket's lock. TCP sends in a task's context only under lock_sock
+ * (sendmsg, the ACKs recvmsg sends, close); softirq and timers find the
+ * lock free, or defer their work to the holder's release_sock. A packet
+ * sent without it is skipped and the next one tries again. Kernel sockets
+ * have no file and no owner; a UDP socket's owner is recorded when it is
+ * created, so one missing is not learnt here. sk is NULL where the hook
+ * cannot see the kernel socket (then only sock_owner is consulted). A
+ * subprogram: the hot path only tests the cached owner. */
+static __noinline void learn_owner(const struct sock *sk, __u8 protocol, __u64 cookie,
+				   __u32 *owner_tgid)
+{
+	struct earshot_owner *owner = bpf_map_lookup_elem(&sock_owner, &cookie);
+	struct task_struct *task;
+	struct socket *sock;
+
+	if (owner) {
+		*owner_tgid = owner->tgid;
+		return;
+	}
+	if (protocol != EARSHOT_IPPROTO_TCP) {
+		*owner_tgid = EARSHOT_OWNER_NONE;
+		return;
+	}
+	if (!sk)
+		return;
+	sock = sk->sk_socket;
+	if (sock && !sock->file) {
+		*owner_tgid = EARSHOT_OWNER_NONE;
+		return;
+	}
+	if (!sock || !sk->sk_lock.owned)
+		return;
+	task = bpf_get_current_task_btf();
+	if (task->flags & EARSHOT_PF_KTHREAD)
+		return;
+	record_owner(cookie, task->tgid, task_start_ns(task), BPF_NOEXIST);
+	*owner_tgid = task->tgid;
+}
+
+/* A reclaimed slot's counts stay in the ground truth (this CPU's totals). */
+static __always_inline void retire_slot_counts(const struct earshot_sock_slot *old)
+{
+	__u32 slot = EARSHOT_TOTAL_SLOT_RETIRED;
+	struct earshot_counters *c = bpf_map_lookup_elem(&totals, &slot);
+	int w;
+
+	if (!c)
+		return;
+	c->packets += old->packets;
+	c->bytes += old->bytes;
+	for (w = 0; w < EARSHOT_WINDOW_COUNT; w++)
+		c->window_bytes[w] += old->window_bytes[w];
+}
+
+/* Takes a slot never used, or one whose socket was released long enough ago
+ * that userspace has read its final counts (it sees the cookie change). A
+ * socket already released (orphaned: TCP flushing its queue after close(),
+ * !has_socket) claims nothing: sock_release has run and would never free
+ * the slot. */
+static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
+				       const struct earshot_flow_key *key, bool has_socket)
+{
+	if (!has_socket)
+		return false;
+	if (slot->key.cookie) {
+		struct earshot_net_config *cfg;
+		__u32 zero = 0;
+
+		if (!slot->dead_since_ns)
+			return false;
+		cfg = bpf_map_lookup_elem(&net_config, &zero);
+		if (!cfg || bpf_ktime_get_ns() - slot->dead_since_ns <= cfg->slot_reclaim_ns)
+			return false;
+		retire_slot_counts(slot);
+	}
+	slot->packets = 0;
+	slot->bytes = 0;
+	__builtin_memset(slot->window_bytes, 0, sizeof(slot->window_bytes));
+	slot->owner_tgid = 0;
+	slot->dead_since_ns = 0;
+	slot->key = *key;
+	return true;
+}
+
+/* One packet in the flows map under its key; learn says whether a missing
+ * owner may be looked for (sk as for learn_owner). */
+static __always_inline void count_key_in_flows(const struct earshot_flow_key *key,
+					       const struct sock *sk, bool learn, __u32 len)
+{
+	struct earshot_flow_value *v;
+	int window;
+
+	v = bpf_map_lookup_elem(&flows, key);
+	if (!v) {
+		struct earshot_flow_value fresh = {};
+
+		bpf_map_update_elem(&flows, key, &fresh, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&flows, key);
+		if (!v) {
+			window = capture_window(0, 0);
+			add_total(EARSHOT_TOTAL_ALL, len, window);
+			add_total(EARSHOT_TOTAL_FLOW_FULL, len, window);
+			return;
+		}
+	}
+	if (learn && !v->owner_tgid)
+		learn_owner(sk, key->protocol, key->cookie, &v->owner_tgid);
+	window = capture_window(&v->owner_tgid, key->cookie);
+	add_counters(&v->counters, len, window);
+	add_total(EARSHOT_TOTAL_ALL, len, window);
+}
+
+/* A packet no socket sent (forwarded, or the kernel's own replies). */
+static __noinline void count_no_socket(__u32 len)
+{
+	int window = capture_window(0, 0);
+
+	add_total(EARSHOT_TOTAL_ALL, len, window);
+	add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
+}
+
+/* live_procs and grace_armed, the first 8 bytes of capture_state, in one
+ * load: non-zero while a capture is live or in its grace period. */
+static __always_inline __u64 capture_state_word(void)
+{
+	return *(volatile __u64 *)&capture_state;
+}
+
+/* The hot path's packet, while a capture is live or in grace: its window
+ * (a subprogram, so outside captures the hot path is one load and a test). */
+static __noinline void count_slot_window(struct earshot_sock_slot *slot, __u32 len)
+{
+	add_slot_window(slot, len, capture_window(&slot->owner_tgid, slot->key.cookie));
+}
+
+#endif /* EARSHOT_COUNTING_BPF_H */

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The counting tier for kernels without netfilter BPF programs (before 6.4,
+ * or where they are refused): cgroup_skb egress on the root cgroup v2, run
+ * for every packet a full socket sends, in every network namespace. The
+ * same maps and the same slots as the netfilter hook; what differs is what
+ * the hook can see: a struct __sk_buff, the socket's cookie from a helper
+ * (which also gives a socket its first cookie), the destination from the
+ * packet's headers (so a datagram sendto() past a connection is counted
+ * where it went without the sendmsg hooks), and the kernel socket only for
+ * TCP (bpf_skc_to_tcp_sock). The kernel runs it with a full socket: a
+ * request socket's packets (SYN-ACK) under its listener, and the kernel's
+ * own replies (resets, ICMP, TIME_WAIT's last ACK) under its per-namespace
+ * control sockets, which have no owner (unattributed), as at netfilter.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#include "counting.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* The packet's destination, from its headers (the packet starts at the IP
+ * header here), read directly from the linear head where it holds them (a
+ * helper call each would double the program's cost), else copied out;
+ * false when they cannot be read. */
+static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
+					 struct earshot_flow_key *key)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u32 l4off;
+	__be16 port;
+
+	key->cookie = cookie;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = data, copy;
+
+		if ((void *)(iph + 1) > data_end) {
+			if (bpf_skb_load_bytes(skb, 0, &copy, sizeof(copy)))
+				return false;
+			iph = &copy;
+		}
+		key->family = EARSHOT_AF_INET;
+		key->protocol = iph->protocol;
+		__builtin_memcpy(key->daddr, &iph->daddr, 4);
+		l4off = iph->ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = data, copy;
+
+		if ((void *)(ip6h + 1) > data_end) {
+			if (bpf_skb_load_bytes(skb, 0, &copy, sizeof(copy)))
+				return false;
+			ip6h = &copy;
+		}
+		key->family = EARSHOT_AF_INET6;
+		key->protocol = ip6h->nexthdr; /* extension headers: no port */
+		__builtin_memcpy(key->daddr, &ip6h->daddr, 16);
+		l4off = sizeof(*ip6h);
+	} else {
+		return false;
+	}
+	if (key->protocol != EARSHOT_IPPROTO_TCP && key->protocol != EARSHOT_IPPROTO_UDP &&
+	    key->protocol != EARSHOT_IPPROTO_UDPLITE)
+		return true;
+	if (l4off > 60)
+		return true;
+	if (data + l4off + 4 <= data_end) {
+		key->dport = bpf_ntohs(*(__be16 *)(data + l4off + 2));
+	} else if (!bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port))) {
+		key->dport = bpf_ntohs(port);
+	}
+	return true;
+}
+
+static __always_inline bool same_key(const struct earshot_flow_key *a,
+				     const struct earshot_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* Everything but a packet of a socket whose slot on this CPU is its own and
+ * knows its owner. learn: the program may look at the current task (the
+ * helper is not allowed in cgroup_skb programs on every kernel). */
+static __noinline void count_skb_slow(struct __sk_buff *skb, struct earshot_sock_slot *slot,
+				      const struct earshot_flow_key *key, __u32 len, bool learn)
+{
+	struct bpf_sock *bsk = skb->sk;
+	const struct sock *sk = 0;
+	bool has_socket = true;
+	int window;
+
+	if (key->protocol == EARSHOT_IPPROTO_TCP && bsk) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(bsk);
+
+		if (tp) {
+			sk = (const struct sock *)tp;
+			has_socket = sk->sk_socket;
+		}
+	}
+	if (key->cookie && slot && (same_key(&slot->key, key) || claim_slot(slot, key, has_socket))) {
+		if (!slot->owner_tgid)
+			learn_owner(learn ? sk : 0, key->protocol, key->cookie, &slot->owner_tgid);
+		window = capture_window(&slot->owner_tgid, key->cookie);
+		add_to_slot(slot, len, window);
+		return;
+	}
+	count_key_in_flows(key, learn ? sk : 0, true, len);
+}
+
+static __always_inline void count_skb(struct __sk_buff *skb, bool learn)
+{
+	struct earshot_flow_key key = {};
+	struct earshot_sock_slot *slot;
+	__u32 len = skb->len;
+	__u64 cookie;
+	__u32 idx;
+
+	if (!skb->sk) {
+		count_no_socket(len);
+		return;
+	}
+	cookie = bpf_get_socket_cookie(skb);
+	if (!key_from_skb(skb, cookie, &key)) {
+		count_key_in_flows(&key, 0, false, len);
+		return;
+	}
+	idx = earshot_sock_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
+	slot = bpf_map_lookup_elem(&sock_slots, &idx);
+	if (likely(slot && slot->owner_tgid && same_key(&slot->key, &key))) {
+		slot->packets++;
+		slot->bytes += len;
+		if (unlikely(capture_state_word()))
+			count_slot_window(slot, len);
+		return;
+	}
+	count_skb_slow(skb, slot, &key, len, learn);
+}
+
+/* Two builds of one program, for the loader's ladder: the first names the
+ * owner of an accepted TCP socket from the task sending on it (as the
+ * netfilter hook does), which needs bpf_get_current_task_btf in cgroup_skb
+ * programs; the second, where that is refused, only reads sock_owner. */
+SEC("cgroup_skb/egress")
+int earshot_cgroup_egress(struct __sk_buff *skb)
+{
+	count_skb(skb, true);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int earshot_cgroup_egress_basic(struct __sk_buff *skb)
+{
+	count_skb(skb, false);
+	return 1;
+}
