@@ -240,7 +240,8 @@ void Collector::poll_procfs() {
   // drain them first, so a BPF tier, not the poll, counts the open.
   if (ring_) ring_buffer__consume(ring_.get());
   kernel::ProcfsChanges changes = procfs_tracker_.update(readings);
-  for (const auto& c : changes.closed) capture_closed(now, {{c.tgid, Tier::procfs, c.handle}, 0, 0});
+  for (const auto& c : changes.closed)
+    capture_closed(now, {{c.tgid, Tier::procfs, c.handle}, 0, 0});
   for (const auto& o : changes.opened)
     capture_opened(now, {o.tgid, Tier::procfs, o.handle}, o.dev, 0, "", "");
   std::lock_guard lock(mutex_);

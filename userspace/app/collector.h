@@ -53,8 +53,7 @@ class Collector {
   Identity identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint);
   std::string device_label(Tier tier, std::uint32_t dev, const std::string& pcm_name) const;
   void capture_opened(std::uint64_t ts, const model::HandleId& id, std::uint32_t dev,
-                      std::uint64_t start_ns, const std::string& comm,
-                      const std::string& pcm_name);
+                      std::uint64_t start_ns, const std::string& comm, const std::string& pcm_name);
   void capture_closed(std::uint64_t ts, const model::HandleCount& final_count);
   // The procfs tier: one poll of /proc/asound, its changes handed over as
   // that tier's opens, closes and frames.

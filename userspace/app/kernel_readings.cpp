@@ -43,7 +43,8 @@ model::EgressReading read_egress(const kernel::MapReader& maps) {
 std::vector<model::HandleCount> read_handles(const kernel::MapReader& maps) {
   std::vector<model::HandleCount> out;
   for (const auto& [key, h] : maps.capture_handles())
-    if (auto id = handle_of(key.tgid, key.tier, key.handle)) out.push_back({*id, h.frames, h.bytes});
+    if (auto id = handle_of(key.tgid, key.tier, key.handle))
+      out.push_back({*id, h.frames, h.bytes});
   return out;
 }
 

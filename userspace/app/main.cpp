@@ -47,27 +47,20 @@ spdlog::level::level_enum to_spdlog(config::LogLevel level) {
   return spdlog::level::info;
 }
 
-bool tier_enabled(const config::Config& c, config::Tier tier) {
-  return std::find(c.capture.tiers.begin(), c.capture.tiers.end(), tier) != c.capture.tiers.end();
-}
-
 kernel::HookOptions hook_options(const config::Config& c,
                                  const std::map<std::uint32_t, std::string>& devices) {
   kernel::HookOptions o;
   for (const auto& ns : c.network.namespaces) o.netns_paths.emplace_back(ns.path);
-  o.disabled_hooks.insert(c.kernel.disabled_hooks.begin(), c.kernel.disabled_hooks.end());
   o.btf_file = c.kernel.btf_file.path;
-  o.dns_tcx = c.network.dns_hook != config::DnsHook::cgroup;
-  o.dns_cgroup = c.network.dns_hook != config::DnsHook::tcx;
-  o.fentry_tier = tier_enabled(c, config::Tier::fentry);
-  o.lsm_tier = tier_enabled(c, config::Tier::lsm);
-  o.procfs_tier = tier_enabled(c, config::Tier::procfs);
-  o.syscall_tier = tier_enabled(c, config::Tier::syscalls);
-  o.extra_devices = !c.capture.extra_devices.empty();
-  o.watched_devices = devices.size();
-  o.libasound_tier = tier_enabled(c, config::Tier::libasound);
   o.libasound_path = c.capture.libasound.path;
   o.grace_ns = static_cast<std::uint64_t>(c.correlation.grace.count()) * 1'000'000ULL;
+  kernel::PlanRequest& plan = o.plan;
+  plan.disabled_hooks.insert(c.kernel.disabled_hooks.begin(), c.kernel.disabled_hooks.end());
+  plan.tiers = c.capture.tiers;
+  plan.dns_tcx = c.network.dns_hook != config::DnsHook::cgroup;
+  plan.dns_cgroup = c.network.dns_hook != config::DnsHook::tcx;
+  plan.extra_devices = !c.capture.extra_devices.empty();
+  plan.watched_devices = devices.size();
   return o;
 }
 

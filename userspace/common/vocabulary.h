@@ -54,10 +54,9 @@ enum class LostReason : int {
   dns_ringbuf_full = EARSHOT_LOST_DNS_RINGBUF_FULL,
 };
 inline constexpr int kLostReasonCount = EARSHOT_LOST_REASONS;
-inline constexpr std::array kLostReasons{LostReason::ringbuf_full,
-                                         LostReason::capture_handle_table_full,
-                                         LostReason::socket_owner_table_full,
-                                         LostReason::dns_ringbuf_full};
+inline constexpr std::array kLostReasons{
+    LostReason::ringbuf_full, LostReason::capture_handle_table_full,
+    LostReason::socket_owner_table_full, LostReason::dns_ringbuf_full};
 // The `reason` label value of earshot_events_lost_total.
 std::string_view to_string(LostReason reason);
 

@@ -3,43 +3,27 @@
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sched.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstring>
 #include <functional>
-
-// The ABI first: the skeletons declare global data with its structs.
-// clang-format off
-#include "kernel/abi.h"
-#include "capture_user.skel.h"
-#include "net.skel.h"
-// clang-format on
+#include <map>
+#include <optional>
 
 #include "common/error.h"
 #include "common/hook_names.h"
 #include "common/log.h"
-#include "kernel/accept_object.h"
-#include "kernel/alsa_tier.h"
+#include "kernel/abi.h"
 #include "kernel/bpf_handles.h"
+#include "kernel/bpf_objects.h"
 #include "kernel/btf_source.h"
 #include "kernel/dns_ingress.h"
 #include "kernel/netns_scope.h"
-#include "kernel/program_loader.h"
 #include "kernel/system_paths.h"
 
 namespace earshot::kernel {
 
 namespace {
-
-// sock_slots holds EARSHOT_SOCK_SLOTS entries for each possible CPU (the
-// program indexes it by the CPU it runs on); 0 or a negative errno.
-int size_sock_slots(bpf_map* slots) {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return cpus < 0 ? cpus : -EINVAL;
-  return bpf_map__set_max_entries(slots, static_cast<__u32>(cpus) * EARSHOT_SOCK_SLOTS);
-}
 
 constexpr int kNfInetLocalOut = 3;  // NF_INET_LOCAL_OUT
 constexpr int kNfProtoIpv4 = 2;
@@ -50,40 +34,14 @@ constexpr int kNetfilterPriorities = 16;
 // Until the collector says otherwise (harvest.interval's default).
 constexpr std::uint64_t kDefaultHarvestIntervalNs = 1'000'000'000ULL;
 
-using NetSkeleton = SkeletonPtr<net_bpf, net_bpf__destroy>;
-using CaptureUserSkeleton = SkeletonPtr<capture_user_bpf, capture_user_bpf__destroy>;
-
 BpfLink checked_link(bpf_link* link, const std::string& what) {
   if (!link) throw Error(fmt::format("{}: {}", what, errno_text(errno)));
   return BpfLink(link);
 }
 
-bool disabled(const HookOptions& options, std::string_view hook) {
-  return options.disabled_hooks.count(hooks::base_name(hook)) > 0;
-}
-
-// The network object's programs, by hook: a hook turned off in config
-// loads none of them.
-const std::vector<std::pair<std::string_view, std::vector<std::string>>>& net_programs() {
-  static const std::vector<std::pair<std::string_view, std::vector<std::string>>> programs = {
-      {hooks::kNetfilterIpv4, {"earshot_nf_local_out4"}},
-      {hooks::kNetfilterIpv6, {"earshot_nf_local_out6"}},
-      {hooks::kCgroupSkbEgress, {"earshot_cgroup_egress", "earshot_cgroup_egress_basic"}},
-      {hooks::kSockCreate, {"earshot_sock_create"}},
-      {hooks::kSockRelease, {"earshot_sock_release"}},
-      {hooks::kSockops, {"earshot_sockops"}},
-      {hooks::kUdpSendmsg4, {"earshot_sendmsg4"}},
-      {hooks::kUdpSendmsg6, {"earshot_sendmsg6"}},
-      {hooks::kTcxDnsIngress, {"earshot_dns_tcx_eth", "earshot_dns_tcx_l3"}},
-      {hooks::kCgroupDnsIngress, {"earshot_dns_ingress"}},
-      {hooks::kSocketIterator,
-       {"earshot_iter_sockets", "earshot_iter_tcp_cookies", "earshot_iter_udp_cookies"}},
-  };
-  return programs;
-}
-
 // Runs an iterator program once to its end; throws with the reason.
-void run_iterator(bpf_program* program, const char* what) {
+void run_iterator(bpf_program* program) {
+  const char* what = bpf_program__section_name(program);
   BpfLink iter = checked_link(bpf_program__attach_iter(program, nullptr), what);
   UniqueFd reader(bpf_iter_create(bpf_link__fd(iter.get())));
   if (!reader) throw Error(fmt::format("{}: bpf_iter_create: {}", what, errno_text(errno)));
@@ -92,28 +50,61 @@ void run_iterator(bpf_program* program, const char* what) {
   }
 }
 
+// Why a kernel-level tier cannot work here, found without loading anything;
+// empty if it may.
+std::string fentry_missing() {
+  std::error_code ec;
+  // A modular snd_pcm carries its own BTF; a built-in one is in vmlinux's.
+  if (!std::filesystem::exists("/sys/kernel/btf/snd_pcm", ec) &&
+      !std::filesystem::exists("/proc/asound", ec))
+    return "no BTF for snd_pcm: kernel has no ALSA";
+  return {};
+}
+
+std::string lsm_missing() {
+  try {
+    std::string lsms = read_text_file("/sys/kernel/security/lsm");
+    if (lsms.find("bpf") == std::string::npos)
+      return fmt::format("BPF LSM not active (lsm= is '{}')",
+                         lsms.substr(0, lsms.find_last_not_of("\n") + 1));
+  } catch (const Error&) {
+    // securityfs not mounted: the load itself says whether LSM programs work.
+  }
+  return {};
+}
+
+bool per_namespace(AttachKind kind) {
+  return kind == AttachKind::netfilter || kind == AttachKind::tcx_dns;
+}
+
 }  // namespace
 
 struct KernelHooks::Impl {
-  NetSkeleton net;
-  CaptureUserSkeleton audio;
+  HookOptions options;
+  MachineOffer offer;
+  std::filesystem::path libasound;
+  std::map<BpfObject, std::unique_ptr<LoadedObject>> objects;
+  std::map<BpfObject, std::string> object_errors;  // why an object is not loaded
   std::vector<BpfLink> links;
+  std::vector<BpfLink> netfilter_links;  // given back if half the netfilter tier attached
   std::vector<HookStatus> status;
-  std::vector<ProgramRefusal> refused;  // programs the kernel refused, every object
+  std::set<std::string, std::less<>> attached;  // hook base names
+  std::vector<ProgramRefusal> refused;          // programs the kernel refused, every object
   std::string btf_source;
+  std::optional<std::filesystem::path> cgroup2;
   UniqueFd cgroup_root;
-  std::unique_ptr<AcceptObject> accept;  // fexit on inet_accept, on net's maps
-  std::unique_ptr<AlsaTier> alsa;        // tiers 1 and 2, on the maps of net and audio
   std::vector<std::unique_ptr<DnsIngress>> dns_ingress;  // one a monitored namespace
   bool procfs_poll = false;
 
-  // Runs one attachment, unless the config turned the hook off; records
-  // success or the reason it failed.
-  void attempt(std::string_view hook, const HookOptions& options,
-               const std::function<std::string()>& attach) {
-    if (disabled(options, hook))
-      return unavailable(std::string(hook), "disabled in config (kernel.disabled_hooks)");
-    HookStatus s{std::string(hook), false, {}};
+  explicit Impl(const HookOptions& o) : options(o) {}
+
+  void unavailable(const std::string& hook, const std::string& reason) {
+    status.push_back({hook, false, reason});
+    log::warn("hook not attached", {{"hook", hook}, {"reason", reason}});
+  }
+  // Runs one attachment and records success or the reason it failed.
+  bool attempt(const std::string& hook, const std::function<std::string()>& attach) {
+    HookStatus s{hook, false, {}};
     try {
       s.detail = attach();
       s.attached = true;
@@ -121,11 +112,8 @@ struct KernelHooks::Impl {
       s.detail = e.what();
       log::warn("hook not attached", {{"hook", s.hook}, {"reason", s.detail}});
     }
-    status.push_back(std::move(s));
-  }
-  void unavailable(const std::string& hook, const std::string& reason) {
-    status.push_back({hook, false, reason});
-    log::warn("hook not attached", {{"hook", hook}, {"reason", reason}});
+    status.push_back(s);
+    return s.attached;
   }
 
   std::string refusal_of(std::string_view program) const {
@@ -133,429 +121,301 @@ struct KernelHooks::Impl {
       if (r.program == program) return fmt::format("program {} {}", r.program, r.reason);
     return fmt::format("program {} not loaded", program);
   }
-  // Throws the reason a program is not loaded: the kernel refused it, or
-  // the config turned its hook off.
-  void require_loaded(const bpf_program* program) const {
-    if (bpf_program__fd(program) >= 0) return;
-    std::string name = bpf_program__name(program);
-    for (const auto& r : refused)
-      if (r.program == name) throw Error(refusal_of(name));
-    throw Error(fmt::format("program {} not loaded (disabled in config)", name));
+  // The loaded program of that name, or throws why it is not loaded.
+  bpf_program* loaded(const LoadedObject& object, std::string_view name) const {
+    bpf_program* program = object.program(name);
+    if (program && bpf_program__fd(program) >= 0) return program;
+    throw Error(refusal_of(name));
   }
 
-  bpf_object_open_opts object_open_options(const HookOptions& options) const {
-    bpf_object_open_opts opts{};
-    opts.sz = sizeof opts;
-    if (!options.btf_file.empty()) opts.btf_custom_path = options.btf_file.c_str();
-    return opts;
-  }
-
-  void load_net(const HookOptions& options);
-  std::string record_existing_sockets(const HookOptions& options);
-  void attach_counting(const HookOptions& options);
-  std::string attach_cgroup_skb_egress(bpf_program* program);
+  void load_objects();
+  void load(BpfObject which, const std::set<std::string>& off);
+  const LoadedObject* object_for(const HookSpec& spec);
+  void walk_table();
+  std::string attach(const HookSpec& spec, const LoadedObject& object,
+                     const std::filesystem::path& netns);
+  std::string attach_cgroup(const HookSpec& spec, const LoadedObject& object);
+  std::string attach_netfilter(const HookSpec& spec, const LoadedObject& object);
+  std::string attach_dns(const HookSpec& spec, const LoadedObject& object,
+                         const std::filesystem::path& netns);
+  std::string run_iterators(const HookSpec& spec, const LoadedObject& object);
+  std::string attach_uprobes(const HookSpec& spec, const LoadedObject& object);
+  void give_back_netfilter();
   void set_slot_reclaim(std::uint64_t ns);
-  void load_audio(const HookOptions& options);
-  void load_alsa(const HookOptions& options);
-  void attach_syscall_tier(const HookOptions& options);
+  void init_capture_state();
 };
 
-// Tiers 1 and 2 share every capture map with audio (and through it, net);
-// without audio's maps they would keep a state nobody reads. Then tier 5.
-void KernelHooks::Impl::load_alsa(const HookOptions& options) {
-  if (audio) {
-    SharedCaptureMaps shared;
-    shared.capture_state = bpf_map__fd(audio->maps.data_capture);
-    shared.capture_procs = bpf_map__fd(audio->maps.capture_procs);
-    shared.tracked_tgids = bpf_map__fd(audio->maps.tracked_tgids);
-    shared.events = bpf_map__fd(audio->maps.events);
-    shared.lost = bpf_map__fd(audio->maps.lost);
-    shared.watched_devices = bpf_map__fd(audio->maps.watched_devices);
-    shared.capture_handles = bpf_map__fd(audio->maps.capture_handles);
-    AlsaTierOptions tiers;
-    tiers.fentry = options.fentry_tier && !disabled(options, hooks::kFentrySndPcm) &&
-                   !disabled(options, hooks::kFexitSndPcmXfer);
-    tiers.lsm = options.lsm_tier && !disabled(options, hooks::kLsmFileOpen) &&
-                !disabled(options, hooks::kLsmFileIoctl);
-    tiers.btf_file = options.btf_file;
-    alsa = std::make_unique<AlsaTier>(tiers, shared);
-    status.insert(status.end(), alsa->status().begin(), alsa->status().end());
-  } else {
-    for (auto hook :
-         {hooks::kFentrySndPcm, hooks::kFexitSndPcmXfer, hooks::kLsmFileOpen, hooks::kLsmFileIoctl})
-      unavailable(std::string(hook),
-                  "the capture_user BPF object (whose maps it shares) did not load");
+// Programs of hooks the plan rules out are left out of their object; so are
+// the builds of a ladder past the first, until the first is refused.
+void KernelHooks::Impl::load_objects() {
+  std::map<BpfObject, std::set<std::string>> off;
+  for (const auto& spec : hook_table()) {
+    if (!reason_not_loaded(spec, options.plan, offer)) continue;
+    for (auto program : spec.all_programs()) off[spec.object].emplace(program);
   }
-  std::error_code ec;
-  if (!options.procfs_tier)
-    unavailable("procfs_poll", "disabled in config (capture.tiers)");
-  else if (disabled(options, hooks::kProcfsPoll))
-    unavailable("procfs_poll", "disabled in config (kernel.disabled_hooks)");
-  else if (alsa && alsa->kernel_tier_attached())
-    unavailable("procfs_poll", "not needed: a kernel-level tier is attached");
-  else if (!std::filesystem::exists("/proc/asound", ec))
-    unavailable("procfs_poll", "no /proc/asound: kernel has no ALSA");
-  else {
-    procfs_poll = true;
-    status.push_back({"procfs_poll", true, "/proc/asound/card*/pcm*c/sub*/status"});
+  load(BpfObject::net, off[BpfObject::net]);
+  load(BpfObject::capture_user, off[BpfObject::capture_user]);
+  set_slot_reclaim(2 * kDefaultHarvestIntervalNs);
+  init_capture_state();
+}
+
+void KernelHooks::Impl::load(BpfObject which, const std::set<std::string>& off) {
+  LoadRequest request;
+  request.which = which;
+  request.choice.off = off;
+  for (const auto& spec : hook_table())
+    if (spec.object == which && !spec.ladder.empty())
+      request.choice.ladders.emplace_back(spec.ladder.begin(), spec.ladder.end());
+  request.btf_file = options.btf_file.string();
+  // Every object loaded before, net first (objects is ordered by BpfObject).
+  for (const auto& [earlier, object] : objects) request.share.push_back(object.get());
+  try {
+    objects[which] = load_object(request, refused);
+    object_errors.erase(which);
+  } catch (const Error& e) {
+    objects.erase(which);
+    object_errors[which] = e.what();
   }
 }
 
-void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
-  if (!net) return;
-  std::uint32_t zero = 0;
-  earshot_net_config config{};
-  config.slot_reclaim_ns = ns;
-  if (bpf_map_update_elem(bpf_map__fd(net->maps.net_config), &zero, &config, BPF_ANY) != 0)
-    throw Error(fmt::format("cannot write net_config: {}", errno_text(errno)));
+// The object a hook's programs are in, loaded when its turn comes for the
+// objects loaded late: accept (on net's maps), and capture_kernel, loaded
+// for one tier at a time at the tier's opens.
+const LoadedObject* KernelHooks::Impl::object_for(const HookSpec& spec) {
+  if (spec.object == BpfObject::accept && !objects.count(BpfObject::accept) &&
+      !object_errors.count(BpfObject::accept)) {
+    std::set<std::string> none;
+    load(BpfObject::accept, none);
+  }
+  if (spec.object == BpfObject::capture_kernel && spec.tier_opens) {
+    std::set<std::string> off;
+    for (const auto& other : hook_table())
+      if (other.object == BpfObject::capture_kernel && other.tier != spec.tier)
+        for (auto program : other.all_programs()) off.emplace(program);
+    objects.erase(BpfObject::capture_kernel);
+    load(BpfObject::capture_kernel, off);
+  }
+  auto it = objects.find(spec.object);
+  return it == objects.end() ? nullptr : it->second.get();
 }
 
-void KernelHooks::Impl::load_net(const HookOptions& options) {
-  ProgramChoice choice;
-  for (const auto& [hook, programs] : net_programs())
-    if (disabled(options, hook)) choice.off.insert(programs.begin(), programs.end());
-  // Two builds of the cgroup_skb counter: with and without naming owners
-  // from the current task (counting_cgroup_skb.bpf.c).
-  choice.ladders.push_back({"earshot_cgroup_egress", "earshot_cgroup_egress_basic"});
-  // A kernel without the netfilter program type (before 6.4) would only
-  // refuse them with EINVAL: say why instead, and spare the failed load.
-  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_NETFILTER, nullptr) == 0) {
-    for (const char* program : {"earshot_nf_local_out4", "earshot_nf_local_out6"}) {
-      choice.off.insert(program);
-      refused.push_back(
-          {program, "not loaded: this kernel has no netfilter BPF programs (6.4+)", {}});
+void KernelHooks::Impl::walk_table() {
+  for (const auto& spec : hook_table()) {
+    const std::string hook(spec.hook);
+    if (auto why = reason_not_loaded(spec, options.plan, offer)) {
+      unavailable(hook, *why);
+      continue;
+    }
+    if (auto why = reason_not_needed(spec, options.plan, attached)) {
+      unavailable(hook, *why);
+      continue;
+    }
+    if (spec.attach == AttachKind::poll) {
+      procfs_poll = true;
+      status.push_back({hook, true, std::string(spec.target)});
+      attached.insert(hook);
+      continue;
+    }
+    const LoadedObject* object = object_for(spec);
+    if (!object) {
+      auto error = object_errors.find(spec.object);
+      unavailable(hook, error != object_errors.end() ? error->second : "BPF object not loaded");
+      continue;
+    }
+    if (spec.attach == AttachKind::cgroup && spec.purpose == Purpose::counting)
+      give_back_netfilter();
+    if (attempt(hook, [&] { return attach(spec, *object, {}); })) {
+      attached.insert(hook);
+      if (per_namespace(spec.attach))
+        for (const auto& path : options.netns_paths)
+          attempt(fmt::format("{}@{}", hook, path.filename().string()),
+                  [&] { return attach(spec, *object, path); });
+    } else if (spec.tier_opens) {
+      // Without its opens the tier sees nothing: its other hooks say so,
+      // and the next tier is tried on a fresh object.
+      object_errors[BpfObject::capture_kernel] =
+          fmt::format("{} tier not loaded: {}", to_string(*spec.tier), status.back().detail);
+      objects.erase(BpfObject::capture_kernel);
     }
   }
-  const auto open_opts = object_open_options(options);
-  try {
-    net = load_programs_alone<net_bpf, net_bpf__destroy>(
-        "network", [&] { return net_bpf__open_opts(&open_opts); },
-        [](net_bpf& s) {
-          if (int err = size_sock_slots(s.maps.sock_slots); err)
-            throw Error(fmt::format("cannot size sock_slots: {}", errno_text(err)));
-        },
-        net_bpf__load, choice, refused);
-  } catch (const Error& e) {
-    for (const auto& [hook, programs] : net_programs()) unavailable(std::string(hook), e.what());
-    unavailable(std::string(hooks::kFexitAccept), e.what());
-    return;
-  }
-
-  set_slot_reclaim(2 * kDefaultHarvestIntervalNs);
-
-  // Owners first, so no socket created from here on is missed; then the
-  // iterator for those that already exist; then the counting hooks.
-  std::string mountinfo = read_text_file("/proc/self/mountinfo");
-  auto cgroup2 = find_cgroup2_mount(mountinfo);
-  if (cgroup2) cgroup_root.reset(::open(cgroup2->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  auto attach_cgroup = [&](bpf_program* prog, const char* what) -> std::string {
-    require_loaded(prog);
-    if (!cgroup2) throw Error("no cgroup v2 hierarchy mounted");
-    if (!cgroup_root)
-      throw Error(fmt::format("cannot open {}: {}", cgroup2->string(), errno_text(errno)));
-    links.push_back(checked_link(bpf_program__attach_cgroup(prog, cgroup_root.get()), what));
-    return fmt::format("{} on {}", what, cgroup2->string());
-  };
-  attempt(hooks::kSockCreate, options,
-          [&] { return attach_cgroup(net->progs.earshot_sock_create, "cgroup/sock_create"); });
-  // Before any packet claims a slot: a slot whose socket's release was
-  // missed stays taken (its socket then counts through the flows map).
-  attempt(hooks::kSockRelease, options,
-          [&] { return attach_cgroup(net->progs.earshot_sock_release, "cgroup/sock_release"); });
-  attempt(hooks::kSockops, options,
-          [&] { return attach_cgroup(net->progs.earshot_sockops, "sockops"); });
-  // sendto() past a connection: before any packet, so none is counted under
-  // the connection's destination.
-  attempt(hooks::kUdpSendmsg4, options,
-          [&] { return attach_cgroup(net->progs.earshot_sendmsg4, "cgroup/sendmsg4"); });
-  attempt(hooks::kUdpSendmsg6, options,
-          [&] { return attach_cgroup(net->progs.earshot_sendmsg6, "cgroup/sendmsg6"); });
-  // DNS answers: at tcx ingress of the monitored namespaces' interfaces,
-  // where only their packets pay; the root cgroup's ingress (packets for
-  // local sockets of every namespace) on kernels without tcx, or when
-  // network.dns_hook says cgroup (a router, whose forwarded packets pass tcx).
-  const DnsPrograms dns{net->progs.earshot_dns_tcx_eth, net->progs.earshot_dns_tcx_l3};
-  auto attach_dns = [&](const std::filesystem::path& netns) {
-    require_loaded(dns.ethernet);
-    require_loaded(dns.ip);
-    auto ingress = std::make_unique<DnsIngress>(dns, netns);
-    std::string detail = ingress->detail();
-    dns_ingress.push_back(std::move(ingress));
-    return detail;
-  };
-  if (options.dns_tcx)
-    attempt(hooks::kTcxDnsIngress, options, [&] { return attach_dns({}); });
-  else
-    unavailable(std::string(hooks::kTcxDnsIngress),
-                "disabled in config (network.dns_hook: cgroup)");
-  if (!dns_ingress.empty()) {
-    unavailable(std::string(hooks::kCgroupDnsIngress), "not needed: tcx_dns_ingress is attached");
-    for (const auto& path : options.netns_paths)
-      attempt(fmt::format("{}@{}", hooks::kTcxDnsIngress, path.filename().string()), options,
-              [&] { return attach_dns(path); });
-  } else if (!options.dns_cgroup) {
-    unavailable(std::string(hooks::kCgroupDnsIngress),
-                "disabled in config (network.dns_hook: tcx)");
-  } else {
-    attempt(hooks::kCgroupDnsIngress, options, [&] {
-      return attach_cgroup(net->progs.earshot_dns_ingress, "cgroup_skb/ingress (DNS answers)");
-    });
-  }
-  // Accepted sockets: fexit costs only accept(). Without it the counting
-  // program learns the owner from the socket's first packet a task sends
-  // (counting.bpf.h, learn_owner), where the sys_exit_accept* tracepoints would
-  // slow every system call of every process.
-  attempt(hooks::kFexitAccept, options, [&] {
-    auto object = std::make_unique<AcceptObject>(net->obj, open_opts);
-    links.push_back(checked_link(bpf_program__attach(object->program()), "fexit/inet_accept"));
-    accept = std::move(object);
-    return std::string("fexit/inet_accept");
-  });
-  attempt(hooks::kSocketIterator, options, [&] { return record_existing_sockets(options); });
-  attach_counting(options);
 }
 
-// Owners of the sockets that predate earshot. The tcp and udp iterators
-// first make the kernel give every socket of each counted namespace its
-// cookie (a socket gets one only when asked); without them, sockets never
-// asked for one stay unnamed until they send from a task (TCP).
-std::string KernelHooks::Impl::record_existing_sockets(const HookOptions& options) {
-  require_loaded(net->progs.earshot_iter_sockets);
+std::string KernelHooks::Impl::attach(const HookSpec& spec, const LoadedObject& object,
+                                      const std::filesystem::path& netns) {
+  switch (spec.attach) {
+    case AttachKind::cgroup:
+      return attach_cgroup(spec, object);
+    case AttachKind::netfilter: {
+      if (netns.empty()) return attach_netfilter(spec, object);
+      NetnsScope inside(netns);
+      attach_netfilter(spec, object);
+      return netns.string();
+    }
+    case AttachKind::tcx_dns:
+      return attach_dns(spec, object, netns);
+    case AttachKind::iterator:
+      return run_iterators(spec, object);
+    case AttachKind::uprobe_libasound:
+      return attach_uprobes(spec, object);
+    case AttachKind::automatic: {
+      std::vector<BpfLink> made;
+      std::string detail;
+      for (auto name : spec.programs) {
+        bpf_program* program = loaded(object, name);
+        made.push_back(checked_link(bpf_program__attach(program), std::string(name)));
+        detail += (detail.empty() ? "" : ", ") + std::string(bpf_program__section_name(program));
+      }
+      for (auto& link : made) links.push_back(std::move(link));
+      return detail;
+    }
+    case AttachKind::poll:
+      break;
+  }
+  throw Error("nothing to attach");
+}
+
+// On the root cgroup v2: every namespace's sockets and packets. The first
+// loaded build of a ladder; a lower one says what it does without.
+std::string KernelHooks::Impl::attach_cgroup(const HookSpec& spec, const LoadedObject& object) {
+  std::vector<bpf_program*> programs;
+  for (auto name : spec.programs) programs.push_back(loaded(object, name));
+  std::string lower;
+  for (auto name : spec.ladder) {
+    bpf_program* program = object.program(name);
+    if (program && bpf_program__fd(program) >= 0) {
+      programs.push_back(program);
+      break;
+    }
+    lower += "; without " + std::string(name) + " (" + refusal_of(name) + ")";
+  }
+  if (programs.empty()) throw Error(refusal_of(spec.ladder.back()));
+  if (!cgroup2) throw Error("no cgroup v2 hierarchy mounted");
+  if (!cgroup_root)
+    throw Error(fmt::format("cannot open {}: {}", cgroup2->string(), errno_text(errno)));
+  std::vector<BpfLink> made;
+  for (bpf_program* program : programs)
+    made.push_back(checked_link(bpf_program__attach_cgroup(program, cgroup_root.get()),
+                                std::string(spec.target)));
+  for (auto& link : made) links.push_back(std::move(link));
+  std::string detail = fmt::format("{} on {}", spec.target, cgroup2->string());
+  if (!spec.ladder.empty())
+    detail += fmt::format(" ({}{}); counts every network namespace",
+                          bpf_program__name(programs.back()), lower);
+  return detail;
+}
+
+// A BPF netfilter hook owns its priority (EBUSY for a second one, e.g. a
+// second earshot in this namespace): take the next free one.
+std::string KernelHooks::Impl::attach_netfilter(const HookSpec& spec, const LoadedObject& object) {
+  bpf_program* program = loaded(object, spec.programs.front());
+  int pf = spec.hook == hooks::kNetfilterIpv4 ? kNfProtoIpv4 : kNfProtoIpv6;
+  for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities;
+       ++priority) {
+    LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf), .hooknum = kNfInetLocalOut,
+                .priority = priority);
+    bpf_link* link = bpf_program__attach_netfilter(program, &opts);
+    if (link) {
+      netfilter_links.emplace_back(link);
+      return fmt::format("LOCAL_OUT priority {}", priority);
+    }
+    if (errno != EBUSY) break;
+  }
+  throw Error(fmt::format("netfilter LOCAL_OUT: {}", errno_text(errno)));
+}
+
+// Half a netfilter tier would leave one family to the cgroup_skb program,
+// which counts both: give it back before cgroup_skb attaches.
+void KernelHooks::Impl::give_back_netfilter() {
+  if (netfilter_links.empty()) return;
+  release_links(netfilter_links);
+  for (auto& s : status) {
+    const HookSpec* spec = find_hook(s.hook);
+    if (!spec || spec->attach != AttachKind::netfilter || !s.attached) continue;
+    s.attached = false;
+    s.detail =
+        "detached: the other family's netfilter hook did not attach, "
+        "cgroup_skb_egress counts both";
+    attached.erase(std::string(spec->hook));
+  }
+}
+
+// At tcx ingress of a namespace's interfaces (those that appear later too).
+std::string KernelHooks::Impl::attach_dns(const HookSpec& spec, const LoadedObject& object,
+                                          const std::filesystem::path& netns) {
+  const DnsPrograms programs{loaded(object, spec.programs[0]), loaded(object, spec.programs[1])};
+  auto ingress = std::make_unique<DnsIngress>(programs, netns);
+  std::string detail = ingress->detail();
+  dns_ingress.push_back(std::move(ingress));
+  return detail;
+}
+
+// Owners of the sockets that predate earshot. The optional iterators first
+// make the kernel give every socket of each counted namespace its cookie (a
+// socket gets one only when asked; they walk the namespace they are made
+// in); without them, sockets never asked for one stay unnamed until they
+// send from a task.
+std::string KernelHooks::Impl::run_iterators(const HookSpec& spec, const LoadedObject& object) {
+  std::vector<bpf_program*> required;
+  for (auto name : spec.programs) required.push_back(loaded(object, name));
   std::vector<std::string> missing;
-  for (bpf_program* cookies :
-       {net->progs.earshot_iter_tcp_cookies, net->progs.earshot_iter_udp_cookies}) {
+  for (auto name : spec.optional) {
     try {
-      require_loaded(cookies);
-      run_iterator(cookies, bpf_program__section_name(cookies));
+      bpf_program* program = loaded(object, name);
+      run_iterator(program);
       for (const auto& path : options.netns_paths) {
-        NetnsScope inside(path);  // the iterator walks the namespace it is made in
-        run_iterator(cookies, bpf_program__section_name(cookies));
+        NetnsScope inside(path);
+        run_iterator(program);
       }
     } catch (const Error& e) {
       missing.push_back(e.what());
     }
   }
-  run_iterator(net->progs.earshot_iter_sockets, "iter/task_file");
+  for (bpf_program* program : required) run_iterator(program);
   if (missing.empty()) return "existing sockets recorded (iter/tcp, iter/udp, iter/task_file)";
   std::string detail = "existing sockets recorded, except those never given a cookie: ";
   for (std::size_t i = 0; i < missing.size(); ++i) detail += (i ? "; " : "") + missing[i];
   return detail;
 }
 
-// Counting: netfilter at LOCAL_OUT in each counted namespace where the
-// kernel has netfilter programs (6.4+), else cgroup_skb egress on the root
-// cgroup, which counts every namespace. One tier only: both would count
-// each packet twice.
-void KernelHooks::Impl::attach_counting(const HookOptions& options) {
-  // A BPF netfilter hook owns its priority (EBUSY for a second one, e.g. a
-  // second earshot in this namespace): take the next free one.
-  // One program per family: each knows its family as a constant.
-  std::vector<BpfLink> netfilter;
-  auto attach_netfilter = [&](int pf) -> std::string {
-    bpf_program* program =
-        pf == kNfProtoIpv4 ? net->progs.earshot_nf_local_out4 : net->progs.earshot_nf_local_out6;
-    require_loaded(program);
-    for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities;
-         ++priority) {
-      LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf),
-                  .hooknum = kNfInetLocalOut, .priority = priority);
-      bpf_link* link = bpf_program__attach_netfilter(program, &opts);
-      if (link) {
-        netfilter.emplace_back(link);
-        return fmt::format("LOCAL_OUT priority {}", priority);
-      }
-      if (errno != EBUSY) break;
-    }
-    throw Error(fmt::format("netfilter LOCAL_OUT: {}", errno_text(errno)));
-  };
-  const std::size_t first = status.size();
-  attempt(hooks::kNetfilterIpv4, options, [&] { return attach_netfilter(kNfProtoIpv4); });
-  attempt(hooks::kNetfilterIpv6, options, [&] { return attach_netfilter(kNfProtoIpv6); });
-  const bool netfilter_tier = status[first].attached && status[first + 1].attached;
-  if (netfilter_tier) {
-    for (const auto& path : options.netns_paths) {
-      for (int pf : {kNfProtoIpv4, kNfProtoIpv6}) {
-        std::string_view hook = pf == kNfProtoIpv4 ? hooks::kNetfilterIpv4 : hooks::kNetfilterIpv6;
-        attempt(fmt::format("{}@{}", hook, path.filename().string()), options, [&] {
-          NetnsScope inside(path);
-          attach_netfilter(pf);
-          return path.string();
-        });
-      }
-    }
-    for (auto& link : netfilter) links.push_back(std::move(link));
-    unavailable(std::string(hooks::kCgroupSkbEgress),
-                "not needed: netfilter_ipv4 and netfilter_ipv6 count at LOCAL_OUT");
+std::string KernelHooks::Impl::attach_uprobes(const HookSpec& spec, const LoadedObject& object) {
+  std::vector<BpfLink> made;
+  for (const auto& probe : spec.uprobes) {
+    bpf_program* program = loaded(object, probe.program);
+    std::string function(probe.function);
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = probe.on_return, .func_name = function.c_str());
+    made.push_back(
+        checked_link(bpf_program__attach_uprobe_opts(program, -1, libasound.c_str(), 0, &opts),
+                     fmt::format("uprobe {}:{}", libasound.string(), function)));
+  }
+  for (auto& link : made) links.push_back(std::move(link));
+  return libasound.string();
+}
+
+void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
+  auto it = objects.find(BpfObject::net);
+  if (it == objects.end()) return;
+  std::uint32_t zero = 0;
+  earshot_net_config config{};
+  config.slot_reclaim_ns = ns;
+  if (bpf_map_update_elem(bpf_map__fd(it->second->map("net_config")), &zero, &config, BPF_ANY) != 0)
+    throw Error(fmt::format("cannot write net_config: {}", errno_text(errno)));
+}
+
+// One capture state for every object (the first loaded holds it).
+void KernelHooks::Impl::init_capture_state() {
+  for (const auto& [which, object] : objects) {
+    bpf_map* state = object->map(".data.capture");
+    if (!state) continue;
+    std::uint32_t zero = 0;
+    earshot_capture_state value{};
+    value.grace_ns = options.grace_ns;
+    if (bpf_map_update_elem(bpf_map__fd(state), &zero, &value, BPF_ANY) != 0)
+      throw Error(fmt::format("cannot initialise capture_state: {}", errno_text(errno)));
     return;
   }
-  // Half a netfilter tier would leave one family to the cgroup_skb program,
-  // which counts both: give it back.
-  netfilter.clear();
-  for (std::size_t i = first; i < first + 2; ++i) {
-    if (!status[i].attached) continue;
-    status[i].attached = false;
-    status[i].detail =
-        "detached: the other family's netfilter hook did not attach, "
-        "cgroup_skb_egress counts both";
-  }
-  attempt(hooks::kCgroupSkbEgress, options, [&] {
-    bpf_program* program = bpf_program__fd(net->progs.earshot_cgroup_egress) >= 0
-                               ? net->progs.earshot_cgroup_egress
-                               : net->progs.earshot_cgroup_egress_basic;
-    std::string detail = attach_cgroup_skb_egress(program);
-    if (program == net->progs.earshot_cgroup_egress_basic)
-      detail += "; without naming accepted sockets' owners from the sending task (" +
-                refusal_of("earshot_cgroup_egress") + ")";
-    return detail + "; counts every network namespace";
-  });
 }
 
-std::string KernelHooks::Impl::attach_cgroup_skb_egress(bpf_program* program) {
-  require_loaded(program);
-  if (!cgroup_root) throw Error("no cgroup v2 hierarchy mounted");
-  links.push_back(
-      checked_link(bpf_program__attach_cgroup(program, cgroup_root.get()), "cgroup_skb/egress"));
-  return fmt::format("cgroup_skb/egress ({})", bpf_program__name(program));
-}
-
-void KernelHooks::Impl::load_audio(const HookOptions& options) {
-  // The capture_user object's programs, by hook: a hook turned off in config (or
-  // its tier in capture.tiers) loads none of them.
-  static const std::vector<std::pair<std::string_view, std::vector<std::string>>> kPrograms = {
-      {hooks::kUprobeLibasound,
-       {"earshot_pcm_open", "earshot_pcm_open_ret", "earshot_pcm_close", "earshot_pcm_readi",
-        "earshot_pcm_read_ret", "earshot_pcm_mmap_commit"}},
-      {hooks::kTracepointOpen, {"earshot_exit_openat", "earshot_exit_openat2"}},
-      {hooks::kTracepointClose, {"earshot_enter_close"}},
-      {hooks::kTracepointRead,
-       {"earshot_enter_read", "earshot_exit_read", "earshot_enter_ioctl", "earshot_exit_ioctl"}},
-      {hooks::kTracepointProcessExit, {"earshot_process_exit"}},
-  };
-  std::filesystem::path libasound =
-      options.libasound_path.empty() ? find_libasound() : options.libasound_path;
-  auto wanted = [&](std::string_view hook) {
-    if (disabled(options, hook)) return false;
-    if (hook == hooks::kUprobeLibasound) return options.libasound_tier && !libasound.empty();
-    if (hook == hooks::kTracepointProcessExit) return true;
-    return options.syscall_tier;
-  };
-  ProgramChoice choice;
-  for (const auto& [hook, programs] : kPrograms)
-    if (!wanted(hook)) choice.off.insert(programs.begin(), programs.end());
-  const auto open_opts = object_open_options(options);
-  try {
-    audio = load_programs_alone<capture_user_bpf, capture_user_bpf__destroy>(
-        "capture_user", [&] { return capture_user_bpf__open_opts(&open_opts); },
-        [&](capture_user_bpf& a) {
-          if (!net) return;
-          // One copy of the shared maps: the capture_user object uses the network object's.
-          auto reuse = [](bpf_map* into, bpf_map* from) {
-            int err = bpf_map__reuse_fd(into, bpf_map__fd(from));
-            if (err)
-              throw Error(
-                  fmt::format("cannot share map {}: {}", bpf_map__name(into), errno_text(err)));
-          };
-          reuse(a.maps.data_capture, net->maps.data_capture);
-          reuse(a.maps.capture_procs, net->maps.capture_procs);
-          reuse(a.maps.tracked_tgids, net->maps.tracked_tgids);
-          reuse(a.maps.events, net->maps.events);
-          reuse(a.maps.lost, net->maps.lost);
-        },
-        capture_user_bpf__load, choice, refused);
-  } catch (const Error& e) {
-    for (auto hook : {hooks::kTracepointOpen, hooks::kTracepointClose, hooks::kTracepointRead,
-                      hooks::kTracepointProcessExit, hooks::kUprobeLibasound})
-      unavailable(std::string(hook), e.what());
-    return;
-  }
-
-  attempt(hooks::kTracepointProcessExit, options, [&] {
-    require_loaded(audio->progs.earshot_process_exit);
-    links.push_back(checked_link(bpf_program__attach(audio->progs.earshot_process_exit),
-                                 "sched/sched_process_exit"));
-    return std::string("sched/sched_process_exit");
-  });
-  if (!options.libasound_tier) {
-    unavailable("uprobe_libasound", "disabled in config (capture.tiers)");
-  } else if (libasound.empty()) {
-    unavailable("uprobe_libasound", "libasound.so.2 not found");
-  } else {
-    attempt(hooks::kUprobeLibasound, options, [&] {
-      auto uprobe = [&](bpf_program* prog, const char* func, bool ret) {
-        require_loaded(prog);
-        LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = func);
-        links.push_back(
-            checked_link(bpf_program__attach_uprobe_opts(prog, -1, libasound.c_str(), 0, &opts),
-                         fmt::format("uprobe {}:{}", libasound.string(), func)));
-      };
-      uprobe(audio->progs.earshot_pcm_open, "snd_pcm_open", false);
-      uprobe(audio->progs.earshot_pcm_open_ret, "snd_pcm_open", true);
-      uprobe(audio->progs.earshot_pcm_close, "snd_pcm_close", false);
-      for (const char* read : {"snd_pcm_readi", "snd_pcm_readn"}) {
-        uprobe(audio->progs.earshot_pcm_readi, read, false);
-        uprobe(audio->progs.earshot_pcm_read_ret, read, true);
-      }
-      uprobe(audio->progs.earshot_pcm_mmap_commit, "snd_pcm_mmap_commit", false);
-      uprobe(audio->progs.earshot_pcm_read_ret, "snd_pcm_mmap_commit", true);
-      return libasound.string();
-    });
-  }
-}
-
-// Tier 3 after tiers 1 and 2: a syscall tracepoint, however narrow, sends
-// every system call of every process through the slow entry and exit path
-// (+70-100 ns a call here), so it attaches only where it sees something the
-// kernel-level tiers do not: user-named nodes, or ALSA capture nodes when
-// neither attached. Like the watched nodes it is chosen at start: a
-// microphone that appears later is seen by the libasound uprobes, and by
-// the rest after a restart.
-void KernelHooks::Impl::attach_syscall_tier(const HookOptions& options) {
-  static const std::vector<std::string> kSyscallHooks = {"tracepoint_open", "tracepoint_close",
-                                                         "tracepoint_read"};
-  if (!audio) return;  // load_audio recorded why
-  if (!options.syscall_tier) {
-    for (const auto& hook : kSyscallHooks) unavailable(hook, "disabled in config (capture.tiers)");
-    return;
-  }
-  if (!options.extra_devices) {
-    std::string why;
-    if (alsa && alsa->kernel_tier_attached())
-      why = "not needed: a kernel-level tier is attached";
-    else if (options.watched_devices == 0)
-      why =
-          "not needed: no capture device to watch (no ALSA capture node, no "
-          "capture.extra_devices)";
-    if (!why.empty()) {
-      for (const auto& hook : kSyscallHooks) unavailable(hook, why);
-      return;
-    }
-  }
-  attempt(hooks::kTracepointOpen, options, [&] {
-    require_loaded(audio->progs.earshot_exit_openat);
-    require_loaded(audio->progs.earshot_exit_openat2);
-    links.push_back(
-        checked_link(bpf_program__attach(audio->progs.earshot_exit_openat), "sys_exit_openat"));
-    links.push_back(
-        checked_link(bpf_program__attach(audio->progs.earshot_exit_openat2), "sys_exit_openat2"));
-    return std::string("syscalls/sys_exit_openat, sys_exit_openat2");
-  });
-  attempt(hooks::kTracepointClose, options, [&] {
-    require_loaded(audio->progs.earshot_enter_close);
-    links.push_back(
-        checked_link(bpf_program__attach(audio->progs.earshot_enter_close), "sys_enter_close"));
-    return std::string("syscalls/sys_enter_close");
-  });
-  attempt(hooks::kTracepointRead, options, [&] {
-    for (bpf_program* prog : {audio->progs.earshot_enter_read, audio->progs.earshot_exit_read,
-                              audio->progs.earshot_enter_ioctl, audio->progs.earshot_exit_ioctl}) {
-      require_loaded(prog);
-      links.push_back(checked_link(bpf_program__attach(prog), bpf_program__name(prog)));
-    }
-    return std::string("syscalls/sys_{enter,exit}_{read,ioctl}");
-  });
-}
-
-KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Impl>()) {
+KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Impl>(options)) {
   install_libbpf_logger();
   bool kernel_has_btf = std::filesystem::exists(kKernelBtfPath);
   BtfSource btf = describe_btf(kernel_has_btf, options.btf_file);
@@ -566,17 +426,25 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   } catch (const Error& e) {
     log::warn("tracepoints may not attach", {{"reason", e.what()}});
   }
-  impl_->load_net(options);
-  impl_->load_audio(options);
-  impl_->load_alsa(options);
-  impl_->attach_syscall_tier(options);
-  std::uint32_t zero = 0;
-  earshot_capture_state state{};
-  state.grace_ns = options.grace_ns;
-  int state_fd = impl_->net ? bpf_map__fd(impl_->net->maps.data_capture)
-                            : (impl_->audio ? bpf_map__fd(impl_->audio->maps.data_capture) : -1);
-  if (state_fd >= 0 && bpf_map_update_elem(state_fd, &zero, &state, BPF_ANY) != 0)
-    throw Error(fmt::format("cannot initialise capture_state: {}", errno_text(errno)));
+  // What this machine offers, found without loading anything.
+  impl_->libasound = options.libasound_path.empty() ? find_libasound() : options.libasound_path;
+  std::error_code ec;
+  MachineOffer& offer = impl_->offer;
+  // Without the netfilter program type (before 6.4) the kernel would only
+  // refuse those programs with EINVAL: say why instead, and spare the load.
+  offer.netfilter_programs = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_NETFILTER, nullptr) != 0;
+  offer.libasound = !impl_->libasound.empty();
+  offer.proc_asound = std::filesystem::exists("/proc/asound", ec);
+  offer.fentry_missing = fentry_missing();
+  offer.lsm_missing = lsm_missing();
+
+  impl_->cgroup2 = find_cgroup2_mount(read_text_file("/proc/self/mountinfo"));
+  if (impl_->cgroup2)
+    impl_->cgroup_root.reset(::open(impl_->cgroup2->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  impl_->load_objects();
+  impl_->walk_table();
+  for (auto& link : impl_->netfilter_links) impl_->links.push_back(std::move(link));
+  impl_->netfilter_links.clear();
 }
 
 KernelHooks::~KernelHooks() {
@@ -598,7 +466,7 @@ const std::vector<HookStatus>& KernelHooks::status() const {
 }
 
 void KernelHooks::require_an_object() const {
-  if (impl_->net || impl_->audio) return;
+  if (impl_->objects.count(BpfObject::net) || impl_->objects.count(BpfObject::capture_user)) return;
   std::string why =
       impl_->status.empty() ? std::string("no reason recorded") : impl_->status.front().detail;
   throw Error(
@@ -613,45 +481,36 @@ bool KernelHooks::procfs_poll() const {
   return impl_->procfs_poll;
 }
 
+// Each map from the first object that has it: the objects share them.
 MapFds KernelHooks::maps() const {
+  auto fd = [&](std::string_view name) {
+    for (const auto& [which, object] : impl_->objects)
+      if (bpf_map* map = object->map(name)) return bpf_map__fd(map);
+    return -1;
+  };
   MapFds fds;
-  if (impl_->net) {
-    fds.sock_owner = bpf_map__fd(impl_->net->maps.sock_owner);
-    fds.flows = bpf_map__fd(impl_->net->maps.flows);
-    fds.sock_slots = bpf_map__fd(impl_->net->maps.sock_slots);
-    fds.totals = bpf_map__fd(impl_->net->maps.totals);
-    fds.lost = bpf_map__fd(impl_->net->maps.lost);
-    fds.capture_procs = bpf_map__fd(impl_->net->maps.capture_procs);
-    fds.events = bpf_map__fd(impl_->net->maps.events);
-    fds.dns_events = bpf_map__fd(impl_->net->maps.dns_events);
-  }
-  if (impl_->audio) {
-    fds.capture_handles = bpf_map__fd(impl_->audio->maps.capture_handles);
-    fds.watched_devices = bpf_map__fd(impl_->audio->maps.watched_devices);
-    if (!impl_->net) {
-      fds.lost = bpf_map__fd(impl_->audio->maps.lost);
-      fds.capture_procs = bpf_map__fd(impl_->audio->maps.capture_procs);
-      fds.events = bpf_map__fd(impl_->audio->maps.events);
-    }
-  }
+  fds.sock_owner = fd("sock_owner");
+  fds.flows = fd("flows");
+  fds.sock_slots = fd("sock_slots");
+  fds.totals = fd("totals");
+  fds.lost = fd("lost");
+  fds.capture_handles = fd("capture_handles");
+  fds.capture_procs = fd("capture_procs");
+  fds.events = fd("events");
+  fds.watched_devices = fd("watched_devices");
+  fds.dns_events = fd("dns_events");
   return fds;
 }
 
 std::vector<ProgramRef> KernelHooks::loaded_programs() const {
   std::vector<ProgramRef> out;
-  auto collect = [&](bpf_object* obj) {
+  for (const auto& [which, object] : impl_->objects) {
     bpf_program* prog;
-    bpf_object__for_each_program(prog, obj) {
+    bpf_object__for_each_program(prog, object->object()) {
       if (bpf_program__fd(prog) >= 0)
         out.push_back({bpf_program__name(prog), bpf_program__fd(prog)});
     }
-  };
-  if (impl_->net) collect(impl_->net->obj);
-  if (impl_->accept)
-    for (auto& p : impl_->accept->loaded_programs()) out.push_back(std::move(p));
-  if (impl_->audio) collect(impl_->audio->obj);
-  if (impl_->alsa)
-    for (auto& p : impl_->alsa->loaded_programs()) out.push_back(std::move(p));
+  }
   return out;
 }
 

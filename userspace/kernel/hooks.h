@@ -1,7 +1,9 @@
 #pragma once
-// Loads earshot's BPF objects and attaches every hook this kernel allows.
-// A hook that cannot attach is recorded with the reason and the rest run:
-// the daemon works with what it has (earshot_hook_attached{hook}).
+// Loads earshot's BPF objects and attaches every hook this kernel allows,
+// walking the hook table (kernel/hook_table.h) in order with the plan's
+// rules (kernel/hook_plan.h). A hook that cannot attach is recorded with the
+// reason and the rest run: the daemon works with what it has
+// (earshot_hook_attached{hook}).
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -9,6 +11,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "kernel/hook_plan.h"
 
 namespace earshot::kernel {
 
@@ -20,24 +24,11 @@ struct HookStatus {
 
 struct HookOptions {
   std::vector<std::filesystem::path> netns_paths;  // namespaces counted besides our own
-  // kernel.disabled_hooks: hook names (hook_names.h) neither loaded nor attached.
-  std::set<std::string, std::less<>> disabled_hooks;
   // kernel.btf_file: the kernel's BTF for CO-RE when it has none of its own; empty: its own.
   std::filesystem::path btf_file;
-  // network.dns_hook: which hooks may read DNS answers (tcx preferred).
-  bool dns_tcx = true;
-  bool dns_cgroup = true;
-  bool fentry_tier = true;  // capture.tiers: the kernel-level tiers (alsa_tier.h)
-  bool lsm_tier = true;
-  bool syscall_tier = true;
-  // capture.extra_devices is not empty: nodes that may not be ALSA PCMs, which
-  // only the syscall tier sees, so it attaches even beside a kernel-level tier.
-  bool extra_devices = false;
-  std::size_t watched_devices = 0;  // capture nodes watched at start (sysfs and extra)
-  bool libasound_tier = true;
-  bool procfs_tier = true;               // the /proc/asound poller, run by the collector
-  std::filesystem::path libasound_path;  // empty: search the usual places
+  std::filesystem::path libasound_path;  // capture.libasound; empty: search the usual places
   std::uint64_t grace_ns = 5'000'000'000ULL;
+  PlanRequest plan;  // which hooks and tiers the config allows (kernel/hook_plan.h)
 };
 
 struct MapFds {

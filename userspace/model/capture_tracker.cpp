@@ -2,8 +2,7 @@
 
 namespace earshot::model {
 
-CaptureTracker::Opened CaptureTracker::opened(MonotonicNs ts, const HandleId& id,
-                                              std::uint32_t dev,
+CaptureTracker::Opened CaptureTracker::opened(MonotonicNs ts, const HandleId& id, std::uint32_t dev,
                                               const std::function<CaptureNames()>& name) {
   // libasound names a PCM, not a device node: its dev means nothing to dedup.
   if (auto counted = dedup_.opened(id, id.tier == Tier::libasound ? 0 : dev))
@@ -11,8 +10,8 @@ CaptureTracker::Opened CaptureTracker::opened(MonotonicNs ts, const HandleId& id
   CaptureNames names = name();
   if (ledger_.opened(id, {names.process.name, names.unit, names.device}))
     sessions_.on(CaptureOpened{ts, session_id(id, true), names.process, names.device, true});
-  return {std::nullopt, CaptureRecord{CaptureRecord::Kind::open, ts, names.process.name,
-                                      names.unit, names.device, id.tgid, id.tier, false}};
+  return {std::nullopt, CaptureRecord{CaptureRecord::Kind::open, ts, names.process.name, names.unit,
+                                      names.device, id.tgid, id.tier, false}};
 }
 
 std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
@@ -24,8 +23,14 @@ std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
   if (series) sessions_.on(CaptureClosed{ts, session_id(id, false)});
   forget(id);
   if (!series) return std::nullopt;
-  return CaptureRecord{CaptureRecord::Kind::close, ts,        series->process, series->unit,
-                       series->device,             id.tgid,   id.tier,         false};
+  return CaptureRecord{CaptureRecord::Kind::close,
+                       ts,
+                       series->process,
+                       series->unit,
+                       series->device,
+                       id.tgid,
+                       id.tier,
+                       false};
 }
 
 CaptureTracker::Exited CaptureTracker::process_exited(

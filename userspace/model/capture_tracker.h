@@ -53,7 +53,7 @@ class CaptureTracker {
   explicit CaptureTracker(SessionBuilder& sessions) : sessions_(sessions) {}
 
   struct Opened {
-    std::optional<HandleId> counted_as;  // set for a duplicate: the open that counts
+    std::optional<HandleId> counted_as;   // set for a duplicate: the open that counts
     std::optional<CaptureRecord> record;  // set for a counted open
   };
   // dev: kernel dev_t, 0 when the tier cannot see it. `name` is called only

@@ -28,8 +28,8 @@ std::vector<FlowGrowth> EgressHarvest::growth(const EgressReading& reading,
   out.reserve(grown.size());
   for (auto& [id, counters] : grown) {
     auto owner = owners_.find(id.cookie);
-    out.push_back({id, counters,
-                   owner == owners_.end() ? std::nullopt : std::optional(owner->second)});
+    out.push_back(
+        {id, counters, owner == owners_.end() ? std::nullopt : std::optional(owner->second)});
   }
   return out;
 }

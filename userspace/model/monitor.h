@@ -51,7 +51,9 @@ class Monitor {
   Exited process_exited(
       MonotonicNs ts, std::uint32_t tgid,
       const std::function<std::optional<HandleCount>(const HandleId&)>& final_count);
-  void polled_frames(const HandleId& id, std::uint64_t frames) { captures_.polled_frames(id, frames); }
+  void polled_frames(const HandleId& id, std::uint64_t frames) {
+    captures_.polled_frames(id, frames);
+  }
 
   // A harvest, in two steps: the growth of the counting maps joined to
   // owners (the caller then names each), then everything else.

@@ -88,7 +88,8 @@ TEST(CaptureTracker, PolledFramesCountLikeAMapsAndStopAtTheClose) {
 
 TEST(CaptureTracker, AnExitClosesEveryCaptureOfTheProcessWithItsFinalFrames) {
   Tracker t;
-  HandleId fd{100, Tier::syscalls, 4}, second{100, Tier::syscalls, 5}, other{200, Tier::syscalls, 4};
+  HandleId fd{100, Tier::syscalls, 4}, second{100, Tier::syscalls, 5},
+      other{200, Tier::syscalls, 4};
   t.open(kSecond, fd);
   t.open(kSecond, second, kMic + 1, "second mic");
   t.open(kSecond, other);

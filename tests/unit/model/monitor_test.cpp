@@ -37,7 +37,8 @@ EventLines harvest(Monitor& monitor, MonotonicNs now, EgressReading& reading,
                    std::uint64_t frames) {
   auto growth = monitor.egress_growth(reading, [](std::uint64_t) { return kAssistant; });
   std::vector<NamedGrowth> named;
-  for (const auto& g : growth) named.push_back({g, "assistant", "assistant.service", "voice.example"});
+  for (const auto& g : growth)
+    named.push_back({g, "assistant", "assistant.service", "voice.example"});
   return monitor.harvested(now, named, reading, {{kMicHandle, frames, frames * 2}}, LostCounts{});
 }
 
@@ -61,8 +62,8 @@ TEST(Monitor, CaptureOpenAndCloseLinesCarryWallTimeAndTier) {
   EXPECT_EQ(open.at("tier"), "syscalls");
   EXPECT_FALSE(open.contains("reason"));
 
-  auto exited = monitor.process_exited(2 * kSecond, 100,
-                                       [](const HandleId&) { return std::nullopt; });
+  auto exited =
+      monitor.process_exited(2 * kSecond, 100, [](const HandleId&) { return std::nullopt; });
   ASSERT_EQ(exited.lines.size(), 1u);
   EXPECT_EQ(exited.lines[0].at("event"), "capture_close");
   EXPECT_EQ(exited.lines[0].at("reason"), "process_exit");

@@ -1,0 +1,156 @@
+#include "kernel/hook_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "common/hook_names.h"
+
+namespace earshot::kernel {
+namespace {
+
+using Attached = std::set<std::string, std::less<>>;
+
+const HookSpec& row(std::string_view hook) {
+  return *find_hook(hook);
+}
+
+// Every hook the plan tries, walking the table as KernelHooks does, with
+// `attaches` saying which of those the kernel then accepts; the rest with
+// the plan's reason.
+std::map<std::string, std::string> walk(const PlanRequest& request, const MachineOffer& offer,
+                                        const Attached& attaches) {
+  std::map<std::string, std::string> out;
+  Attached attached;
+  for (const auto& spec : hook_table()) {
+    std::string hook(spec.hook);
+    if (auto why = reason_not_loaded(spec, request, offer)) {
+      out[hook] = *why;
+    } else if (auto why = reason_not_needed(spec, request, attached)) {
+      out[hook] = *why;
+    } else if (attaches.count(hook)) {
+      out[hook] = "attached";
+      attached.insert(hook);
+    } else {
+      out[hook] = "tried";
+    }
+  }
+  return out;
+}
+
+TEST(HookPlan, ADisabledHookOrTierIsNotLoaded) {
+  PlanRequest request;
+  request.disabled_hooks = {"cgroup_sockops"};
+  request.tiers = {Tier::syscalls, Tier::procfs};
+  MachineOffer offer;
+  EXPECT_EQ(reason_not_loaded(row(hooks::kSockops), request, offer),
+            "disabled in config (kernel.disabled_hooks)");
+  EXPECT_EQ(reason_not_loaded(row(hooks::kFentrySndPcm), request, offer),
+            "disabled in config (capture.tiers)");
+  EXPECT_EQ(reason_not_loaded(row(hooks::kUprobeLibasound), request, offer),
+            "disabled in config (capture.tiers)");
+  EXPECT_EQ(reason_not_loaded(row(hooks::kTracepointOpen), request, offer), std::nullopt);
+  // Process exits are watched whatever the tiers.
+  EXPECT_EQ(reason_not_loaded(row(hooks::kTracepointProcessExit), request, offer), std::nullopt);
+}
+
+TEST(HookPlan, OneHookOfAKernelTierTurnedOffTurnsItsTierOff) {
+  PlanRequest request;
+  request.disabled_hooks = {"fexit_snd_pcm_xfer"};
+  auto why = reason_not_loaded(row(hooks::kFentrySndPcm), request, {});
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("fexit_snd_pcm_xfer"), std::string::npos) << *why;
+  EXPECT_EQ(reason_not_loaded(row(hooks::kLsmFileOpen), request, {}), std::nullopt);
+}
+
+TEST(HookPlan, CountingIsNetfilterWhereTheKernelHasItElseCgroupSkb) {
+  PlanRequest request;
+  MachineOffer offer;
+  auto plan = walk(request, offer, {"netfilter_ipv4", "netfilter_ipv6", "cgroup_skb_egress"});
+  EXPECT_EQ(plan["netfilter_ipv4"], "attached");
+  EXPECT_EQ(plan["cgroup_skb_egress"],
+            "not needed: netfilter_ipv4 and netfilter_ipv6 count at LOCAL_OUT");
+
+  offer.netfilter_programs = false;  // before 6.4
+  plan = walk(request, offer, {"netfilter_ipv4", "netfilter_ipv6", "cgroup_skb_egress"});
+  EXPECT_EQ(plan["netfilter_ipv4"], "not loaded: this kernel has no netfilter BPF programs (6.4+)");
+  EXPECT_EQ(plan["cgroup_skb_egress"], "attached");
+
+  // Half a netfilter tier does not count: cgroup_skb is tried.
+  offer.netfilter_programs = true;
+  plan = walk(request, offer, {"netfilter_ipv4", "cgroup_skb_egress"});
+  EXPECT_EQ(plan["netfilter_ipv6"], "tried");
+  EXPECT_EQ(plan["cgroup_skb_egress"], "attached");
+}
+
+TEST(HookPlan, DnsAnswersAtTcxElseTheCgroupAsTheConfigAllows) {
+  PlanRequest request;
+  auto plan = walk(request, {}, {"tcx_dns_ingress", "cgroup_dns_ingress"});
+  EXPECT_EQ(plan["cgroup_dns_ingress"], "not needed: tcx_dns_ingress is attached");
+  plan = walk(request, {}, {"cgroup_dns_ingress"});
+  EXPECT_EQ(plan["cgroup_dns_ingress"], "attached");
+  request.dns_tcx = false;
+  plan = walk(request, {}, {"tcx_dns_ingress", "cgroup_dns_ingress"});
+  EXPECT_EQ(plan["tcx_dns_ingress"], "disabled in config (network.dns_hook: cgroup)");
+  EXPECT_EQ(plan["cgroup_dns_ingress"], "attached");
+}
+
+TEST(HookPlan, CaptureOnAKernelWithFentryUsesItAlone) {
+  PlanRequest request;
+  request.watched_devices = 2;
+  auto plan = walk(request, {},
+                   {"fentry_snd_pcm", "fexit_snd_pcm_xfer", "lsm_file_open",
+                    "tracepoint_process_exit", "uprobe_libasound", "tracepoint_open"});
+  EXPECT_EQ(plan["fentry_snd_pcm"], "attached");
+  EXPECT_EQ(plan["lsm_file_open"], "not loaded: fentry_snd_pcm is in use and sees the same opens");
+  EXPECT_EQ(plan["uprobe_libasound"], "attached");
+  EXPECT_EQ(plan["tracepoint_open"], "not needed: a kernel-level tier is attached");
+  EXPECT_EQ(plan["procfs_poll"], "not needed: a kernel-level tier is attached");
+}
+
+TEST(HookPlan, CaptureFallsToLsmThenToTheSyscallTierAndProcfs) {
+  PlanRequest request;
+  request.watched_devices = 1;
+  MachineOffer offer;
+  offer.fentry_missing = "no BTF for snd_pcm: kernel has no ALSA";
+  auto plan = walk(request, offer, {"lsm_file_open", "tracepoint_open"});
+  EXPECT_EQ(plan["fentry_snd_pcm"], "no BTF for snd_pcm: kernel has no ALSA");
+  EXPECT_EQ(plan["lsm_file_open"], "attached");
+  EXPECT_EQ(plan["tracepoint_open"], "not needed: a kernel-level tier is attached");
+
+  // Neither kernel-level tier: the syscall tier watches the nodes, procfs polls.
+  plan = walk(request, offer, {"tracepoint_open", "tracepoint_close", "procfs_poll"});
+  EXPECT_EQ(plan["lsm_file_open"], "tried");
+  EXPECT_EQ(plan["tracepoint_open"], "attached");
+  EXPECT_EQ(plan["procfs_poll"], "attached");
+
+  // Nothing to watch: no syscall tier, whose tracepoints every process pays.
+  request.watched_devices = 0;
+  plan = walk(request, offer, {"tracepoint_open"});
+  EXPECT_EQ(plan["tracepoint_open"],
+            "not needed: no capture device to watch (no ALSA capture node, no "
+            "capture.extra_devices)");
+}
+
+TEST(HookPlan, ExtraDevicesKeepTheSyscallTierBesideAKernelTier) {
+  PlanRequest request;
+  request.extra_devices = true;
+  auto plan = walk(request, {}, {"fentry_snd_pcm", "tracepoint_open"});
+  EXPECT_EQ(plan["tracepoint_open"], "attached");
+}
+
+TEST(HookPlan, WhatTheMachineLacksIsSaid) {
+  MachineOffer offer;
+  offer.libasound = false;
+  offer.proc_asound = false;
+  offer.lsm_missing = "BPF LSM not active (lsm= is 'capability,yama')";
+  PlanRequest request;
+  EXPECT_EQ(reason_not_loaded(row(hooks::kUprobeLibasound), request, offer),
+            "libasound.so.2 not found");
+  EXPECT_EQ(reason_not_loaded(row(hooks::kProcfsPoll), request, offer),
+            "no /proc/asound: kernel has no ALSA");
+  EXPECT_EQ(reason_not_loaded(row(hooks::kLsmFileIoctl), request, offer), offer.lsm_missing);
+}
+
+}  // namespace
+}  // namespace earshot::kernel

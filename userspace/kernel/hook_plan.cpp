@@ -1,0 +1,72 @@
+#include "kernel/hook_plan.h"
+
+#include <algorithm>
+
+#include "common/hook_names.h"
+
+namespace earshot::kernel {
+
+namespace {
+
+bool kernel_tier(const HookSpec& spec) {
+  return spec.object == BpfObject::capture_kernel;
+}
+
+// The hooks of a kernel-level tier load as one unit: one turned off turns
+// the tier off.
+std::optional<std::string_view> disabled_in_tier(const HookSpec& spec, const PlanRequest& request) {
+  for (const auto& other : hook_table())
+    if (kernel_tier(other) && other.tier == spec.tier && request.disabled_hooks.count(other.hook))
+      return other.hook;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> reason_not_loaded(const HookSpec& spec, const PlanRequest& request,
+                                             const MachineOffer& offer) {
+  if (request.disabled_hooks.count(spec.hook)) return "disabled in config (kernel.disabled_hooks)";
+  if (spec.tier &&
+      std::find(request.tiers.begin(), request.tiers.end(), *spec.tier) == request.tiers.end())
+    return "disabled in config (capture.tiers)";
+  if (kernel_tier(spec))
+    if (auto other = disabled_in_tier(spec, request))
+      return "disabled in config (kernel.disabled_hooks has " + std::string(*other) +
+             ", of the same tier)";
+  if (spec.hook == hooks::kTcxDnsIngress && !request.dns_tcx)
+    return "disabled in config (network.dns_hook: cgroup)";
+  if (spec.hook == hooks::kCgroupDnsIngress && !request.dns_cgroup)
+    return "disabled in config (network.dns_hook: tcx)";
+  if (spec.attach == AttachKind::netfilter && !offer.netfilter_programs)
+    return "not loaded: this kernel has no netfilter BPF programs (6.4+)";
+  if (spec.attach == AttachKind::uprobe_libasound && !offer.libasound)
+    return "libasound.so.2 not found";
+  if (spec.tier == Tier::fentry && !offer.fentry_missing.empty()) return offer.fentry_missing;
+  if (spec.tier == Tier::lsm && !offer.lsm_missing.empty()) return offer.lsm_missing;
+  if (spec.tier == Tier::procfs && !offer.proc_asound) return "no /proc/asound: kernel has no ALSA";
+  return std::nullopt;
+}
+
+std::optional<std::string> reason_not_needed(const HookSpec& spec, const PlanRequest& request,
+                                             const std::set<std::string, std::less<>>& attached) {
+  auto has = [&](std::string_view hook) { return attached.count(hook) > 0; };
+  bool kernel_capture = has(hooks::kFentrySndPcm) || has(hooks::kLsmFileOpen);
+  if (spec.hook == hooks::kCgroupSkbEgress && has(hooks::kNetfilterIpv4) &&
+      has(hooks::kNetfilterIpv6))
+    return "not needed: netfilter_ipv4 and netfilter_ipv6 count at LOCAL_OUT";
+  if (spec.hook == hooks::kCgroupDnsIngress && has(hooks::kTcxDnsIngress))
+    return "not needed: tcx_dns_ingress is attached";
+  if (spec.tier == Tier::lsm && has(hooks::kFentrySndPcm))
+    return "not loaded: fentry_snd_pcm is in use and sees the same opens";
+  if (spec.tier == Tier::syscalls && !request.extra_devices) {
+    if (kernel_capture) return "not needed: a kernel-level tier is attached";
+    if (request.watched_devices == 0)
+      return "not needed: no capture device to watch (no ALSA capture node, no "
+             "capture.extra_devices)";
+  }
+  if (spec.tier == Tier::procfs && kernel_capture)
+    return "not needed: a kernel-level tier is attached";
+  return std::nullopt;
+}
+
+}  // namespace earshot::kernel
