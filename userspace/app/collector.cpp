@@ -309,6 +309,8 @@ exporter::Snapshot Collector::snapshot() const {
     s.capture_time.push_back({key.process, key.unit, key.device, t.seconds, t.frames});
   for (const auto& [key, n] : monitor_.sessions().finished_counts())
     s.sessions.push_back({key.first, std::string(model::to_string(key.second)), n});
+  for (const auto& [key, n] : monitor_.episode_counts())
+    s.upload_episodes.push_back({key.first, std::string(model::to_string(key.second)), n});
   for (const auto& [key, n] : monitor_.policy().violation_counts())
     s.policy_violations.push_back({key.first, std::string(model::to_string(key.second)), n});
   return s;

@@ -109,6 +109,15 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
       add(sessions, {{"process", c.process}, {"verdict", c.verdict}}, static_cast<double>(c.count));
     out.push_back(std::move(sessions));
   }
+  if (!s.upload_episodes.empty()) {
+    auto episodes = family("earshot_upload_episodes_total",
+                           "Upload episodes during captures: stretches in which a process's "
+                           "payload to a destination stood out from its own baseline, by verdict.",
+                           MetricType::Counter);
+    for (const auto& c : s.upload_episodes)
+      add(episodes, {{"process", c.process}, {"verdict", c.verdict}}, static_cast<double>(c.count));
+    out.push_back(std::move(episodes));
+  }
   if (!s.policy_violations.empty()) {
     auto violations = family("earshot_policy_violations_total",
                              "Captures or uploads the policy does not allow.", MetricType::Counter);

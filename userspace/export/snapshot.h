@@ -50,6 +50,7 @@ struct Snapshot {
   std::map<model::CaptureSeriesKey, model::CaptureSeries> captures;
   std::vector<CaptureTime> capture_time;
   std::vector<SessionCount> sessions;
+  std::vector<SessionCount> upload_episodes;  // during captures, by (process, verdict)
   std::vector<PolicyViolationCount> policy_violations;
   std::vector<HookState> hooks;
   std::uint64_t devices_watched = 0;  // capture nodes watched (sysfs and extra_devices)

@@ -1,5 +1,7 @@
 #include "model/egress_harvest.h"
 
+#include <algorithm>
+#include <cmath>
 #include <tuple>
 
 namespace earshot::model {
@@ -53,6 +55,10 @@ void EgressHarvest::account(const std::vector<NamedGrowth>& named, const EgressR
   if (reading.bytes_seen > explained) ledger.add_unaccounted(reading.bytes_seen - explained);
 }
 
+std::uint64_t upload_bytes(const Counters& growth) {
+  return growth.payload_bytes;
+}
+
 std::vector<EgressSample> window_samples(const std::vector<NamedGrowth>& named, MonotonicNs now) {
   std::map<std::tuple<ProcessKey, std::string, Window>, EgressSample> samples;
   auto add = [&](const NamedGrowth& n, Window window, std::uint64_t bytes) {
@@ -66,14 +72,22 @@ std::vector<EgressSample> window_samples(const std::vector<NamedGrowth>& named, 
   };
   for (const auto& n : named) {
     if (!n.flow.owner) continue;
+    const Counters& g = n.flow.growth;
+    std::uint64_t payload = upload_bytes(g);
+    if (!payload || !g.bytes) continue;
+    // The kernel splits bytes by window, not payload: each window gets the
+    // flow's payload share of its bytes in this harvest.
+    double share = static_cast<double>(payload) / static_cast<double>(g.bytes);
     std::uint64_t windowed = 0;
     for (Window w : kWindows) {
-      std::uint64_t bytes = n.flow.growth.window_bytes[static_cast<int>(w)];
+      auto bytes = static_cast<std::uint64_t>(
+          std::llround(static_cast<double>(g.window_bytes[static_cast<int>(w)]) * share));
+      bytes = std::min(bytes, payload - windowed);
       if (!bytes) continue;
       windowed += bytes;
       add(n, w, bytes);
     }
-    if (n.flow.growth.bytes > windowed) add(n, Window::none, n.flow.growth.bytes - windowed);
+    if (payload > windowed) add(n, Window::none, payload - windowed);
   }
   std::vector<EgressSample> out;
   out.reserve(samples.size());

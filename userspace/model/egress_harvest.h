@@ -65,9 +65,13 @@ class EgressHarvest {
   std::uint64_t no_socket_bytes_ = 0;  // the last cumulative no-socket count added
 };
 
-// What each owned flow sent, split by the capture window the kernel saw when
-// each byte left, summed per (process, destination, window); bytes outside
-// every window are Window::none.
+// The bytes of a flow's growth that count as upload: its payload, so that
+// a download's acknowledgements do not look like one.
+std::uint64_t upload_bytes(const Counters& growth);
+
+// What each owned flow sent as payload (upload_bytes), split by the capture
+// window the kernel saw when each byte left, summed per (process,
+// destination, window); payload outside every window is Window::none.
 std::vector<EgressSample> window_samples(const std::vector<NamedGrowth>& named, MonotonicNs now);
 
 }  // namespace earshot::model

@@ -2,14 +2,25 @@
 
 #include "model/event_lines.h"
 
+#include <set>
+
 namespace earshot::model {
+
+namespace {
+
+std::string fmt_key(const ProcessKey& key) {
+  return std::to_string(key.tgid) + ":" + std::to_string(key.start_ns);
+}
+
+}  // namespace
 
 Monitor::Monitor(const MonitorConfig& config)
     : config_(config),
       egress_(config.max_processes, config.max_destinations_per_process),
       sessions_(config.sessions),
       policy_(config.policy),
-      captures_(sessions_) {}
+      captures_(sessions_),
+      episodes_(config.episodes) {}
 
 EventLines Monitor::capture_lines(const std::vector<CaptureRecord>& records) const {
   EventLines lines;
@@ -48,13 +59,23 @@ EventLines Monitor::harvested(MonotonicNs now, const std::vector<NamedGrowth>& n
   harvest_.account(named, reading, egress_);
   lost_ = lost;
   for (const auto& sample : window_samples(named, now)) sessions_.on(sample);
+  for (const auto& n : named) {
+    if (!n.flow.owner) continue;
+    const ProcessKey& owner = *n.flow.owner;
+    episodes_.add({fmt_key(owner), n.process, owner.tgid}, n.destination, now,
+                  upload_bytes(n.flow.growth));
+  }
   captures_.harvest(now, std::move(handles));
 
   EventLines lines;
   std::int64_t offset = config_.realtime_minus_monotonic_ns;
   sessions_.tick(now);
-  for (const auto& session : sessions_.take_finished()) {
-    lines.push_back(event_line(session, offset));
+  // An episode that ended in a session's grace period joins it, even when
+  // that period ended with this harvest: episodes first, then the sessions.
+  std::vector<Session> finished = sessions_.take_finished();
+  report_episodes(episodes_.tick(now), finished, lines);
+  for (const auto& session : finished) {
+    lines.push_back(session_line(session));
     for (const auto& alert : policy_.check(session)) lines.push_back(event_line(alert, offset));
   }
   for (const auto& session : sessions_.open_sessions())
@@ -63,13 +84,62 @@ EventLines Monitor::harvested(MonotonicNs now, const std::vector<NamedGrowth>& n
   return lines;
 }
 
+void Monitor::report_episodes(const std::vector<UploadEpisode>& ended,
+                              const std::vector<Session>& finished, EventLines& lines) {
+  if (ended.empty()) return;
+  std::vector<Session> sessions = sessions_.open_sessions();
+  sessions.insert(sessions.end(), finished.begin(), finished.end());
+  sessions.insert(sessions.end(), sessions_.recent().begin(), sessions_.recent().end());
+  MonotonicNs grace = static_cast<MonotonicNs>(config_.sessions.grace.count());
+  for (const auto& episode : ended) {
+    // The session of the sending process if it is capturing, else any.
+    const Session* joined = nullptr;
+    for (const auto& session : sessions) {
+      if (episode.end <= session.start || episode.start >= session.end + grace) continue;
+      if (!joined || session.process.tgid == episode.sender.pid) joined = &session;
+    }
+    if (!joined) continue;  // not during a capture
+    auto& kept = session_episodes_[joined->id];
+    kept.kept.push_back(episode);
+    if (kept.kept.size() > config_.episodes_kept_per_session) kept.kept.pop_front();
+    ++kept.total;
+    ++episode_counts_[{episode.sender.name, episode.verdict}];
+    lines.push_back(event_line(episode, joined->id, config_.realtime_minus_monotonic_ns));
+  }
+}
+
+std::vector<UploadEpisode> Monitor::episodes_of(const Session& session,
+                                               std::uint64_t& total) const {
+  std::vector<UploadEpisode> list;
+  total = 0;
+  if (auto it = session_episodes_.find(session.id); it != session_episodes_.end()) {
+    list.assign(it->second.kept.begin(), it->second.kept.end());
+    total = it->second.total;
+  }
+  if (!session.finished)  // under way now, by the capturing process
+    for (auto& e : episodes_.ongoing())
+      if (e.sender.pid == session.process.tgid) list.push_back(std::move(e));
+  return list;
+}
+
+nlohmann::json Monitor::session_line(const Session& session) const {
+  std::uint64_t total = 0;
+  auto list = episodes_of(session, total);
+  return event_line(session, list, total, config_.realtime_minus_monotonic_ns);
+}
+
+nlohmann::json Monitor::with_episodes(const Session& session) const {
+  std::uint64_t total = 0;
+  auto list = episodes_of(session, total);
+  return session_json(session, list, total, config_.realtime_minus_monotonic_ns);
+}
+
 nlohmann::json Monitor::sessions_json() const {
   nlohmann::json open = nlohmann::json::array(), recent = nlohmann::json::array();
-  for (const auto& session : sessions_.open_sessions())
-    open.push_back(to_json(session, config_.realtime_minus_monotonic_ns));
+  for (const auto& session : sessions_.open_sessions()) open.push_back(with_episodes(session));
   const auto& finished = sessions_.recent();
   for (auto it = finished.rbegin(); it != finished.rend(); ++it)
-    recent.push_back(to_json(*it, config_.realtime_minus_monotonic_ns));
+    recent.push_back(with_episodes(*it));
   return {{"open", open}, {"recent", recent}};
 }
 

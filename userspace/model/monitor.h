@@ -4,6 +4,7 @@
 // collector (app/) reads maps, the ring buffer and /proc, names things,
 // hands them over here and writes out the event lines each call returns.
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -18,6 +19,7 @@
 #include "model/egress_ledger.h"
 #include "model/session_builder.h"
 #include "model/session_policy.h"
+#include "model/upload_episodes.h"
 
 namespace earshot::model {
 
@@ -27,6 +29,8 @@ struct MonitorConfig {
   std::size_t max_processes = 100;
   std::size_t max_destinations_per_process = 50;
   std::int64_t realtime_minus_monotonic_ns = 0;  // for the event lines' wall times
+  EpisodeRules episodes;
+  std::size_t episodes_kept_per_session = 50;  // listed in /api/sessions; the rest counted
 };
 
 using EventLines = std::vector<nlohmann::json>;
@@ -71,12 +75,23 @@ class Monitor {
   const SessionBuilder& sessions() const { return sessions_; }
   const SessionPolicy& policy() const { return policy_; }
   const LostCounts& lost() const { return lost_; }
+  // Upload episodes reported during captures, by (process, verdict).
+  const std::map<std::pair<std::string, Verdict>, std::uint64_t>& episode_counts() const {
+    return episode_counts_;
+  }
   std::uint64_t harvests() const { return harvests_; }
   // /api/sessions: open sessions and the recent finished ones, newest first.
   nlohmann::json sessions_json() const;
 
  private:
   EventLines capture_lines(const std::vector<CaptureRecord>& records) const;
+  // Episodes that ended: those during a capture (from its start to the end
+  // of its grace period) join that session and are reported.
+  void report_episodes(const std::vector<UploadEpisode>& ended,
+                       const std::vector<Session>& finished, EventLines& lines);
+  std::vector<UploadEpisode> episodes_of(const Session& session, std::uint64_t& total) const;
+  nlohmann::json with_episodes(const Session& session) const;
+  nlohmann::json session_line(const Session& session) const;
 
   MonitorConfig config_;
   EgressLedger egress_;
@@ -84,6 +99,13 @@ class Monitor {
   SessionBuilder sessions_;
   SessionPolicy policy_;
   CaptureTracker captures_;
+  EpisodeDetector episodes_;
+  struct SessionEpisodes {
+    std::deque<UploadEpisode> kept;  // the last episodes_kept_per_session
+    std::uint64_t total = 0;
+  };
+  std::map<std::uint64_t, SessionEpisodes> session_episodes_;  // by session id
+  std::map<std::pair<std::string, Verdict>, std::uint64_t> episode_counts_;
   LostCounts lost_{};
   std::uint64_t harvests_ = 0;
 };

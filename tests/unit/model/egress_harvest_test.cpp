@@ -18,10 +18,12 @@ FlowId flow(std::uint64_t cookie, std::uint16_t port = 443) {
   return id;
 }
 
+// Payload and bytes alike: the window split is the arithmetic under test.
 Counters sent(std::uint64_t bytes, std::uint64_t self = 0, std::uint64_t grace = 0) {
   Counters c;
   c.packets = 1;
   c.bytes = bytes;
+  c.payload_bytes = bytes;
   c.window_bytes[static_cast<int>(Window::self)] = self;
   c.window_bytes[static_cast<int>(Window::grace)] = grace;
   return c;
@@ -131,6 +133,20 @@ TEST(WindowSamples, SplitEachOwnedFlowByWindowAndSumPerProcessAndDestination) {
   EXPECT_EQ(by_window[Window::grace], 100u);
   EXPECT_EQ(by_window[Window::none], 300u);
   EXPECT_EQ(by_window.count(Window::other), 0u);
+}
+
+TEST(WindowSamples, CountPayloadAndAnAcknowledgementStreamHasNone) {
+  FlowGrowth acks{flow(1), sent(5200, 5200), kOwner};
+  acks.growth.payload_bytes = 0;  // 100 pure ACKs
+  EXPECT_TRUE(window_samples(named({acks}), 1).empty());
+
+  // 10 packets with 52 bytes of headers each: the payload share of each window.
+  FlowGrowth voice{flow(1), sent(4520, 2260), kOwner};
+  voice.growth.payload_bytes = 4000;
+  std::map<Window, std::uint64_t> by_window;
+  for (const auto& s : window_samples(named({voice}), 1)) by_window[s.window] += s.bytes;
+  EXPECT_EQ(by_window[Window::self], 2000u);
+  EXPECT_EQ(by_window[Window::none], 2000u);
 }
 
 }  // namespace

@@ -81,6 +81,7 @@ TEST(Monitor, ACaptureWithAnUploadBecomesASessionLineOnceItsGraceHasPassed) {
     Counters c;
     c.packets = t;
     c.bytes = sent;
+    c.payload_bytes = sent;
     c.window_bytes[static_cast<int>(Window::self)] = sent;
     reading.flows = {{voice_flow(), c}};
     reading.bytes_seen = sent;
@@ -96,8 +97,11 @@ TEST(Monitor, ACaptureWithAnUploadBecomesASessionLineOnceItsGraceHasPassed) {
   EXPECT_EQ(kinds(closed), std::vector<std::string>{"capture_close"});
   EXPECT_EQ(kinds(harvest(monitor, 7 * kSecond, reading, 80000)), std::vector<std::string>{});
   auto finished = harvest(monitor, 9 * kSecond, reading, 80000);
-  ASSERT_EQ(kinds(finished), std::vector<std::string>{"session"});
-  const auto& session = finished[0];
+  // The upload, as an episode, then the session it was part of.
+  ASSERT_EQ(kinds(finished), (std::vector<std::string>{"upload_episode", "session"}));
+  EXPECT_EQ(finished[0].at("verdict"), "audio-upload");
+  const auto& session = finished[1];
+  EXPECT_EQ(session.at("episodes_total"), 1);
   EXPECT_EQ(session.at("process"), "assistant");
   EXPECT_EQ(session.at("frames"), 80000);
   EXPECT_EQ(session.at("destinations").at(0).at("destination"), "voice.example");
@@ -107,6 +111,60 @@ TEST(Monitor, ACaptureWithAnUploadBecomesASessionLineOnceItsGraceHasPassed) {
   EXPECT_EQ(monitor.harvests(), 7u);
   EXPECT_EQ(monitor.sessions_json().at("recent").size(), 1u);
   EXPECT_EQ(monitor.policy().violation_counts().size(), 1u);
+}
+
+// An always-listening process: one capture that never ends, a keep-alive
+// every 5 s, and two voice uploads. Each upload is its own episode, reported
+// while the capture goes on, and the open session lists them.
+TEST(Monitor, EachUploadInALongCaptureIsAnEpisodeReportedWhileItGoesOn) {
+  Monitor monitor(config());
+  monitor.capture_opened(kSecond, kMicHandle, 1, assistant);
+  EgressReading reading;
+  Counters sent;
+  std::vector<std::pair<int, nlohmann::json>> episodes;
+  for (int t = 2; t <= 100; ++t) {
+    std::uint64_t now = (t == 2 ? 0 : 40) * (t % 5 == 0);
+    if ((t >= 20 && t < 26) || (t >= 60 && t < 70)) now += 4000;  // 32 kbit/s
+    sent.packets += now ? 1 : 0;
+    sent.bytes += now;
+    sent.payload_bytes += now;
+    reading.flows = {{voice_flow(), sent}};
+    reading.bytes_seen = sent.bytes;
+    for (auto& line : harvest(monitor, t * kSecond, reading, (t - 1) * 16000))
+      if (line.at("event") == "upload_episode") episodes.emplace_back(t, line);
+  }
+  ASSERT_EQ(episodes.size(), 2u);
+  for (const auto& [reported_at, e] : episodes) {
+    EXPECT_EQ(e.at("verdict"), "audio-upload");
+    EXPECT_EQ(e.at("process"), "assistant");
+    EXPECT_EQ(e.at("destination"), "voice.example");
+    EXPECT_GT(e.at("session_id").get<std::uint64_t>(), 0u);
+  }
+  EXPECT_NEAR(episodes[0].second.at("seconds").get<double>(), 6, 1);
+  EXPECT_NEAR(episodes[1].second.at("seconds").get<double>(), 10, 1);
+  EXPECT_LE(episodes[0].first, 26 + 5);  // within a few seconds of its end
+  EXPECT_LE(episodes[1].first, 70 + 5);
+  auto open = monitor.sessions_json().at("open");
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].at("episodes_total"), 2);
+  EXPECT_EQ(open[0].at("episodes").size(), 2u);
+  EXPECT_EQ(monitor.episode_counts().at({"assistant", Verdict::audio_upload}), 2u);
+}
+
+TEST(Monitor, AnUploadOutsideEveryCaptureIsNoEpisodeOfOne) {
+  Monitor monitor(config());
+  EgressReading reading;
+  Counters sent;
+  for (int t = 2; t <= 40; ++t) {
+    if (t >= 10 && t < 20) {
+      sent.bytes += 4000;
+      sent.payload_bytes += 4000;
+    }
+    reading.flows = {{voice_flow(), sent}};
+    for (auto& line : harvest(monitor, t * kSecond, reading, 0))
+      EXPECT_NE(line.at("event"), "upload_episode");
+  }
+  EXPECT_TRUE(monitor.episode_counts().empty());
 }
 
 TEST(Monitor, KeepsTheKernelsLostCountsPerReason) {

@@ -1,0 +1,131 @@
+#pragma once
+// Upload episodes, found as they happen: a stretch in which one sender's
+// payload to one destination stands out from that pair's own baseline.
+// Each is reported when it ends (end_gap quiet seconds after its last busy
+// one) with a verdict on its shape: audio-upload (a steady rate in the band
+// of speech codecs and raw PCM, for about 1-60 s) or upload (anything else:
+// a bulk transfer, a long stream). A heartbeat stays below the threshold and
+// raises nothing; a download's acknowledgements carry no payload.
+//
+// One detector for processes (device mode, during captures) and for LAN
+// devices (gateway mode): a sender is a key and a display name.
+//
+// Bounded: per pair, a baseline and the current episode (its first
+// kMaxSecondsKept per-second rates, then running totals); pairs beyond
+// max_pairs, the longest idle first, are forgotten. An episode longer than
+// max_episode is reported and a new one begins, so a stream of days still
+// yields reports and keeps its memory.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/session_events.h"
+#include "model/verdict.h"
+
+namespace earshot::model {
+
+struct EpisodeRules {
+  // Busy second: payload rate above max(baseline + min_excess_rate,
+  // baseline x baseline_factor), in bytes/s. 750 B/s is 6 kbit/s, the low
+  // end of speech codecs; a 40-byte keep-alive every 5 s is 8 B/s.
+  double min_excess_rate = 750;
+  double baseline_factor = 3;
+  // The baseline follows quiet seconds with this time constant, and busy
+  // ones with the slower busy_baseline_seconds.
+  double baseline_seconds = 30;
+  double busy_baseline_seconds = 600;
+  // Quiet seconds that end an episode.
+  std::uint32_t end_gap_seconds = 2;
+  // Less payload than this in an episode is noise, not reported.
+  std::uint64_t min_episode_bytes = 2048;
+  // Audio: excess rate 6-256 kbit/s (bytes/s), 1-60 s long, and steady:
+  // at least steady_fraction of its inner seconds (the first and last are
+  // partial) within [1/steady_ratio, steady_ratio] x its median.
+  double audio_min_rate = 6'000.0 / 8;
+  double audio_max_rate = 256'000.0 / 8;
+  double audio_min_seconds = 1;
+  double audio_max_seconds = 60;
+  double steady_ratio = 2;
+  double steady_fraction = 0.7;
+  // Longer episodes are reported in parts.
+  std::uint32_t max_episode_seconds = 600;
+  std::size_t max_pairs = 4096;
+};
+
+struct EpisodeSender {
+  std::string key;   // identity (a process's tgid and start time, a device's MAC)
+  std::string name;  // display name (process or device name)
+  std::uint32_t pid = 0;  // 0 for a device
+  auto operator<=>(const EpisodeSender&) const = default;
+};
+
+struct UploadEpisode {
+  EpisodeSender sender;
+  std::string destination;
+  MonotonicNs start = 0;
+  MonotonicNs end = 0;  // end of its last busy second
+  std::uint64_t bytes = 0;         // payload sent in it
+  std::uint64_t excess_bytes = 0;  // beyond the baseline
+  double baseline_bytes_per_second = 0;
+  Verdict verdict = Verdict::upload;
+  bool ongoing = false;  // not ended yet (ongoing() only)
+
+  double seconds() const { return static_cast<double>(end - start) / 1e9; }
+  double bytes_per_second() const;
+};
+
+class EpisodeDetector {
+ public:
+  static constexpr std::size_t kMaxSecondsKept = 128;
+
+  explicit EpisodeDetector(EpisodeRules rules = {});
+
+  // Payload a sender sent a destination by ts (a harvest time): it counts
+  // in the second that ends at or after ts.
+  void add(const EpisodeSender& sender, const std::string& destination, MonotonicNs ts,
+           std::uint64_t payload_bytes);
+  // Closes every whole second before now (a second nothing was added to
+  // counts as silent) and returns the episodes that ended, oldest first.
+  std::vector<UploadEpisode> tick(MonotonicNs now);
+  // Episodes under way, as they stand.
+  std::vector<UploadEpisode> ongoing() const;
+
+  std::size_t pairs() const { return pairs_.size(); }
+  const EpisodeRules& rules() const { return rules_; }
+
+ private:
+  using Pair = std::pair<EpisodeSender, std::string>;
+  struct Current {
+    std::uint64_t first_second = 0;
+    std::uint64_t last_busy_second = 0;
+    std::uint32_t quiet_run = 0;
+    std::uint64_t bytes = 0;
+    double excess = 0;
+    double baseline = 0;
+    std::vector<double> excess_rates;  // per second, the first kMaxSecondsKept
+  };
+  struct State {
+    double baseline = 0;
+    bool baseline_seeded = false;
+    std::uint64_t next_second = 0;  // the first second not closed yet
+    std::map<std::uint64_t, std::uint64_t> pending;  // second -> bytes, not closed yet
+    std::optional<Current> current;
+    MonotonicNs last_active = 0;
+  };
+
+  void close_second(const Pair& pair, State& state, std::uint64_t second, std::uint64_t bytes,
+                    std::vector<UploadEpisode>& ended);
+  std::optional<UploadEpisode> finish(const Pair& pair, const Current& current,
+                                      std::uint64_t end_second, bool ongoing) const;
+  Verdict classify(const Current& current, double seconds) const;
+  void forget_idle_pairs();
+
+  EpisodeRules rules_;
+  std::map<Pair, State> pairs_;
+};
+
+}  // namespace earshot::model
