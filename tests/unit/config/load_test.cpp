@@ -12,8 +12,8 @@
 namespace earshot::config {
 namespace {
 
-using ::testing::HasSubstr;
 using earshot::test::TempDir;
+using ::testing::HasSubstr;
 
 std::string check_error(const std::string& yaml) {
   const Config config = parse(yaml, "earshot.yaml");
@@ -88,9 +88,9 @@ TEST(LoadFile, ReadsAndChecks) {
     load_file(missing_device);
     FAIL() << "no error";
   } catch (const Error& error) {
-    EXPECT_EQ(std::string(error.what()),
-              missing_device +
-                  ":2:19: 'capture.extra_devices[0]': /dev/earshot-nope does not exist");
+    EXPECT_EQ(
+        std::string(error.what()),
+        missing_device + ":2:19: 'capture.extra_devices[0]': /dev/earshot-nope does not exist");
   }
 
   const std::string bad_value = dir.write_file("level.yaml", "log:\n  level: loud\n");
@@ -137,9 +137,8 @@ TEST(CheckPaths, BtfFileMustBeRawBtf) {
                 "files must be unpacked first)");
   EXPECT_EQ(check_error("kernel:\n  btf_file: /nonexistent/vmlinux.btf\n"),
             "earshot.yaml:2:13: 'kernel.btf_file': /nonexistent/vmlinux.btf does not exist");
-  EXPECT_EQ(
-      check_error("kernel:\n  btf_file: " + dir.path() + "\n"),
-      "earshot.yaml:2:13: 'kernel.btf_file': " + dir.path() + " is not a regular file");
+  EXPECT_EQ(check_error("kernel:\n  btf_file: " + dir.path() + "\n"),
+            "earshot.yaml:2:13: 'kernel.btf_file': " + dir.path() + " is not a regular file");
 }
 
 }  // namespace

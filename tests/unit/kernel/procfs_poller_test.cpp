@@ -130,9 +130,7 @@ TEST(ProcfsTracker, SubstreamThatVanishesIsClosed) {
 
 class FakeTree : public ::testing::Test {
  protected:
-  void write(std::string_view relative, std::string_view text) {
-    root_.write_file(relative, text);
-  }
+  void write(std::string_view relative, std::string_view text) { root_.write_file(relative, text); }
   test::TempDir root_{"earshot-procfs"};
 };
 

@@ -114,7 +114,8 @@ TEST(RealProc, NameOfALinkedProgramIsTheLink) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    execl("/usr/bin/sh", "sh", "-c", "sleep 5 </dev/null >/dev/null 2>&1; :", static_cast<char*>(nullptr));
+    execl("/usr/bin/sh", "sh", "-c",
+          "sleep 5 </dev/null >/dev/null 2>&1; :", static_cast<char*>(nullptr));
     _exit(127);
   }
   std::optional<ProcessIdentity> identity;
