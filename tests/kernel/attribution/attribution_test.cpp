@@ -17,6 +17,7 @@
 #include <thread>
 #include <tuple>
 
+#include "common/unique_fd.h"
 #include "counting_tier.h"
 #include "daemon.h"
 #include "in_netns.h"
@@ -25,7 +26,6 @@
 #include "process.h"
 #include "socket_address.h"
 #include "temp_dir.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {

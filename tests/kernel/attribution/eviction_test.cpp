@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "counting_tier.h"
 #include "daemon.h"
 #include "daemon_maps.h"
@@ -28,7 +29,6 @@
 #include "kernel/abi.h"
 #include "netns.h"
 #include "socket_address.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {

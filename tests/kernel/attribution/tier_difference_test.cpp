@@ -20,6 +20,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/unique_fd.h"
 #include "counting_tier.h"
 #include "daemon.h"
 #include "daemon_maps.h"
@@ -28,7 +29,6 @@
 #include "nft_counter.h"
 #include "process.h"
 #include "socket_address.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {

@@ -10,13 +10,13 @@
 #include <cstring>
 #include <string>
 
+#include "common/unique_fd.h"
 #include "daemon.h"
 #include "in_netns.h"
 #include "netns.h"
 #include "poll_until.h"
 #include "process.h"
 #include "temp_dir.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.h"
 #include "daemon.h"
 #include "hook_report.h"
 #include "in_netns.h"
@@ -21,7 +22,6 @@
 #include "process.h"
 #include "socket_address.h"
 #include "temp_dir.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {
