@@ -234,8 +234,7 @@ TEST(SessionBuilder, AnOpenThatNeverDeliversFramesIsOneSessionFromOpenToClose) {
     if (t == 10) feed.open(t, 1, kAssistant);
     if (t > 10 && t < 20) feed.frames(t, 1, 0);
     if (t == 20) feed.close(t, 1);
-    feed.send(t, kAssistant, "voice.example.com", 100,
-              t > 10 && t <= 20 ? EgressWindow::self : EgressWindow::none);
+    feed.send(t, kAssistant, "voice.example.com", 100, t > 10 && t <= 20 ? EgressWindow::self : EgressWindow::none);
   });
   ASSERT_EQ(feed.finished.size(), 1u);
   const Session& s = feed.finished[0];
@@ -262,8 +261,7 @@ TEST(SessionBuilder, FramesStartingLaterStartTheSessionThenAndDropEarlierBytes) 
   SessionFeed feed;
   feed.run(1, 40, [&](double t) {
     if (t == 10) feed.open(t, 1, kAssistant);
-    std::uint64_t frames =
-        t > 15 && t <= 20 ? static_cast<std::uint64_t>(t - 15) * 16000 : (t > 20 ? 80000 : 0);
+    std::uint64_t frames = t > 15 && t <= 20 ? static_cast<std::uint64_t>(t - 15) * 16000 : (t > 20 ? 80000 : 0);
     if (t > 10) feed.frames(t, 1, frames);
     if (t == 22) feed.close(t, 1);
     if (t == 12) feed.send(t, kAssistant, "voice.example.com", 9000, EgressWindow::self);
