@@ -1,11 +1,13 @@
 # earshot_test(NAME LANE SOURCES... [LIBS ...] [TIMEOUT s])
 # One GoogleTest binary, discovered into ctest and labelled by lane
-# (unit | kernel | e2e | vm). A test that calls GTEST_SKIP() shows as
-# "Skipped" in ctest, never as "Passed".
+# (unit | kernel | e2e | vm), linked with the test-support library
+# (earshot_test_support, tests/support) and LIBS. A test that calls
+# GTEST_SKIP() shows as "Skipped" in ctest, never as "Passed".
 function(earshot_test NAME LANE)
   cmake_parse_arguments(ARG "" "TIMEOUT" "LIBS" ${ARGN})
   add_executable(${NAME} ${ARG_UNPARSED_ARGUMENTS})
-  target_link_libraries(${NAME} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_link_libraries(${NAME} PRIVATE earshot_test_support ${ARG_LIBS}
+                                        GTest::gtest GTest::gtest_main GTest::gmock)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()

@@ -19,6 +19,7 @@
 #include "dashboard_queries.h"
 #include "process.h"
 #include "prometheus_server.h"
+#include "promtool.h"
 #include "temp_dir.h"
 
 namespace earshot::test {
@@ -29,7 +30,7 @@ using namespace std::chrono_literals;
 const std::string kSource = EARSHOT_SOURCE_DIR;
 const std::string kPrometheusDir = EARSHOT_PROMETHEUS_DIR;
 const std::string kPrometheus = kPrometheusDir + "/prometheus";
-const std::string kPromtool = kPrometheusDir + "/promtool";
+const std::string kPromtool = promtool_path();
 const std::string kAlerts = kSource + "/config/alerts.yml";
 const std::string kDashboard = kSource + "/dashboards/earshot-overview.json";
 constexpr std::uint64_t kPayloadBytes = 1 << 20;
@@ -186,9 +187,7 @@ TEST_F(PrometheusE2e, MetricsPassPromtoolCheckAndEndpointsAnswer) {
 
   const HttpResponse metrics = daemon_->get("/metrics");
   ASSERT_EQ(metrics.status, 200);
-  const std::string metrics_file = work_.write_file("metrics.txt", metrics.body);
-  const auto check =
-      run_command({"sh", "-c", "exec \"$0\" check metrics < \"$1\"", kPromtool, metrics_file});
+  const auto check = promtool_check_metrics(metrics.body);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_EQ(check.out + check.err, "") << "promtool check metrics reports problems";
 

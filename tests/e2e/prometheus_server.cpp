@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "metrics.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 

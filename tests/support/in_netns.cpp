@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "common/error.h"
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace earshot::test {
 

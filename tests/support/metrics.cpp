@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace earshot::test {
 namespace {

@@ -47,6 +47,19 @@ bool netns_exists(const std::string& name) {
   return std::filesystem::exists(std::string(kNetnsDir) + "/" + name);
 }
 
+std::optional<std::string> netns_test_unavailable_reason(Nft nft) {
+  if (::geteuid() != 0) return "needs root: loads BPF and makes network namespaces";
+  if (auto reason = NetnsPair::unavailable_reason()) return reason;
+  if (nft == Nft::needed) {
+    try {
+      check_command({"nft", "--version"}, {}, std::chrono::seconds(5));
+    } catch (const Error& error) {
+      return std::string("nft does not run: ") + error.what();
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> NetnsPair::unavailable_reason() {
   if (::geteuid() != 0)
     return "network namespaces need root (euid is " + std::to_string(::geteuid()) + ")";

@@ -44,4 +44,11 @@ class NetnsPair {
 // True when /var/run/netns/<name> exists.
 bool netns_exists(const std::string& name);
 
+// For tests of the daemon against traffic between a NetnsPair: why one
+// cannot run here, or nullopt. It needs root (the daemon loads BPF, the
+// test makes namespaces), a pair (NetnsPair::unavailable_reason) and, with
+// Nft::needed, an `nft` that runs, for nftables' ground truth.
+enum class Nft { not_needed, needed };
+std::optional<std::string> netns_test_unavailable_reason(Nft nft);
+
 }  // namespace earshot::test

@@ -1,7 +1,7 @@
 #pragma once
 // Waiting for something a real process or the daemon will do: polled, with
 // a limit, never a fixed sleep. (Not named poll.h: on the support include
-// path that would hide the system <poll.h> from the test tools.)
+// path, which every test has, that would hide the system <poll.h>.)
 #include <chrono>
 #include <functional>
 #include <thread>

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/unique_fd.h"
 #include "temp_dir.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 

@@ -47,6 +47,9 @@ std::string TempDir::file(std::string_view name) const {
 
 std::string TempDir::write_file(std::string_view name, std::string_view text) const {
   std::string full = file(name);
+  std::error_code error;
+  fs::create_directories(fs::path(full).parent_path(), error);
+  if (error) throw Error("cannot make the directory of " + full + ": " + error.message());
   std::ofstream out(full, std::ios::binary | std::ios::trunc);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.close();

@@ -17,9 +17,11 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::string& path() const { return path_; }
-  // path() + "/" + name; the file is not created.
+  // path() + "/" + name; the file is not created. name may hold slashes
+  // ("class/sound").
   std::string file(std::string_view name) const;
-  // Writes text to path()/name (replacing it) and returns the full path.
+  // Writes text to path()/name (replacing it), making the directories name
+  // holds ("pcmC0D0c/dev" makes pcmC0D0c/), and returns the full path.
   std::string write_file(std::string_view name, std::string_view text) const;
   // Copies an executable to path()/name, keeping it executable, and returns
   // the full path: two copies of one program are two processes with

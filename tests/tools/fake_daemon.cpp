@@ -16,7 +16,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace {
 
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  earshot::test::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  earshot::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
 
   long scrapes = 0;
   while (!stop_requested) {
-    earshot::test::UniqueFd connection(::accept(listener.get(), nullptr, nullptr));
+    earshot::UniqueFd connection(::accept(listener.get(), nullptr, nullptr));
     if (!connection) continue;
     std::string request;
     char buffer[4096];

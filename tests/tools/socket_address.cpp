@@ -38,9 +38,9 @@ Family parse_family(const std::string& text) {
   throw Error("family must be any, 4 or 6, not '" + text + "'");
 }
 
-test::UniqueFd bind_wildcard(int type, std::uint16_t port, Family family) {
+UniqueFd bind_wildcard(int type, std::uint16_t port, Family family) {
   int domain = family == Family::ipv4 ? AF_INET : AF_INET6;
-  test::UniqueFd fd(::socket(domain, type | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(domain, type | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno("socket");
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

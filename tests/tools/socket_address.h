@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace earshot::traffic {
 
@@ -23,7 +23,7 @@ struct SocketAddress {
 SocketAddress parse_socket_address(const std::string& literal, std::uint16_t port);
 Family parse_family(const std::string& text);
 // A socket of type (SOCK_STREAM or SOCK_DGRAM) bound to the wildcard address.
-test::UniqueFd bind_wildcard(int type, std::uint16_t port, Family family);
+UniqueFd bind_wildcard(int type, std::uint16_t port, Family family);
 [[noreturn]] void throw_errno(const std::string& what);
 
 }  // namespace earshot::traffic

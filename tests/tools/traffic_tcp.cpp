@@ -15,11 +15,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Connects, retrying while the sink is not listening yet.
-test::UniqueFd connect_with_retry(const SocketAddress& destination,
-                                  std::chrono::milliseconds timeout) {
+UniqueFd connect_with_retry(const SocketAddress& destination, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (true) {
-    test::UniqueFd fd(::socket(destination.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(destination.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) throw_errno("socket");
     if (::connect(fd.get(), destination.get(), destination.length) == 0) return fd;
     bool retry = errno == ECONNREFUSED || errno == ENETUNREACH || errno == EHOSTUNREACH;
@@ -69,7 +68,7 @@ std::uint64_t send_all(int fd, std::uint64_t bytes) {
 }  // namespace
 
 int tcp_send(const Common& common, const SocketAddress& destination, std::uint64_t bytes) {
-  test::UniqueFd fd = connect_with_retry(destination, common.timeout);
+  UniqueFd fd = connect_with_retry(destination, common.timeout);
   say("ready");
   wait_for_go(common);
   std::uint64_t sent = send_all(fd.get(), bytes);
@@ -81,11 +80,11 @@ int tcp_send(const Common& common, const SocketAddress& destination, std::uint64
 }
 
 int tcp_sink(const Common& common, std::uint16_t port, Family family, std::uint64_t reply_bytes) {
-  test::UniqueFd listener = bind_wildcard(SOCK_STREAM, port, family);
+  UniqueFd listener = bind_wildcard(SOCK_STREAM, port, family);
   if (::listen(listener.get(), 4) != 0) throw_errno("listen");
   say("ready");
   wait_readable(listener.get(), common.timeout, "accept");
-  test::UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!connection) throw_errno("accept");
   std::uint64_t received = drain(connection.get(), common.timeout);
   std::uint64_t replied = send_all(connection.get(), reply_bytes);

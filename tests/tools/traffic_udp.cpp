@@ -11,7 +11,7 @@ namespace earshot::traffic {
 
 int udp_send(const Common& common, const SocketAddress& destination, std::uint64_t count,
              std::size_t size, std::chrono::milliseconds interval) {
-  test::UniqueFd fd(::socket(destination.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(destination.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno("socket");
   say("ready");
   wait_for_go(common);
@@ -35,7 +35,7 @@ int udp_send(const Common& common, const SocketAddress& destination, std::uint64
 }
 
 int udp_sink(const Common& common, std::uint16_t port, Family family, std::uint64_t count) {
-  test::UniqueFd fd = bind_wildcard(SOCK_DGRAM, port, family);
+  UniqueFd fd = bind_wildcard(SOCK_DGRAM, port, family);
   // A burst of datagrams must not overflow the default receive buffer
   // (SO_RCVBUFFORCE works as root; otherwise the default stays).
   int buffer_size = 8 << 20;

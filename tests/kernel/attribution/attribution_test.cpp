@@ -17,6 +17,7 @@
 #include <thread>
 #include <tuple>
 
+#include "common/unique_fd.h"
 #include "counting_tier.h"
 #include "daemon.h"
 #include "in_netns.h"
@@ -25,7 +26,6 @@
 #include "process.h"
 #include "socket_address.h"
 #include "temp_dir.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {
@@ -115,9 +115,7 @@ std::string ratio_text(double part, double whole) {
 class KernelLaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-    if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
-    if (run_command({"nft", "--version"}).exit_code != 0) GTEST_SKIP() << "nft does not run";
+    if (auto reason = netns_test_unavailable_reason(Nft::needed)) GTEST_SKIP() << *reason;
   }
 };
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/unique_fd.h"
 #include "kernel/abi.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 

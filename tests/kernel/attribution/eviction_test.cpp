@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "counting_tier.h"
 #include "daemon.h"
 #include "daemon_maps.h"
@@ -28,7 +29,6 @@
 #include "kernel/abi.h"
 #include "netns.h"
 #include "socket_address.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {
@@ -132,8 +132,7 @@ class Resume {
 class EvictionTest : public ::testing::TestWithParam<CountingTier> {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-    if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
+    if (auto reason = netns_test_unavailable_reason(Nft::not_needed)) GTEST_SKIP() << *reason;
   }
 };
 

@@ -20,6 +20,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/unique_fd.h"
 #include "counting_tier.h"
 #include "daemon.h"
 #include "daemon_maps.h"
@@ -28,7 +29,6 @@
 #include "nft_counter.h"
 #include "process.h"
 #include "socket_address.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {
@@ -45,9 +45,7 @@ constexpr int kResets = 5;
 class TierDifferenceTest : public ::testing::TestWithParam<CountingTier> {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-    if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
-    if (run_command({"nft", "--version"}).exit_code != 0) GTEST_SKIP() << "nft does not run";
+    if (auto reason = netns_test_unavailable_reason(Nft::needed)) GTEST_SKIP() << *reason;
   }
 };
 

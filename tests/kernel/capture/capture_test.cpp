@@ -13,10 +13,10 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "daemon.h"
+#include "event_log.h"
 #include "process.h"
 #include "temp_dir.h"
 
@@ -29,20 +29,6 @@ constexpr const char* kTool = EARSHOT_TRAFFIC_BINARY;
 constexpr const char* kDaemon = EARSHOT_BINARY;
 constexpr const char* kOpens = "earshot_capture_opens_total";
 constexpr const char* kActive = "earshot_capture_active";
-
-// Every JSON line of the event file whose "event" is kind.
-std::vector<nlohmann::json> events_of_kind(const std::string& path, const std::string& kind) {
-  std::vector<nlohmann::json> found;
-  std::istringstream lines(read_text_file(path));
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto event = nlohmann::json::parse(line, nullptr, false);
-    if (!event.is_discarded() && event.is_object() && event.value("event", "") == kind) {
-      found.push_back(event);
-    }
-  }
-  return found;
-}
 
 // Every opens sample, for failure messages.
 std::string all_opens(const MetricsScrape& scrape) {
@@ -122,12 +108,12 @@ TEST_F(CaptureTest, OpenOfARegisteredNodeCountsOnceIsActiveWhileOpenAndEndsAtClo
   EXPECT_TRUE(daemon_->last_scrape().has(kOpens, mic_user()));
   EXPECT_EQ(user.wait(10s), 0) << user.stderr_text();
 
-  auto opens = events_of_kind(events_, "capture_open");
+  auto opens = select_events(read_event_lines(events_), "capture_open");
   auto mine = std::count_if(opens.begin(), opens.end(), [&](const nlohmann::json& e) {
     return e.value("process", "") == "es-mic-user" && e.value("device", "") == node_;
   });
   EXPECT_EQ(mine, 1) << read_text_file(events_);
-  auto closes = events_of_kind(events_, "capture_close");
+  auto closes = select_events(read_event_lines(events_), "capture_close");
   EXPECT_TRUE(std::any_of(closes.begin(), closes.end(), [&](const nlohmann::json& e) {
     return e.value("process", "") == "es-mic-user";
   })) << read_text_file(events_);
@@ -162,7 +148,7 @@ TEST_F(CaptureTest, ArecordOnTheNullPcmIsCountedThroughLibasound) {
   EXPECT_TRUE(
       daemon_->wait_for([&](const MetricsScrape& s) { return s.sum(kActive, arecord) == 0; }, 3s))
       << "arecord exited but is still active";
-  auto opens = events_of_kind(events_, "capture_open");
+  auto opens = select_events(read_event_lines(events_), "capture_open");
   EXPECT_TRUE(std::any_of(opens.begin(), opens.end(), [&](const nlohmann::json& e) {
     return e.value("process", "") == "arecord" && e.value("device", "") == "alsa:null" &&
            e.value("tier", "") == "libasound";

@@ -10,13 +10,13 @@
 #include <cstring>
 #include <string>
 
+#include "common/unique_fd.h"
 #include "daemon.h"
 #include "in_netns.h"
 #include "netns.h"
 #include "poll_until.h"
 #include "process.h"
 #include "temp_dir.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {
@@ -69,8 +69,7 @@ bool answer_names_the_destination(DaemonProcess& daemon, const std::string& scra
 class DnsIngressTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-    if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
+    if (auto reason = netns_test_unavailable_reason(Nft::not_needed)) GTEST_SKIP() << *reason;
   }
 };
 

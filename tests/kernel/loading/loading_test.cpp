@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.h"
 #include "daemon.h"
 #include "hook_report.h"
 #include "in_netns.h"
@@ -21,7 +22,6 @@
 #include "process.h"
 #include "socket_address.h"
 #include "temp_dir.h"
-#include "unique_fd.h"
 
 namespace earshot::test {
 namespace {
@@ -53,8 +53,7 @@ std::string refusing(const std::string& programs) {
 class LoadingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-    if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
+    if (auto reason = netns_test_unavailable_reason(Nft::not_needed)) GTEST_SKIP() << *reason;
   }
 
   // --check-config with the config and environment; its printed hooks.

@@ -52,9 +52,7 @@ std::string tagged(const std::string& name) {
 class CaptureWindowTest : public ::testing::TestWithParam<CountingTier> {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-    if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
-    if (run_command({"nft", "--version"}).exit_code != 0) GTEST_SKIP() << "nft does not run";
+    if (auto reason = netns_test_unavailable_reason(Nft::needed)) GTEST_SKIP() << *reason;
   }
 };
 

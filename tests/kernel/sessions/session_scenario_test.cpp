@@ -133,9 +133,7 @@ std::uint64_t summary_value(const std::string& output, const std::string& key) {
 class SessionScenarioTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF and makes network namespaces";
-    if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
-    if (run_command({"nft", "--version"}).exit_code != 0) GTEST_SKIP() << "nft does not run";
+    if (auto reason = netns_test_unavailable_reason(Nft::needed)) GTEST_SKIP() << *reason;
   }
 };
 

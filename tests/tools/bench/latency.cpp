@@ -14,7 +14,7 @@
 
 #include "bench.h"
 #include "common/error.h"
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace earshot::bench {
 
@@ -47,7 +47,7 @@ std::string read_from(const std::string& path, off_t offset) {
 
 // One HTTP/1.0 GET of /metrics from 127.0.0.1:port; the body.
 std::string scrape(std::uint16_t port) {
-  test::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno("socket");
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -82,13 +82,13 @@ double packets_of(const std::string& text, const std::string& process) {
 
 // A UDP socket living in the network namespace at `path`; this thread's
 // namespace is restored before returning.
-test::UniqueFd udp_socket_in(const std::string& path) {
-  if (path.empty()) return test::UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  test::UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  test::UniqueFd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+UniqueFd udp_socket_in(const std::string& path) {
+  if (path.empty()) return UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  UniqueFd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!home || !target) throw_errno("open network namespace " + path);
   if (::setns(target.get(), CLONE_NEWNET) != 0) throw_errno("setns " + path);
-  test::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   int saved = errno;
   if (::setns(home.get(), CLONE_NEWNET) != 0) throw_errno("setns back");
   errno = saved;
@@ -103,7 +103,7 @@ int open_latency(const std::string& device, const std::string& events_file, int 
   for (int i = 0; i < count; ++i) {
     off_t before = file_size(events_file);
     auto start = Clock::now();
-    test::UniqueFd fd(::open(device.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(device.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw_errno("open " + device);
     bool seen = false;
     while (ms_since(start) < static_cast<double>(timeout.count())) {
@@ -128,7 +128,7 @@ int open_latency(const std::string& device, const std::string& events_file, int 
 }
 
 int metrics_latency(const MetricsLatencyOptions& o) {
-  test::UniqueFd fd = udp_socket_in(o.netns);
+  UniqueFd fd = udp_socket_in(o.netns);
   if (!fd) throw_errno("socket");
   sockaddr_in to{};
   to.sin_family = AF_INET;

@@ -9,8 +9,8 @@
 
 #include "bench.h"
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "socket_address.h"
-#include "unique_fd.h"
 
 namespace earshot::bench {
 
@@ -22,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 int udp_flood(const FloodOptions& options) {
   traffic::SocketAddress to = traffic::parse_socket_address(options.address, options.port);
-  test::UniqueFd fd(::socket(to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno("socket");
   if (options.connected && ::connect(fd.get(), to.get(), to.length) != 0) throw_errno("connect");
   std::vector<char> payload(options.size, 'b');
@@ -74,7 +74,7 @@ int udp_flood(const FloodOptions& options) {
 }
 
 int udp_sink(std::uint16_t port, double seconds, std::chrono::milliseconds idle) {
-  test::UniqueFd fd = traffic::bind_wildcard(SOCK_DGRAM, port, traffic::Family::ipv4);
+  UniqueFd fd = traffic::bind_wildcard(SOCK_DGRAM, port, traffic::Family::ipv4);
   int buffer_size = 8 << 20;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer_size, sizeof buffer_size);
   say("ready");

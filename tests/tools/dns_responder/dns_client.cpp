@@ -17,7 +17,7 @@ namespace earshot::dns_tool {
 std::string resolve(const std::string& server, std::uint16_t port, const std::string& name,
                     bool ipv6, std::chrono::milliseconds timeout) {
   auto address = traffic::parse_socket_address(server, port);
-  test::UniqueFd fd(::socket(address.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(address.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) traffic::throw_errno("socket");
   if (::connect(fd.get(), address.get(), address.length) != 0) {
     traffic::throw_errno("connect to DNS server " + server);

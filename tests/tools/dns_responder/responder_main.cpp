@@ -35,7 +35,7 @@ int serve(std::uint16_t port, const std::string& name, const std::string& ipv4,
   const std::string served = dns_tool::normalize_name(name);
   const auto a = ipv4.empty() ? std::vector<std::uint8_t>{} : address_bytes(ipv4, AF_INET);
   const auto aaaa = ipv6.empty() ? std::vector<std::uint8_t>{} : address_bytes(ipv6, AF_INET6);
-  test::UniqueFd fd = traffic::bind_wildcard(SOCK_DGRAM, port, traffic::Family::any);
+  UniqueFd fd = traffic::bind_wildcard(SOCK_DGRAM, port, traffic::Family::any);
   traffic::say("ready");
   std::array<std::uint8_t, 1500> buffer{};
   while (true) {

@@ -39,11 +39,11 @@ struct Stream {
 
 int capture_and_upload(const traffic::Common& common, const traffic::SocketAddress& destination,
                        const Stream& stream) {
-  test::UniqueFd socket_fd(::socket(destination.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd socket_fd(::socket(destination.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!socket_fd) traffic::throw_errno("socket");
   traffic::say("ready");
   traffic::wait_for_go(common);
-  test::UniqueFd device(::open(stream.device.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd device(::open(stream.device.c_str(), O_RDONLY | O_CLOEXEC));
   if (!device) traffic::throw_errno("open " + stream.device);
   traffic::say("opened");
 

@@ -1,46 +1,19 @@
+// check_paths() and load_file(): the stat() checks of the paths a config
+// names, and reading the file.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "common/error.h"
 #include "config/config.h"
+#include "temp_dir.h"
 
 namespace earshot::config {
 namespace {
 
+using earshot::test::TempDir;
 using ::testing::HasSubstr;
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "earshot-config-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw Error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
-  std::filesystem::path write(const std::string& name, const std::string& text) const {
-    const std::filesystem::path file = path_ / name;
-    std::ofstream(file) << text;
-    return file;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::string check_error(const std::string& yaml) {
   const Config config = parse(yaml, "earshot.yaml");
@@ -73,16 +46,16 @@ capture:
 }
 
 TEST(CheckPaths, RegularFileIsNotADevice) {
-  const TempDir dir;
-  const std::string file = dir.write("plain", "x").string();
+  const TempDir dir("earshot-config");
+  const std::string file = dir.write_file("plain", "x");
   EXPECT_EQ(check_error("capture:\n  extra_devices:\n    - " + file + "\n"),
             "earshot.yaml:3:7: 'capture.extra_devices[0]': " + file + " is not a character device");
 }
 
 TEST(CheckPaths, DirectoryIsNotADevice) {
-  const TempDir dir;
-  EXPECT_EQ(check_error("capture:\n  extra_devices: [" + dir.path().string() + "]\n"),
-            "earshot.yaml:2:19: 'capture.extra_devices[0]': " + dir.path().string() +
+  const TempDir dir("earshot-config");
+  EXPECT_EQ(check_error("capture:\n  extra_devices: [" + dir.path() + "]\n"),
+            "earshot.yaml:2:19: 'capture.extra_devices[0]': " + dir.path() +
                 " is not a character device");
 }
 
@@ -96,8 +69,8 @@ TEST(CheckPaths, Namespaces) {
 }
 
 TEST(CheckPaths, Libasound) {
-  const TempDir dir;
-  const std::string library = dir.write("libasound.so.2", "").string();
+  const TempDir dir("earshot-config");
+  const std::string library = dir.write_file("libasound.so.2", "");
   EXPECT_NO_THROW(check_paths(parse("capture: {libasound: " + library + "}", "x"), "x"));
   EXPECT_EQ(check_error("capture:\n  libasound: /earshot-test-nope/libasound.so.2\n"),
             "earshot.yaml:2:14: 'capture.libasound': /earshot-test-nope/libasound.so.2 does not "
@@ -105,68 +78,67 @@ TEST(CheckPaths, Libasound) {
 }
 
 TEST(LoadFile, ReadsAndChecks) {
-  const TempDir dir;
-  const auto good = dir.write("good.yaml", "capture:\n  extra_devices: [/dev/null]\n");
+  const TempDir dir("earshot-config");
+  const std::string good = dir.write_file("good.yaml", "capture:\n  extra_devices: [/dev/null]\n");
   EXPECT_EQ(load_file(good).capture.extra_devices.at(0).path, "/dev/null");
 
-  const auto missing_device =
-      dir.write("bad.yaml", "capture:\n  extra_devices: [/dev/earshot-nope]\n");
+  const std::string missing_device =
+      dir.write_file("bad.yaml", "capture:\n  extra_devices: [/dev/earshot-nope]\n");
   try {
     load_file(missing_device);
     FAIL() << "no error";
   } catch (const Error& error) {
-    EXPECT_EQ(std::string(error.what()),
-              missing_device.string() +
-                  ":2:19: 'capture.extra_devices[0]': /dev/earshot-nope does not exist");
+    EXPECT_EQ(
+        std::string(error.what()),
+        missing_device + ":2:19: 'capture.extra_devices[0]': /dev/earshot-nope does not exist");
   }
 
-  const auto bad_value = dir.write("level.yaml", "log:\n  level: loud\n");
+  const std::string bad_value = dir.write_file("level.yaml", "log:\n  level: loud\n");
   try {
     load_file(bad_value);
     FAIL() << "no error";
   } catch (const Error& error) {
-    EXPECT_THAT(error.what(), HasSubstr(bad_value.string() + ":2:10: 'log.level'"));
+    EXPECT_THAT(error.what(), HasSubstr(bad_value + ":2:10: 'log.level'"));
   }
 }
 
 TEST(LoadFile, MissingOrUnreadableFileNamesThePath) {
-  const TempDir dir;
-  const auto missing = dir.path() / "absent.yaml";
+  const TempDir dir("earshot-config");
+  const std::string missing = dir.file("absent.yaml");
   try {
     load_file(missing);
     FAIL() << "no error";
   } catch (const Error& error) {
     EXPECT_EQ(std::string(error.what()),
-              "cannot read config file " + missing.string() + ": No such file or directory");
+              "cannot read config file " + missing + ": No such file or directory");
   }
   try {
     load_file(dir.path());
     FAIL() << "no error";
   } catch (const Error& error) {
     EXPECT_EQ(std::string(error.what()),
-              "cannot read config file " + dir.path().string() + ": Is a directory");
+              "cannot read config file " + dir.path() + ": Is a directory");
   }
 }
 
 TEST(CheckPaths, BtfFileMustBeRawBtf) {
-  const TempDir dir;
+  const TempDir dir("earshot-config");
   std::string btf;
   btf += static_cast<char>(0x9F);
   btf += static_cast<char>(0xEB);  // the magic 0xeB9F, little-endian
   btf += std::string(30, '\0');
-  const std::string good = dir.write("vmlinux.btf", btf).string();
+  const std::string good = dir.write_file("vmlinux.btf", btf);
   EXPECT_NO_THROW(
       check_paths(parse("kernel:\n  btf_file: " + good + "\n", "earshot.yaml"), "earshot.yaml"));
-  const std::string text = dir.write("vmlinux.btf.tar.xz", "not btf").string();
+  const std::string text = dir.write_file("vmlinux.btf.tar.xz", "not btf");
   EXPECT_EQ(check_error("kernel:\n  btf_file: " + text + "\n"),
             "earshot.yaml:2:13: 'kernel.btf_file': " + text +
                 " is not a raw BTF file (no BTF magic 0xeB9F at its start; BTFHub's .btf.tar.xz "
                 "files must be unpacked first)");
   EXPECT_EQ(check_error("kernel:\n  btf_file: /nonexistent/vmlinux.btf\n"),
             "earshot.yaml:2:13: 'kernel.btf_file': /nonexistent/vmlinux.btf does not exist");
-  EXPECT_EQ(
-      check_error("kernel:\n  btf_file: " + dir.path().string() + "\n"),
-      "earshot.yaml:2:13: 'kernel.btf_file': " + dir.path().string() + " is not a regular file");
+  EXPECT_EQ(check_error("kernel:\n  btf_file: " + dir.path() + "\n"),
+            "earshot.yaml:2:13: 'kernel.btf_file': " + dir.path() + " is not a regular file");
 }
 
 }  // namespace

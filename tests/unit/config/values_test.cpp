@@ -1,7 +1,8 @@
+#include "config/values.h"
+
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "config/values.h"
 
 namespace earshot::config {
 namespace {

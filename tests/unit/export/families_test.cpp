@@ -3,9 +3,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include "promtool.h"
 
 namespace earshot::exporter {
 namespace {
@@ -66,21 +64,10 @@ TEST(Families, HostileNamesAreEscaped) {
 }
 
 TEST(Families, PromtoolFindsNothingToSay) {
-  if (!std::filesystem::exists(EARSHOT_PROMTOOL))
-    GTEST_SKIP() << "promtool not unpacked (scripts/setup.sh)";
-  auto path =
-      std::filesystem::temp_directory_path() / ("earshot-families-" + std::to_string(getpid()));
-  std::ofstream(path) << text(sample_snapshot());
-  std::string cmd = std::string(EARSHOT_PROMTOOL) + " check metrics < " + path.string() + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int status = pclose(p);
-  std::filesystem::remove(path);
-  EXPECT_EQ(status, 0) << out;
-  EXPECT_EQ(out, "");
+  if (auto reason = test::promtool_unavailable_reason()) GTEST_SKIP() << *reason;
+  const auto check = test::promtool_check_metrics(text(sample_snapshot()));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.out + check.err, "");
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // The ground truth of the egress reconciliation: packets counted outside the
 // socket slots, in claimed slots, and in slots since taken over, each once.
-#include <gtest/gtest.h>
-
 #include "kernel/map_reader.h"
+
+#include <gtest/gtest.h>
 
 namespace earshot::kernel {
 namespace {

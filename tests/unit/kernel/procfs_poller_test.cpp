@@ -3,11 +3,12 @@
 #include "kernel/procfs_poller.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <fstream>
+#include <algorithm>
+#include <string_view>
 
 #include "common/error.h"
+#include "temp_dir.h"
 
 namespace earshot::kernel {
 namespace {
@@ -129,17 +130,8 @@ TEST(ProcfsTracker, SubstreamThatVanishesIsClosed) {
 
 class FakeTree : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/procfs-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-  void write(const std::filesystem::path& rel, const std::string& text) {
-    std::filesystem::create_directories((root_ / rel).parent_path());
-    std::ofstream(root_ / rel) << text;
-  }
-  std::filesystem::path root_;
+  void write(std::string_view relative, std::string_view text) { root_.write_file(relative, text); }
+  test::TempDir root_{"earshot-procfs"};
 };
 
 TEST_F(FakeTree, WalksCaptureSubstreamsOnly) {
@@ -150,7 +142,7 @@ TEST_F(FakeTree, WalksCaptureSubstreamsOnly) {
   write("asound/cards", "x\n");
   write("class/pcmC1D1c/dev", "116:30\n");
   write("proc/4242/status", "Name:\tarecord\nTgid:\t4240\nPid:\t4242\n");
-  ProcfsPoller poller(root_ / "asound", root_ / "class", root_ / "proc");
+  ProcfsPoller poller(root_.file("asound"), root_.file("class"), root_.file("proc"));
   auto readings = poller.read();
   ASSERT_EQ(readings.size(), 2u);
   std::sort(readings.begin(), readings.end(), [](auto& a, auto& b) { return a.id < b.id; });
@@ -162,7 +154,7 @@ TEST_F(FakeTree, WalksCaptureSubstreamsOnly) {
 }
 
 TEST_F(FakeTree, NoAsoundDirectoryIsEmpty) {
-  ProcfsPoller poller(root_ / "none", root_ / "class", root_ / "proc");
+  ProcfsPoller poller(root_.file("none"), root_.file("class"), root_.file("proc"));
   EXPECT_TRUE(poller.read().empty());
 }
 

@@ -4,15 +4,11 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
-#include <stdio.h>
-#include <sys/wait.h>
 
-#include <filesystem>
-#include <fstream>
-#include <memory>
 #include <string>
 
 #include "model/label_value.h"
+#include "promtool.h"
 #include "utf8_check.h"
 
 namespace earshot::model {
@@ -61,48 +57,17 @@ TEST(Exposition, HostileLabelValuesAreEscapedExactly) {
   EXPECT_TRUE(is_valid_utf8(text));
 }
 
-struct PromtoolResult {
-  int status = -1;
-  std::string output;
-};
-
-// Pipes an exposition page to `promtool check metrics`.
-PromtoolResult check_metrics(const std::filesystem::path& promtool, const std::string& page_text) {
-  const std::filesystem::path page =
-      std::filesystem::temp_directory_path() / ("earshot-labels-" + std::to_string(getpid()));
-  {
-    std::ofstream out(page, std::ios::binary);
-    out << page_text;
-  }
-  struct Remove {
-    std::filesystem::path path;
-    ~Remove() { std::filesystem::remove(path); }
-  } remove_page{page};
-
-  const std::string command = promtool.string() + " check metrics < " + page.string() + " 2>&1";
-  const auto close_pipe = [](FILE* f) { return pclose(f); };
-  std::unique_ptr<FILE, decltype(close_pipe)> pipe(popen(command.c_str(), "r"), close_pipe);
-  PromtoolResult result;
-  if (!pipe) return result;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe.get())) result.output.append(buffer, n);
-  result.status = pclose(pipe.release());
-  return result;
-}
-
 class Promtool : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(promtool_)) GTEST_SKIP() << promtool_ << " is not installed";
+    if (auto reason = test::promtool_unavailable_reason()) GTEST_SKIP() << *reason;
   }
-  const std::filesystem::path promtool_ = EARSHOT_PROMTOOL;
 };
 
 TEST_F(Promtool, AcceptsSanitizedPage) {
-  const PromtoolResult result = check_metrics(promtool_, exposition_with_hostile_names());
-  EXPECT_TRUE(WIFEXITED(result.status) && WEXITSTATUS(result.status) == 0)
-      << "status " << result.status << ": " << result.output;
-  EXPECT_EQ(result.output, "");
+  const auto result = test::promtool_check_metrics(exposition_with_hostile_names());
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(result.out + result.err, "");
 }
 
 TEST_F(Promtool, RejectsUnsanitizedName) {
@@ -115,10 +80,11 @@ TEST_F(Promtool, RejectsUnsanitizedName) {
       .Register(registry)
       .Add({{"process", "bad\xFFname"}})
       .Increment();
-  const PromtoolResult result =
-      check_metrics(promtool_, prometheus::TextSerializer().Serialize(registry.Collect()));
-  EXPECT_FALSE(WIFEXITED(result.status) && WEXITSTATUS(result.status) == 0) << result.output;
-  EXPECT_NE(result.output.find("invalid label value"), std::string::npos) << result.output;
+  const auto result =
+      test::promtool_check_metrics(prometheus::TextSerializer().Serialize(registry.Collect()));
+  const std::string said = result.out + result.err;
+  EXPECT_NE(result.exit_code, 0) << said;
+  EXPECT_NE(said.find("invalid label value"), std::string::npos) << said;
 }
 
 }  // namespace

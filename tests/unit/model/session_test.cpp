@@ -1,6 +1,7 @@
+#include "model/session.h"
+
 #include <gtest/gtest.h>
 
-#include "model/session.h"
 #include "session_feed.h"
 
 namespace earshot::model {

@@ -1,12 +1,11 @@
+#include "resolve/proc_reader.h"
+
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "resolve/proc_reader.h"
 
-#include <errno.h>
-#include <gtest/gtest.h>
-#include <unistd.h>
-
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -16,7 +15,7 @@
 namespace earshot::resolve {
 namespace {
 
-using earshot::testing::TempDir;
+using earshot::test::TempDir;
 
 uint64_t ns_per_tick() {
   return 1'000'000'000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
@@ -32,10 +31,10 @@ class FakeProc : public ::testing::Test {
   void add_process(uint32_t pid, std::string_view comm, uint64_t starttime, std::string_view cgroup,
                    const char* exe_target) {
     const std::string dir = std::to_string(pid);
-    proc_.write(dir + "/stat", stat_line(pid, comm, starttime));
-    proc_.write(dir + "/cgroup", cgroup);
+    proc_.write_file(dir + "/stat", stat_line(pid, comm, starttime));
+    proc_.write_file(dir + "/cgroup", cgroup);
     if (exe_target != nullptr) {
-      std::filesystem::create_symlink(exe_target, proc_.path() / dir / "exe");
+      std::filesystem::create_symlink(exe_target, proc_.file(dir + "/exe"));
     }
   }
 
@@ -77,7 +76,7 @@ TEST_F(FakeProc, ReusedPidIsNotFound) {
 
 TEST_F(FakeProc, MissingPidIsNotFound) {
   EXPECT_FALSE(ProcReader(proc_.path()).read(99, 0));
-  EXPECT_FALSE(ProcReader(proc_.path() / "no-such-proc").read(1, 0));
+  EXPECT_FALSE(ProcReader(proc_.file("no-such-proc")).read(1, 0));
 }
 
 TEST_F(FakeProc, UnreadableExeFallsBackToComm) {
@@ -100,7 +99,7 @@ TEST_F(FakeProc, DeletedExeAndHostileComm) {
 
 TEST_F(FakeProc, MissingCgroupLeavesUnitEmpty) {
   add_process(5, "x", 1, "", "/bin/x");
-  std::filesystem::remove(proc_.path() / "5" / "cgroup");
+  std::filesystem::remove(proc_.file("5/cgroup"));
   auto identity = ProcReader(proc_.path()).read(5, 0);
   ASSERT_TRUE(identity);
   EXPECT_EQ(identity->process, "x");
@@ -115,7 +114,8 @@ TEST(RealProc, NameOfALinkedProgramIsTheLink) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    execl("/usr/bin/sh", "sh", "-c", "sleep 5 </dev/null >/dev/null 2>&1; :", static_cast<char*>(nullptr));
+    execl("/usr/bin/sh", "sh", "-c",
+          "sleep 5 </dev/null >/dev/null 2>&1; :", static_cast<char*>(nullptr));
     _exit(127);
   }
   std::optional<ProcessIdentity> identity;

@@ -10,19 +10,19 @@
 namespace earshot::resolve {
 namespace {
 
-using earshot::testing::TempDir;
+using earshot::test::TempDir;
 
 TEST(ScanCaptureDevices, KeepsOnlyCaptureNodes) {
   TempDir sysfs;
-  sysfs.write("pcmC0D0c/dev", "116:24\n");
-  sysfs.write("pcmC0D0p/dev", "116:16\n");
-  sysfs.write("pcmC1D3c/dev", "116:7\n");  // dynamic minor: not derivable from card/device
-  sysfs.write("pcmC10D0c/dev", "116:2\n");
-  sysfs.write("controlC0/dev", "116:0\n");
-  sysfs.write("timer/dev", "116:33\n");
-  sysfs.write("seq/dev", "116:1\n");
-  sysfs.write("hwC0D0/dev", "116:9\n");
-  sysfs.write("pcmCxD0c/dev", "116:3\n");  // not a PCM name
+  sysfs.write_file("pcmC0D0c/dev", "116:24\n");
+  sysfs.write_file("pcmC0D0p/dev", "116:16\n");
+  sysfs.write_file("pcmC1D3c/dev", "116:7\n");  // dynamic minor: not derivable from card/device
+  sysfs.write_file("pcmC10D0c/dev", "116:2\n");
+  sysfs.write_file("controlC0/dev", "116:0\n");
+  sysfs.write_file("timer/dev", "116:33\n");
+  sysfs.write_file("seq/dev", "116:1\n");
+  sysfs.write_file("hwC0D0/dev", "116:9\n");
+  sysfs.write_file("pcmCxD0c/dev", "116:3\n");  // not a PCM name
 
   auto devices = scan_capture_devices(sysfs.path());
   std::vector<SoundDevice> expected{
@@ -35,14 +35,14 @@ TEST(ScanCaptureDevices, KeepsOnlyCaptureNodes) {
 
 TEST(ScanCaptureDevices, MissingDirectoryMeansNoAlsa) {
   TempDir sysfs;
-  EXPECT_TRUE(scan_capture_devices(sysfs.path() / "class" / "sound").empty());
+  EXPECT_TRUE(scan_capture_devices(sysfs.file("class/sound")).empty());
   EXPECT_TRUE(scan_capture_devices(sysfs.path()).empty());
 }
 
 TEST(ScanCaptureDevices, NodeWithoutDevFileIsSkipped) {
   TempDir sysfs;
-  std::filesystem::create_directories(sysfs.path() / "pcmC0D0c");
-  sysfs.write("pcmC0D1c/dev", "116:25\n");
+  std::filesystem::create_directories(sysfs.file("pcmC0D0c"));
+  sysfs.write_file("pcmC0D1c/dev", "116:25\n");
   auto devices = scan_capture_devices(sysfs.path());
   ASSERT_EQ(devices.size(), 1u);
   EXPECT_EQ(devices[0].name, "pcmC0D1c");
@@ -50,7 +50,7 @@ TEST(ScanCaptureDevices, NodeWithoutDevFileIsSkipped) {
 
 TEST(ScanCaptureDevices, MalformedDevFileNamesThePath) {
   TempDir sysfs;
-  sysfs.write("pcmC0D0c/dev", "116-24\n");
+  sysfs.write_file("pcmC0D0c/dev", "116-24\n");
   try {
     scan_capture_devices(sysfs.path());
     FAIL() << "expected earshot::Error";

@@ -1,7 +1,8 @@
+#include "metrics.h"
+
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "metrics.h"
 
 namespace earshot::test {
 namespace {

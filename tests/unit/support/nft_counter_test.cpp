@@ -1,7 +1,8 @@
+#include "nft_counter.h"
+
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "nft_counter.h"
 
 namespace earshot::test {
 namespace {

@@ -1,6 +1,6 @@
 #pragma once
-// The daemon's JSON-lines event log (events.file) as the scenario reads it:
-// session lines and alert lines, selected by process name.
+// The daemon's JSON-lines event log (events.file) as tests read it: capture,
+// session and alert lines, selected by kind and process name.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -13,8 +13,8 @@ namespace earshot::test {
 // not exist yet.
 std::vector<nlohmann::json> read_event_lines(const std::string& path);
 
-// Lines whose "event" is event_kind ("session", "alert", ...) and whose
-// "process" is process (any process when empty).
+// Lines whose "event" is event_kind ("capture_open", "session", "alert",
+// ...) and whose "process" is process (any process when empty).
 std::vector<nlohmann::json> select_events(const std::vector<nlohmann::json>& lines,
                                           std::string_view event_kind,
                                           std::string_view process = "");
