@@ -5,6 +5,7 @@ namespace earshot::model {
 Counters& Counters::operator+=(const Counters& o) {
   packets += o.packets;
   bytes += o.bytes;
+  payload_bytes += o.payload_bytes;
   for (int w = 0; w < kWindowCount; ++w) window_bytes[w] += o.window_bytes[w];
   return *this;
 }
@@ -14,6 +15,7 @@ Counters delta(const Counters& now, const Counters& before) {
   Counters d;
   d.packets = grow(now.packets, before.packets);
   d.bytes = grow(now.bytes, before.bytes);
+  d.payload_bytes = grow(now.payload_bytes, before.payload_bytes);
   for (int w = 0; w < kWindowCount; ++w)
     d.window_bytes[w] = grow(now.window_bytes[w], before.window_bytes[w]);
   return d;

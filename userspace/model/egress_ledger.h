@@ -18,7 +18,8 @@ namespace earshot::model {
 
 struct Counters {
   std::uint64_t packets = 0;
-  std::uint64_t bytes = 0;
+  std::uint64_t bytes = 0;          // IP packet length: payload and headers
+  std::uint64_t payload_bytes = 0;  // what TCP or UDP carried (0 for other protocols)
   std::array<std::uint64_t, kWindowCount> window_bytes{};
 
   Counters& operator+=(const Counters& o);
