@@ -3,6 +3,11 @@
  * Bytes per process, per destination: what the two counting tiers
  * (counting_netfilter.bpf.c, counting_cgroup_skb.bpf.c) share.
  *
+ * Each packet is counted as bytes (skb->len: payload plus IP and transport
+ * headers) and as payload, what TCP or UDP carried (payload_after): a
+ * download's acknowledgements are bytes sent, but no upload. Each tier
+ * reads the header lengths where it already reads the packet or the skb.
+ *
  * The owner of a socket is recorded once, in process context, keyed by the
  * socket cookie (sock_create, accept.bpf.c, a start-up iterator; for an
  * accepted socket where accept.bpf.c does not load, the counting hook at
@@ -28,10 +33,25 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-static __always_inline void add_counters(struct earshot_counters *c, __u32 len, int window)
+/* The payload of a packet of len bytes whose IP, TCP or UDP headers take
+ * headers bytes: IP's with IPv4 options, TCP's with its options (doff * 4),
+ * UDP's 8. A GSO packet (TCP segmentation offload, UDP_SEGMENT) is one skb
+ * with one set of headers for all the segments it becomes later, so len
+ * less those headers is still the payload of all of them. A packet shorter
+ * than its headers claim carries none. Protocols other than TCP and UDP
+ * (and UDP-Lite, UDP's header) carry none either: the callers pass 0 for
+ * them without calling this. */
+static __always_inline __u32 payload_after(__u32 len, __u32 headers)
+{
+	return len > headers ? len - headers : 0;
+}
+
+static __always_inline void add_counters(struct earshot_counters *c, __u32 len, __u32 payload,
+					 int window)
 {
 	c->packets++;
 	c->bytes += len;
+	c->payload_bytes += payload;
 	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
 		c->window_bytes[window] += len;
 }
@@ -42,19 +62,21 @@ static __always_inline void add_slot_window(struct earshot_sock_slot *slot, __u3
 		slot->window_bytes[window] += len;
 }
 
-static __always_inline void add_to_slot(struct earshot_sock_slot *slot, __u32 len, int window)
+static __always_inline void add_to_slot(struct earshot_sock_slot *slot, __u32 len, __u32 payload,
+					int window)
 {
 	slot->packets++;
 	slot->bytes += len;
+	slot->payload_bytes += payload;
 	add_slot_window(slot, len, window);
 }
 
-static __always_inline void add_total(__u32 slot, __u32 len, int window)
+static __always_inline void add_total(__u32 slot, __u32 len, __u32 payload, int window)
 {
 	struct earshot_counters *c = bpf_map_lookup_elem(&totals, &slot);
 
 	if (c)
-		add_counters(c, len, window);
+		add_counters(c, len, payload, window);
 }
 
 /* While a capture is live: whether the packet's owner is capturing. The
@@ -149,6 +171,7 @@ static __always_inline void retire_slot_counts(const struct earshot_sock_slot *o
 		return;
 	c->packets += old->packets;
 	c->bytes += old->bytes;
+	c->payload_bytes += old->payload_bytes;
 	for (w = 0; w < EARSHOT_WINDOW_COUNT; w++)
 		c->window_bytes[w] += old->window_bytes[w];
 }
@@ -176,6 +199,7 @@ static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
 	}
 	slot->packets = 0;
 	slot->bytes = 0;
+	slot->payload_bytes = 0;
 	__builtin_memset(slot->window_bytes, 0, sizeof(slot->window_bytes));
 	slot->owner_tgid = 0;
 	slot->dead_since_ns = 0;
@@ -186,7 +210,8 @@ static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
 /* One packet in the flows map under its key; learn says whether a missing
  * owner may be looked for (sk as for learn_owner). */
 static __always_inline void count_key_in_flows(const struct earshot_flow_key *key,
-					       const struct sock *sk, bool learn, __u32 len)
+					       const struct sock *sk, bool learn, __u32 len,
+					       __u32 payload)
 {
 	struct earshot_flow_value *v;
 	int window;
@@ -199,25 +224,25 @@ static __always_inline void count_key_in_flows(const struct earshot_flow_key *ke
 		v = bpf_map_lookup_elem(&flows, key);
 		if (!v) {
 			window = capture_window(0, 0);
-			add_total(EARSHOT_TOTAL_ALL, len, window);
-			add_total(EARSHOT_TOTAL_FLOW_FULL, len, window);
+			add_total(EARSHOT_TOTAL_ALL, len, payload, window);
+			add_total(EARSHOT_TOTAL_FLOW_FULL, len, payload, window);
 			return;
 		}
 	}
 	if (learn && !v->owner_tgid)
 		learn_owner(sk, key->protocol, key->cookie, &v->owner_tgid);
 	window = capture_window(&v->owner_tgid, key->cookie);
-	add_counters(&v->counters, len, window);
-	add_total(EARSHOT_TOTAL_ALL, len, window);
+	add_counters(&v->counters, len, payload, window);
+	add_total(EARSHOT_TOTAL_ALL, len, payload, window);
 }
 
 /* A packet no socket sent (forwarded, or the kernel's own replies). */
-static __noinline void count_no_socket(__u32 len)
+static __always_inline void count_no_socket(__u32 len, __u32 payload)
 {
 	int window = capture_window(0, 0);
 
-	add_total(EARSHOT_TOTAL_ALL, len, window);
-	add_total(EARSHOT_TOTAL_NO_SOCKET, len, window);
+	add_total(EARSHOT_TOTAL_ALL, len, payload, window);
+	add_total(EARSHOT_TOTAL_NO_SOCKET, len, payload, window);
 }
 
 /* live_procs and grace_armed, the first 8 bytes of capture_state, in one

@@ -23,17 +23,21 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* The packet's destination, from its headers (the packet starts at the IP
- * header here), read directly from the linear head where it holds them (a
- * helper call each would double the program's cost), else copied out;
- * false when they cannot be read. */
+/* The packet's destination, and its payload, from its headers (the packet
+ * starts at the IP header here), read directly from the linear head where
+ * it holds them (a helper call each would double the program's cost), else
+ * copied out; false when they cannot be read (then no payload either).
+ * IPv6 extension headers are not walked: behind one the packet has no port
+ * and counts no payload. */
 static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
-					 struct earshot_flow_key *key)
+					 struct earshot_flow_key *key, __u32 *payload)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
+	struct tcphdr *th;
 	__u32 l4off;
 	__be16 port;
+	__u8 doff;
 
 	key->cookie = cookie;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
@@ -63,15 +67,26 @@ static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
 	} else {
 		return false;
 	}
-	if (key->protocol != EARSHOT_IPPROTO_TCP && key->protocol != EARSHOT_IPPROTO_UDP &&
-	    key->protocol != EARSHOT_IPPROTO_UDPLITE)
-		return true;
 	if (l4off > 60)
 		return true;
-	if (data + l4off + 4 <= data_end) {
-		key->dport = bpf_ntohs(*(__be16 *)(data + l4off + 2));
-	} else if (!bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port))) {
-		key->dport = bpf_ntohs(port);
+	if (key->protocol == EARSHOT_IPPROTO_TCP) {
+		/* The port, and the header length (doff) 12 bytes in. */
+		th = data + l4off;
+		if ((void *)(th + 1) <= data_end) {
+			key->dport = bpf_ntohs(th->dest);
+			*payload = payload_after(skb->len, l4off + th->doff * 4);
+		} else if (!bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port)) &&
+			   !bpf_skb_load_bytes(skb, l4off + 12, &doff, sizeof(doff))) {
+			key->dport = bpf_ntohs(port);
+			*payload = payload_after(skb->len, l4off + (doff >> 4) * 4);
+		}
+	} else if (key->protocol == EARSHOT_IPPROTO_UDP ||
+		   key->protocol == EARSHOT_IPPROTO_UDPLITE) {
+		*payload = payload_after(skb->len, l4off + EARSHOT_UDP_HEADER_LEN);
+		if (data + l4off + 4 <= data_end)
+			key->dport = bpf_ntohs(*(__be16 *)(data + l4off + 2));
+		else if (!bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port)))
+			key->dport = bpf_ntohs(port);
 	}
 	return true;
 }
@@ -88,11 +103,12 @@ static __always_inline bool same_key(const struct earshot_flow_key *a,
  * knows its owner. learn: the program may look at the current task (the
  * helper is not allowed in cgroup_skb programs on every kernel). */
 static __noinline void count_skb_slow(struct __sk_buff *skb, struct earshot_sock_slot *slot,
-				      const struct earshot_flow_key *key, __u32 len, bool learn)
+				      const struct earshot_flow_key *key, __u32 payload, bool learn)
 {
 	struct bpf_sock *bsk = skb->sk;
 	const struct sock *sk = 0;
 	bool has_socket = true;
+	__u32 len = skb->len;
 	int window;
 
 	if (key->protocol == EARSHOT_IPPROTO_TCP && bsk) {
@@ -107,10 +123,21 @@ static __noinline void count_skb_slow(struct __sk_buff *skb, struct earshot_sock
 		if (!slot->owner_tgid)
 			learn_owner(learn ? sk : 0, key->protocol, key->cookie, &slot->owner_tgid);
 		window = capture_window(&slot->owner_tgid, key->cookie);
-		add_to_slot(slot, len, window);
+		add_to_slot(slot, len, payload, window);
 		return;
 	}
-	count_key_in_flows(key, learn ? sk : 0, true, len);
+	count_key_in_flows(key, learn ? sk : 0, true, len, payload);
+}
+
+/* A packet without a socket (the kernel runs this hook only with one: kept
+ * so that nothing is left uncounted if that changes). */
+static __noinline void count_skb_no_socket(struct __sk_buff *skb)
+{
+	struct earshot_flow_key key = {};
+	__u32 payload = 0;
+
+	key_from_skb(skb, 0, &key, &payload);
+	count_no_socket(skb->len, payload);
 }
 
 static __always_inline void count_skb(struct __sk_buff *skb, bool learn)
@@ -118,16 +145,17 @@ static __always_inline void count_skb(struct __sk_buff *skb, bool learn)
 	struct earshot_flow_key key = {};
 	struct earshot_sock_slot *slot;
 	__u32 len = skb->len;
+	__u32 payload = 0;
 	__u64 cookie;
 	__u32 idx;
 
 	if (!skb->sk) {
-		count_no_socket(len);
+		count_skb_no_socket(skb);
 		return;
 	}
 	cookie = bpf_get_socket_cookie(skb);
-	if (!key_from_skb(skb, cookie, &key)) {
-		count_key_in_flows(&key, 0, false, len);
+	if (!key_from_skb(skb, cookie, &key, &payload)) {
+		count_key_in_flows(&key, 0, false, len, 0);
 		return;
 	}
 	idx = earshot_sock_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
@@ -135,11 +163,12 @@ static __always_inline void count_skb(struct __sk_buff *skb, bool learn)
 	if (likely(slot && slot->owner_tgid && same_key(&slot->key, &key))) {
 		slot->packets++;
 		slot->bytes += len;
+		slot->payload_bytes += payload;
 		if (unlikely(capture_state_word()))
 			count_slot_window(slot, len);
 		return;
 	}
-	count_skb_slow(skb, slot, &key, len, learn);
+	count_skb_slow(skb, slot, &key, payload, learn);
 }
 
 /* Two builds of one program, for the loader's ladder: the first names the

@@ -20,32 +20,63 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Destination from the packet, for sockets that are not connected. The
+/* The length of the TCP header at transport, options included. Packet
  * headers are read through bpf_core_cast: the verifier makes its loads
  * fault-safe ones, so no helper call and no copy (the cast itself is
  * inlined); a header that cannot be read gives zeros. */
-static __always_inline void dest_from_packet(const struct sk_buff *skb, int pf,
-					     struct earshot_flow_key *key)
+static __always_inline __u32 tcp_header_len(const unsigned char *transport)
+{
+	return bpf_core_cast(transport, struct tcphdr)->doff * 4;
+}
+
+/* The payload of a packet of len bytes a TCP or UDP socket sent (protocol:
+ * its sk_protocol), from the offsets the transport set in the skb: the IP
+ * headers end where its header begins, so IPv4 options and IPv6 extension
+ * headers are left out too. Only TCP's header length is read from the
+ * packet (the line the kernel has just written). */
+static __always_inline __u32 socket_payload(const struct sk_buff *skb, __u8 protocol, __u32 len)
+{
+	__u16 transport = skb->transport_header;
+	__u32 ip_len = transport - skb->network_header;
+
+	if (protocol == EARSHOT_IPPROTO_TCP)
+		return payload_after(len, ip_len + tcp_header_len(skb->head + transport));
+	if (protocol == EARSHOT_IPPROTO_UDP || protocol == EARSHOT_IPPROTO_UDPLITE)
+		return payload_after(len, ip_len + EARSHOT_UDP_HEADER_LEN);
+	return 0;
+}
+
+/* Destination from the packet, for sockets that are not connected, and the
+ * payload, from the same headers. IPv6 extension headers are not walked:
+ * behind one the packet has no port and counts no payload. */
+static __always_inline __u32 dest_from_packet(const struct sk_buff *skb, int pf,
+					      struct earshot_flow_key *key)
 {
 	unsigned char *network = skb->head + skb->network_header;
-	unsigned char *transport;
+	__u32 ip_len;
 
 	if (pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = bpf_core_cast(network, struct iphdr);
 
 		key->protocol = iph->protocol;
 		*(__u32 *)key->daddr = iph->daddr;
-		transport = network + iph->ihl * 4;
+		ip_len = iph->ihl * 4;
 	} else {
 		const struct ipv6hdr *ip6h = bpf_core_cast(network, struct ipv6hdr);
 
-		key->protocol = ip6h->nexthdr; /* extension headers: no port */
+		key->protocol = ip6h->nexthdr;
 		__builtin_memcpy(key->daddr, &ip6h->daddr, 16);
-		transport = network + sizeof(*ip6h);
+		ip_len = sizeof(*ip6h);
 	}
-	if (key->protocol == EARSHOT_IPPROTO_TCP || key->protocol == EARSHOT_IPPROTO_UDP ||
-	    key->protocol == EARSHOT_IPPROTO_UDPLITE)
-		key->dport = bpf_ntohs(bpf_core_cast(transport, struct udphdr)->dest);
+	if (key->protocol == EARSHOT_IPPROTO_TCP) {
+		key->dport = bpf_ntohs(bpf_core_cast(network + ip_len, struct tcphdr)->dest);
+		return payload_after(skb->len, ip_len + tcp_header_len(network + ip_len));
+	}
+	if (key->protocol == EARSHOT_IPPROTO_UDP || key->protocol == EARSHOT_IPPROTO_UDPLITE) {
+		key->dport = bpf_ntohs(bpf_core_cast(network + ip_len, struct udphdr)->dest);
+		return payload_after(skb->len, ip_len + EARSHOT_UDP_HEADER_LEN);
+	}
+	return 0;
 }
 
 /* The slot counts this socket and destination. A connected UDP socket can
@@ -100,7 +131,7 @@ static __noinline bool take_slot(struct earshot_sock_slot *slot, const struct so
 /* Counts the packet of a connected socket in its slot, taking the slot if
  * it is free; false when it belongs to another live socket. */
 static __always_inline bool count_in_slot(struct earshot_sock_slot *slot, const struct sock *sk,
-					  int pf, __u64 cookie, __u32 len)
+					  int pf, __u64 cookie, __u32 len, __u32 payload)
 {
 	int window;
 
@@ -109,15 +140,16 @@ static __always_inline bool count_in_slot(struct earshot_sock_slot *slot, const 
 	if (!slot->owner_tgid)
 		learn_owner(sk, sk->sk_protocol, cookie, &slot->owner_tgid);
 	window = capture_window(&slot->owner_tgid, cookie);
-	add_to_slot(slot, len, window);
+	add_to_slot(slot, len, payload, window);
 	return true;
 }
 
 /* Everything else: sockets without a slot of their own, unconnected ones
- * (destination from the packet), TCP's time-wait and request sockets. */
+ * (destination and payload from the packet), TCP's time-wait and request
+ * sockets. payload: a connected socket's (socket_payload). */
 static __always_inline void count_in_flows(const struct sk_buff *skb, int pf,
 					   const struct sock *sk, __u64 cookie, bool connected,
-					   __u32 len)
+					   __u32 len, __u32 payload)
 {
 	struct earshot_flow_key key = {};
 
@@ -126,9 +158,9 @@ static __always_inline void count_in_flows(const struct sk_buff *skb, int pf,
 	} else {
 		key.cookie = cookie;
 		key.family = pf == NFPROTO_IPV4 ? EARSHOT_AF_INET : EARSHOT_AF_INET6;
-		dest_from_packet(skb, pf, &key);
+		payload = dest_from_packet(skb, pf, &key);
 	}
-	count_key_in_flows(&key, sk, connected, len);
+	count_key_in_flows(&key, sk, connected, len, payload);
 }
 
 /* Whether every packet of this connected full socket goes to the address it
@@ -151,8 +183,7 @@ static __always_inline bool sends_only_to_peer(const struct sock *sk, __u64 cook
  * whose slot another socket holds, unconnected sockets, TCP's time-wait and
  * request sockets. */
 static __noinline void count_packet_slow(const struct sk_buff *skb, int pf,
-					 struct earshot_sock_slot *slot, const struct sock *sk,
-					 __u32 len)
+					 struct earshot_sock_slot *slot, const struct sock *sk)
 {
 	__u64 cookie = sk->__sk_common.skc_cookie.counter;
 	__u8 state = sk->__sk_common.skc_state;
@@ -161,10 +192,21 @@ static __noinline void count_packet_slow(const struct sk_buff *skb, int pf,
 	 * (Time-wait and request sockets have no sk_protocol to read.) */
 	bool connected = sk->__sk_common.skc_dport && state != EARSHOT_TCP_TIME_WAIT &&
 			 state != EARSHOT_TCP_NEW_SYN_RECV && sends_only_to_peer(sk, cookie);
+	__u32 len = skb->len;
+	__u32 payload = connected ? socket_payload(skb, sk->sk_protocol, len) : 0;
 
-	if (connected && cookie && slot && count_in_slot(slot, sk, pf, cookie, len))
+	if (connected && cookie && slot && count_in_slot(slot, sk, pf, cookie, len, payload))
 		return;
-	count_in_flows(skb, pf, sk, cookie, connected, len);
+	count_in_flows(skb, pf, sk, cookie, connected, len, payload);
+}
+
+/* A packet no socket sent: its payload from its headers. */
+static __noinline void count_packet_no_socket(const struct sk_buff *skb, int pf)
+{
+	struct earshot_flow_key key = {};
+	__u32 payload = dest_from_packet(skb, pf, &key);
+
+	count_no_socket(skb->len, payload);
 }
 
 /* The hot path: a connected socket whose slot on this CPU is its own, with
@@ -178,25 +220,27 @@ static __always_inline int count_packet(const struct bpf_nf_ctx *ctx, int pf)
 	const struct sk_buff *skb = ctx->skb;
 	const struct sock *sk = skb->sk;
 	struct earshot_sock_slot *slot;
-	__u32 len = skb->len;
 	__u64 cookie;
+	__u32 len;
 	__u32 idx;
 
 	if (unlikely(!sk)) {
-		count_no_socket(len);
+		count_packet_no_socket(skb, pf);
 		return NF_ACCEPT;
 	}
 	cookie = sk->__sk_common.skc_cookie.counter;
 	idx = earshot_sock_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
 	slot = bpf_map_lookup_elem(&sock_slots, &idx);
 	if (likely(slot && slot->owner_tgid && slot_holds(slot, sk, pf, cookie))) {
+		len = skb->len;
 		slot->packets++;
 		slot->bytes += len;
+		slot->payload_bytes += socket_payload(skb, slot->key.protocol, len);
 		if (unlikely(capture_state_word()))
 			count_slot_window(slot, len);
 		return NF_ACCEPT;
 	}
-	count_packet_slow(skb, pf, slot, sk, len);
+	count_packet_slow(skb, pf, slot, sk);
 	return NF_ACCEPT;
 }
 

@@ -90,7 +90,9 @@ struct earshot_flow_key {
 /* totals value (per CPU). */
 struct earshot_counters {
 	__u64 packets;
-	__u64 bytes; /* skb->len at LOCAL_OUT: payload plus IP and transport headers */
+	__u64 bytes;         /* skb->len at LOCAL_OUT: payload plus IP and transport headers */
+	__u64 payload_bytes; /* what TCP or UDP carried: bytes less the IP and TCP or UDP
+			      * headers; 0 for other protocols (counting.bpf.h) */
 	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
 };
 
@@ -109,7 +111,9 @@ struct earshot_flow_value {
  * packet finds its slot without a hash-map lookup; the key's cookie then
  * says whether the slot is the socket's. 128 bytes in a page-aligned array
  * (BPF_F_MMAPABLE): the first cache line is all a packet reads and writes
- * outside captures.
+ * outside captures. The second holds the window bytes (written only while a
+ * capture is live or in grace) and dead_since_ns, which sock_release writes
+ * from any CPU and a packet reads only when the slot's key is not its own.
  * key.cookie == 0: never claimed. A slot keeps its socket until another one
  * needing the index finds it dead for longer than net_config.slot_reclaim_ns;
  * then its counts move to totals[EARSHOT_TOTAL_SLOT_RETIRED] and restart from
@@ -118,12 +122,13 @@ struct earshot_sock_slot {
 	struct earshot_flow_key key;
 	__u64 packets;
 	__u64 bytes;         /* as earshot_counters.bytes */
+	__u64 payload_bytes; /* as earshot_counters.payload_bytes */
 	__u32 owner_tgid;    /* cached like earshot_flow_value.owner_tgid */
 	__u32 reserved;
-	__u64 dead_since_ns; /* set by sock_release (bpf_ktime_get_ns); 0 while alive */
-	/* Second cache line: written only while a capture is live or in grace. */
+	/* Second cache line. */
 	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
-	__u64 reserved2[5];
+	__u64 dead_since_ns; /* set by sock_release (bpf_ktime_get_ns); 0 while alive */
+	__u64 reserved2[4];
 };
 
 /* A socket's slot index, from its cookie. A cookie is never reused, so a new

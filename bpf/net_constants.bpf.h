@@ -9,6 +9,7 @@
 #define EARSHOT_IPPROTO_TCP 6
 #define EARSHOT_IPPROTO_UDP 17
 #define EARSHOT_IPPROTO_UDPLITE 136
+#define EARSHOT_UDP_HEADER_LEN 8 /* UDP's and UDP-Lite's */
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define ETH_HLEN 14

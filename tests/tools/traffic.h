@@ -22,6 +22,8 @@ void say(const std::string& line);
 // Waits until common.wait_file exists (no-op when empty).
 void wait_for_go(const Common& common);
 
+// Sends BYTES, shuts down and reads until the peer closes (a download when
+// the peer replies); reports the bytes sent and those TCP retransmitted.
 int tcp_send(const Common& common, const SocketAddress& destination, std::uint64_t bytes);
 // Accepts one connection and reads it to EOF; then sends reply_bytes back on it.
 int tcp_sink(const Common& common, std::uint16_t port, Family family, std::uint64_t reply_bytes);

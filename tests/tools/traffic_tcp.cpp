@@ -1,8 +1,10 @@
+#include <linux/tcp.h>  // tcp_info with tcpi_bytes_retrans, which glibc's lacks
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <thread>
 #include <vector>
 
@@ -65,6 +67,17 @@ std::uint64_t send_all(int fd, std::uint64_t bytes) {
   return sent;
 }
 
+// Payload bytes TCP sent again (retransmissions, tail loss probes): the
+// kernel counts them as payload sent, like the first copy.
+std::uint64_t retransmitted_bytes(int fd) {
+  tcp_info info{};
+  socklen_t size = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) throw_errno("TCP_INFO");
+  if (size < offsetof(tcp_info, tcpi_bytes_retrans) + sizeof info.tcpi_bytes_retrans)
+    throw Error("TCP_INFO has no tcpi_bytes_retrans (Linux 4.19+)");
+  return info.tcpi_bytes_retrans;
+}
+
 }  // namespace
 
 int tcp_send(const Common& common, const SocketAddress& destination, std::uint64_t bytes) {
@@ -75,7 +88,8 @@ int tcp_send(const Common& common, const SocketAddress& destination, std::uint64
   if (::shutdown(fd.get(), SHUT_WR) != 0) throw_errno("shutdown");
   // The peer closes after reading everything: then every byte has left.
   drain(fd.get(), common.timeout);
-  say("sent_bytes=" + std::to_string(sent));
+  say("sent_bytes=" + std::to_string(sent) +
+      " retransmitted_bytes=" + std::to_string(retransmitted_bytes(fd.get())));
   return 0;
 }
 

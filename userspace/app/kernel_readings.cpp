@@ -10,6 +10,7 @@ model::Counters to_model(const earshot_counters& c) {
   model::Counters m;
   m.packets = c.packets;
   m.bytes = c.bytes;
+  m.payload_bytes = c.payload_bytes;
   for (int w = 0; w < kWindowCount; ++w) m.window_bytes[w] = c.window_bytes[w];
   return m;
 }

@@ -44,6 +44,11 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
       family("earshot_egress_bytes_total",
              "Bytes sent (IP packet length at LOCAL_OUT), by process and destination.",
              MetricType::Counter);
+  auto egress_payload =
+      family("earshot_egress_payload_bytes_total",
+             "TCP and UDP payload bytes sent (the IP packet less its IP and TCP or UDP headers; "
+             "0 for other protocols), by process and destination.",
+             MetricType::Counter);
   auto egress_packets = family("earshot_egress_packets_total",
                                "Packets sent, by process and destination.", MetricType::Counter);
   auto capture_bytes =
@@ -54,6 +59,7 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   for (const auto& [key, c] : s.egress) {
     Labels labels{{"process", key.process}, {"unit", key.unit}, {"destination", key.destination}};
     add(egress_bytes, labels, static_cast<double>(c.bytes));
+    add(egress_payload, labels, static_cast<double>(c.payload_bytes));
     add(egress_packets, labels, static_cast<double>(c.packets));
     for (Window window : kWindows) {
       int w = static_cast<int>(window);
@@ -64,6 +70,7 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
     }
   }
   out.push_back(std::move(egress_bytes));
+  out.push_back(std::move(egress_payload));
   out.push_back(std::move(egress_packets));
   out.push_back(std::move(capture_bytes));
 

@@ -18,16 +18,24 @@ static_assert(offsetof(earshot_flow_key, dport) == 24);
 static_assert(offsetof(earshot_flow_key, family) == 26);
 static_assert(offsetof(earshot_flow_key, protocol) == 27);
 
-static_assert(sizeof(earshot_counters) == 8 * (2 + EARSHOT_WINDOW_COUNT));
+static_assert(sizeof(earshot_counters) == 8 * (3 + EARSHOT_WINDOW_COUNT));
+static_assert(offsetof(earshot_counters, payload_bytes) == 16);
+static_assert(offsetof(earshot_counters, window_bytes) == 24);
 static_assert(sizeof(earshot_flow_value) == sizeof(earshot_counters) + 8);
 static_assert(offsetof(earshot_flow_value, owner_tgid) == sizeof(earshot_counters));
 
-static_assert(sizeof(earshot_sock_slot) == 128);  // two cache lines, page-aligned array
+// Two cache lines in a page-aligned array. The first is all a packet writes
+// outside captures: the key, the counters and the cached owner.
+static_assert(sizeof(earshot_sock_slot) == 128);
 static_assert(offsetof(earshot_sock_slot, packets) == 32);
 static_assert(offsetof(earshot_sock_slot, bytes) == 40);
-static_assert(offsetof(earshot_sock_slot, owner_tgid) == 48);
-static_assert(offsetof(earshot_sock_slot, dead_since_ns) == 56);
-static_assert(offsetof(earshot_sock_slot, window_bytes) == 64);  // the second line
+static_assert(offsetof(earshot_sock_slot, payload_bytes) == 48);
+static_assert(offsetof(earshot_sock_slot, owner_tgid) == 56);
+static_assert(offsetof(earshot_sock_slot, reserved) + sizeof(__u32) == 64);
+// The second: window bytes (captures only), and dead_since_ns (sock_release
+// writes it from any CPU; a packet reads it only to take the slot over).
+static_assert(offsetof(earshot_sock_slot, window_bytes) == 64);
+static_assert(offsetof(earshot_sock_slot, dead_since_ns) == 64 + 8 * EARSHOT_WINDOW_COUNT);
 static_assert((EARSHOT_SOCK_SLOTS & (EARSHOT_SOCK_SLOTS - 1)) == 0);
 static_assert(earshot_sock_slot_index(~0ULL) < EARSHOT_SOCK_SLOTS);
 static_assert(sizeof(earshot_net_config) == 8);

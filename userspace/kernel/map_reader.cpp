@@ -16,6 +16,7 @@ namespace {
 void add(earshot_counters& into, const earshot_counters& from) {
   into.packets += from.packets;
   into.bytes += from.bytes;
+  into.payload_bytes += from.payload_bytes;
   for (int w = 0; w < EARSHOT_WINDOW_COUNT; ++w) into.window_bytes[w] += from.window_bytes[w];
 }
 
@@ -24,6 +25,7 @@ earshot_counters counters_of(const earshot_sock_slot& slot) {
   earshot_counters c{};
   c.packets = slot.packets;
   c.bytes = slot.bytes;
+  c.payload_bytes = slot.payload_bytes;
   for (int w = 0; w < EARSHOT_WINDOW_COUNT; ++w) c.window_bytes[w] = slot.window_bytes[w];
   return c;
 }

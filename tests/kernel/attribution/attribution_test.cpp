@@ -1,8 +1,11 @@
 // Kernel lane: the real daemon attributes each program's egress bytes
 // (payload plus IP and transport headers) to that program. Ground truth is
 // nftables at LOCAL_OUT in the sending namespace, which counts skb->len
-// exactly where earshot does. Every test runs under both counting tiers:
-// netfilter, and cgroup_skb egress with the netfilter hooks turned off.
+// exactly where earshot does. Payload (what TCP or UDP carried) is held to
+// what the programs wrote: TCP's written bytes and those it retransmitted
+// (the sender reports them), UDP's datagrams. Every test runs under both
+// counting tiers: netfilter, and cgroup_skb egress with the netfilter hooks
+// turned off.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -13,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <thread>
 #include <tuple>
@@ -38,6 +42,8 @@ constexpr std::uint64_t kTcpBytes = 1 << 20;
 constexpr std::uint64_t kDatagrams = 100;
 constexpr std::uint64_t kDatagramSize = 1024;
 constexpr const char* kBytes = "earshot_egress_bytes_total";
+constexpr const char* kPayload = "earshot_egress_payload_bytes_total";
+constexpr const char* kPackets = "earshot_egress_packets_total";
 constexpr const char* kUnattributed = "earshot_unattributed_egress_bytes_total";
 constexpr const char* kUnaccounted = "earshot_unaccounted_egress_bytes_total";
 // Long enough for several 200 ms harvests to see the process alive.
@@ -99,6 +105,19 @@ MetricsScrape wait_until_settled(DaemonProcess& daemon,
   }
   ADD_FAILURE() << "metrics did not settle within 30 s; daemon log:\n" << daemon.log();
   return daemon.scrape();
+}
+
+// What tcp-send reports it retransmitted ("retransmitted_bytes=N"), which
+// left as payload a second time.
+std::uint64_t retransmitted_bytes(const ChildProcess& sender) {
+  const std::string out = sender.stdout_text();
+  const std::string key = "retransmitted_bytes=";
+  const std::size_t at = out.find(key);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << sender.command() << " reported no retransmitted bytes: " << out;
+    return 0;
+  }
+  return std::stoull(out.substr(at + key.size()));
 }
 
 void report(const std::string& key, const std::string& value) {
@@ -216,6 +235,21 @@ TEST_P(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes
   for (auto& sink : sinks) {
     EXPECT_EQ(sink.wait(40s), 0) << sink.command() << ": " << sink.stderr_text();
   }
+  // The payload each flow's destination must be credited with, in the
+  // senders' order: TCP's bytes written (and any sent again), UDP's datagrams.
+  std::map<std::string, double> payload_to;
+  {
+    auto sender = senders.begin();
+    for (const auto& program : programs) {
+      for (const auto& flow : program.flows) {
+        payload_to[flow.destination] =
+            flow.protocol == L4Protocol::tcp
+                ? static_cast<double>(kTcpBytes + retransmitted_bytes(*sender))
+                : static_cast<double>(kDatagrams * kDatagramSize);
+        ++sender;
+      }
+    }
+  }
 
   std::vector<std::pair<std::string, Labels>> watched;
   for (const auto& program : programs) watched.push_back({kBytes, {{"process", program.name}}});
@@ -251,6 +285,18 @@ TEST_P(AttributionTest, TwoProgramsSendingAtOnceAreEachCreditedWithTheirOwnBytes
     EXPECT_GE(earshot_bytes, 0.99 * nft_bytes);
     EXPECT_LE(earshot_bytes, 1.01 * nft_bytes);
     EXPECT_LT(other_to_these, 0.01 * nft_bytes);
+    // Payload, per destination (TCP and UDP over IPv4 and IPv6): exactly
+    // what was written, none of it charged to the other program.
+    for (const auto& destination : program.destinations()) {
+      const double payload =
+          scrape.sum(kPayload, {{"process", program.name}, {"destination", destination}});
+      report(program.name + ".payload_to_" + destination,
+             std::to_string(static_cast<std::uint64_t>(payload)) + " of " +
+                 std::to_string(static_cast<std::uint64_t>(payload_to[destination])));
+      EXPECT_EQ(payload, payload_to[destination]) << destination << "\n" << scrape.text(kPayload);
+      EXPECT_EQ(scrape.sum(kPayload, {{"process", other.name}, {"destination", destination}}), 0)
+          << destination;
+    }
   }
 
   // Whatever had no owner while the flows ran (a TIME_WAIT ACK, neighbour
@@ -307,6 +353,10 @@ TEST_P(AttributionTest, SocketConnectedBeforeTheDaemonStartedIsStillAttributed) 
   ASSERT_GE(nft_bytes, static_cast<double>(kTcpBytes));
   EXPECT_GE(earshot_bytes, 0.99 * nft_bytes) << daemon.log();
   EXPECT_LE(earshot_bytes, 1.01 * nft_bytes);
+  // All of its payload left after the daemon started.
+  EXPECT_EQ(scrape.sum(kPayload, {{"process", "es-early-sender"}}),
+            static_cast<double>(kTcpBytes + retransmitted_bytes(sender)))
+      << scrape.text(kPayload);
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
@@ -350,6 +400,78 @@ TEST_P(AttributionTest, BytesOnAnAcceptedConnectionAreTheAcceptingProcesss) {
   EXPECT_GE(earshot_bytes, 0.99 * nft_bytes) << daemon.log();
   EXPECT_LE(earshot_bytes, 1.01 * nft_bytes);
   EXPECT_LT(unattributed, 0.01 * nft_bytes);
+  // The reply, and whatever of it TCP sent again after close (the sink
+  // cannot report that): a hair more at most.
+  const double payload = scrape.sum(kPayload, {{"process", "es-acceptor"}});
+  report("es-acceptor.payload", std::to_string(static_cast<std::uint64_t>(payload)));
+  EXPECT_GE(payload, static_cast<double>(kReplyBytes)) << scrape.text(kPayload);
+  EXPECT_LE(payload, 1.01 * kReplyBytes) << scrape.text(kPayload);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// A download sends nothing but acknowledgements: bytes (52 or 72 a packet,
+// headers with TCP timestamps) that are no upload. The downloader in A
+// writes nothing and reads what the sinks in B send it, over IPv4 and IPv6
+// at once: its bytes are what nftables counted, its payload exactly none.
+TEST_P(AttributionTest, DownloadsAcknowledgementsAreBytesWithoutPayload) {
+  NetnsPair pair;
+  constexpr std::uint64_t kDownloadBytes = 16 << 20;
+  const std::vector<Flow> flows = {{L4Protocol::tcp, IpFamily::ipv4, 5203, pair.b().ipv4},
+                                   {L4Protocol::tcp, IpFamily::ipv6, 5204, pair.b().ipv6}};
+  NftCounter nft(pair.a().path);
+  for (const auto& flow : flows) nft.count_destination_port(flow.protocol, flow.port, flow.family);
+
+  auto started = start_daemon(pair, tier());
+  DaemonProcess& daemon = *started;
+  TempDir dir("earshot-attribution");
+  const std::string downloader = dir.copy_executable(kTool, "es-downloader");
+  std::vector<ChildProcess> sinks;
+  std::vector<ChildProcess> clients;
+  for (const auto& flow : flows) {
+    const std::string port = std::to_string(flow.port);
+    sinks.emplace_back(std::vector<std::string>{kTool, "tcp-sink", port, "--family",
+                                                flow.family == IpFamily::ipv4 ? "4" : "6",
+                                                "--reply", std::to_string(kDownloadBytes)},
+                       ChildOptions{.netns_path = pair.b().path});
+    ASSERT_TRUE(sinks.back().wait_for_output("ready", 10s)) << sinks.back().stderr_text();
+    // Writes nothing, shuts its side down, reads to the end.
+    clients.emplace_back(std::vector<std::string>{downloader, "--linger-ms", kLingerMs, "tcp-send",
+                                                  flow.destination, port, "0"},
+                         ChildOptions{.netns_path = pair.a().path});
+  }
+  for (auto& client : clients) {
+    EXPECT_EQ(client.wait(40s), 0) << client.command() << ": " << client.stderr_text();
+    EXPECT_EQ(retransmitted_bytes(client), 0u) << "no payload, so none sent again";
+  }
+  for (auto& sink : sinks) {
+    EXPECT_EQ(sink.wait(40s), 0) << sink.command() << ": " << sink.stderr_text();
+    EXPECT_NE(sink.stdout_text().find("replied_bytes=" + std::to_string(kDownloadBytes)),
+              std::string::npos)
+        << sink.stdout_text();
+  }
+
+  MetricsScrape scrape = wait_until_settled(daemon, {{kBytes, {{"process", "es-downloader"}}}});
+  for (const auto& flow : flows) {
+    SCOPED_TRACE(flow.destination);
+    const NftCount nft_count = nft.destination_port(flow.protocol, flow.port, flow.family);
+    const Labels labels{{"process", "es-downloader"}, {"destination", flow.destination}};
+    const double bytes = scrape.sum(kBytes, labels);
+    const double packets = scrape.sum(kPackets, labels);
+    const double payload = scrape.sum(kPayload, labels);
+    report("es-downloader." + flow.destination,
+           "nft_bytes=" + std::to_string(nft_count.bytes) +
+               " nft_packets=" + std::to_string(nft_count.packets) +
+               " bytes=" + std::to_string(static_cast<std::uint64_t>(bytes)) +
+               " packets=" + std::to_string(static_cast<std::uint64_t>(packets)) +
+               " payload=" + std::to_string(static_cast<std::uint64_t>(payload)));
+    // Every acknowledgement is counted, as bytes...
+    ASSERT_GE(nft_count.packets, 20u) << "too few acknowledgements to tell anything";
+    EXPECT_EQ(packets, static_cast<double>(nft_count.packets)) << daemon.log();
+    EXPECT_EQ(bytes, static_cast<double>(nft_count.bytes));
+    // ...and none of them as payload.
+    EXPECT_TRUE(scrape.has(kPayload, labels)) << scrape.text(kPayload);
+    EXPECT_EQ(payload, 0) << scrape.text(kPayload);
+  }
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
@@ -404,6 +526,9 @@ TEST_P(AttributionTest, ConnectedUdpSocketThatReconnectsIsCountedPerDestination)
       daemon, {{kBytes, {{"destination", first}}}, {kBytes, {{"destination", second}}}});
   EXPECT_EQ(scrape.sum(kBytes, {{"destination", first}}), first_bytes) << daemon.log();
   EXPECT_EQ(scrape.sum(kBytes, {{"destination", second}}), second_bytes) << daemon.log();
+  // The slot's payload and the flows map's.
+  EXPECT_EQ(scrape.sum(kPayload, {{"destination", first}}), kEach * kFirstSize);
+  EXPECT_EQ(scrape.sum(kPayload, {{"destination", second}}), kEach * kSecondSize);
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
@@ -480,6 +605,11 @@ TEST_P(ConnectedUdpSendtoTest, DatagramsSentToAnotherAddressAreCountedThere) {
       << scrape.text(kBytes) << daemon.log();
   EXPECT_EQ(scrape.sum(kBytes, {{"destination", connected}}), connected_bytes)
       << scrape.text(kBytes);
+  // Payload from the packet (the flows map) and from the socket (its slot).
+  EXPECT_EQ(scrape.sum(kPayload, {{"destination", elsewhere}}), kEach * (700 + 200))
+      << scrape.text(kPayload);
+  EXPECT_EQ(scrape.sum(kPayload, {{"destination", connected}}), kEach * (500 + 300 + 100))
+      << scrape.text(kPayload);
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
@@ -550,6 +680,11 @@ TEST_P(ConnectedRawSocketTest, PacketsSentToAnotherAddressAreCountedThere) {
       << scrape.text(kBytes) << daemon.log();
   EXPECT_EQ(scrape.sum(kBytes, {{"destination", connected}}), kEach * (kConnectedSize + header))
       << scrape.text(kBytes);
+  // Neither TCP nor UDP: no payload, but a series that says so.
+  for (const auto& destination : {connected, elsewhere}) {
+    EXPECT_TRUE(scrape.has(kPayload, {{"destination", destination}})) << scrape.text(kPayload);
+    EXPECT_EQ(scrape.sum(kPayload, {{"destination", destination}}), 0) << scrape.text(kPayload);
+  }
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 

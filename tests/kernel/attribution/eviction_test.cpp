@@ -1,7 +1,8 @@
 // Counters never silently drop: a connected socket's slot taken over by a
 // later socket before the daemon read its last counts (here: the daemon is
-// stopped with SIGSTOP meanwhile) leaves those bytes in the kernel's ground
-// truth, and the daemon reports them as unaccounted instead of losing them.
+// stopped with SIGSTOP meanwhile) leaves those bytes, and their payload, in
+// the kernel's ground truth (totals), and the daemon reports the bytes as
+// unaccounted instead of losing them.
 // A slot's index comes from its socket's cookie (SO_COOKIE): the test makes
 // sockets until one's cookie gives the first socket's index, and reads the
 // daemon's sock_slots map to see that it took the slot.
@@ -37,6 +38,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kDaemon = EARSHOT_BINARY;
 constexpr const char* kBytes = "earshot_egress_bytes_total";
+constexpr const char* kPayloadBytes = "earshot_egress_payload_bytes_total";
 constexpr const char* kUnaccounted = "earshot_unaccounted_egress_bytes_total";
 constexpr std::uint16_t kPort = 5301;
 constexpr std::size_t kPayload = 1000;
@@ -143,6 +145,7 @@ TEST_P(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
   UniqueFd sink = sink_in_b(pair);
   const Labels to_b{{"destination", pair.b().ipv4}};
   const double unaccounted_before = daemon.scrape().sum(kUnaccounted);
+  const earshot_counters retired_before = read_total(daemon.pid(), EARSHOT_TOTAL_SLOT_RETIRED);
 
   UniqueFd slots = daemon_map(daemon.pid(), "sock_slots");
   std::optional<Resume> resume;
@@ -195,6 +198,11 @@ TEST_P(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
   MetricsScrape scrape = daemon.scrape();
   EXPECT_EQ(scrape.sum(kUnaccounted) - unaccounted_before, first_bytes);
   EXPECT_EQ(scrape.sum(kBytes, to_b), second_bytes);
+  EXPECT_EQ(scrape.sum(kPayloadBytes, to_b), kSecondDatagrams * kPayload);
+  // The kernel moved the first socket's counts, payload too, to the totals.
+  const earshot_counters retired = read_total(daemon.pid(), EARSHOT_TOTAL_SLOT_RETIRED);
+  EXPECT_EQ(retired.bytes - retired_before.bytes, first_bytes);
+  EXPECT_EQ(retired.payload_bytes - retired_before.payload_bytes, kFirstDatagrams * kPayload);
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 

@@ -15,6 +15,7 @@ Snapshot sample_snapshot() {
   s.devices_watched = 2;
   model::Counters c;
   c.bytes = 1234;
+  c.payload_bytes = 1000;
   c.packets = 5;
   c.window_bytes[static_cast<int>(Window::self)] = 200;
   s.egress[{"assistant", "voice.service", "api.example"}] = c;
@@ -36,6 +37,11 @@ TEST(Families, ContractNamesAndLabelsAreThere) {
                    "destination=\"api.example\"} 1234"),
             std::string::npos)
       << t;
+  EXPECT_NE(t.find("earshot_egress_payload_bytes_total{process=\"assistant\","
+                   "unit=\"voice.service\",destination=\"api.example\"} 1000"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("# TYPE earshot_egress_payload_bytes_total counter"), std::string::npos);
   EXPECT_NE(t.find("earshot_egress_packets_total{process=\"assistant\""), std::string::npos);
   EXPECT_NE(
       t.find("earshot_egress_capture_bytes_total{process=\"assistant\",unit=\"voice.service\","
