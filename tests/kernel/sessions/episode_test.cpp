@@ -234,7 +234,7 @@ const char* to_string(Trial t) {
   return "?";
 }
 
-TEST_F(EpisodeTest, AudioUploadVerdictsHoldAgainstDecoys) {
+TEST_F(EpisodeTest, EARSHOT_DETECTION_TEST) {
   const std::uint32_t seed = seed_for_this_run();
   std::mt19937 random(seed);
   auto uniform = [&](double lo, double hi) {
@@ -263,7 +263,8 @@ TEST_F(EpisodeTest, AudioUploadVerdictsHoldAgainstDecoys) {
       return std::to_string(at) + ":" + std::to_string(len) + ":" + std::to_string(r);
     };
     std::vector<std::string> args = {"--device", microphone_, "--seconds",
-                                     std::to_string(capture), "--keepalive-ms", "0"};
+                                     std::to_string(capture)};
+    if (trial != Trial::heartbeat) args.insert(args.end(), {"--keepalive-ms", "0"});
     if (trial == Trial::voice_self) args.insert(args.end(), {"--upload", action(rate)});
     if (trial == Trial::download)
       args.insert(args.end(), {"--download", action(tcp ? 300'000 : 100'000)});
