@@ -310,7 +310,10 @@ exporter::Snapshot Collector::snapshot() const {
   for (const auto& [key, n] : monitor_.sessions().finished_counts())
     s.sessions.push_back({key.first, std::string(model::to_string(key.second)), n});
   for (const auto& [key, n] : monitor_.episode_counts())
-    s.upload_episodes.push_back({key.first, std::string(model::to_string(key.second)), n});
+    s.upload_episodes.push_back({key.process, key.destination,
+                                 std::string(model::to_string(key.verdict)), key.allowed, n});
+  for (const auto& [key, last] : monitor_.last_episodes())
+    s.last_episodes.push_back({key.first, key.second, last.seconds, last.bytes});
   for (const auto& [key, n] : monitor_.policy().violation_counts())
     s.policy_violations.push_back({key.first, std::string(model::to_string(key.second)), n});
   return s;

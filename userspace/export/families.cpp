@@ -119,11 +119,31 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   if (!s.upload_episodes.empty()) {
     auto episodes = family("earshot_upload_episodes_total",
                            "Upload episodes during captures: stretches in which a process's "
-                           "payload to a destination stood out from its own baseline, by verdict.",
+                           "payload to a destination stood out from its own baseline, by verdict "
+                           "(audio-upload: steady at a voice rate) and whether the destination is "
+                           "in policy.upload_allowed.",
                            MetricType::Counter);
     for (const auto& c : s.upload_episodes)
-      add(episodes, {{"process", c.process}, {"verdict", c.verdict}}, static_cast<double>(c.count));
+      add(episodes,
+          {{"process", c.process},
+           {"destination", c.destination},
+           {"verdict", c.verdict},
+           {"allowed", c.allowed ? "true" : "false"}},
+          static_cast<double>(c.count));
     out.push_back(std::move(episodes));
+    auto seconds = family("earshot_upload_episode_last_seconds",
+                          "How long the last upload episode of a process to a destination lasted.",
+                          MetricType::Gauge);
+    auto bytes = family("earshot_upload_episode_last_bytes",
+                        "Payload bytes of the last upload episode of a process to a destination.",
+                        MetricType::Gauge);
+    for (const auto& l : s.last_episodes) {
+      Labels labels{{"process", l.process}, {"destination", l.destination}};
+      add(seconds, labels, l.seconds);
+      add(bytes, labels, static_cast<double>(l.bytes));
+    }
+    out.push_back(std::move(seconds));
+    out.push_back(std::move(bytes));
   }
   if (!s.policy_violations.empty()) {
     auto violations = family("earshot_policy_violations_total",

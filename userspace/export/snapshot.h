@@ -50,7 +50,18 @@ struct Snapshot {
   std::map<model::CaptureSeriesKey, model::CaptureSeries> captures;
   std::vector<CaptureTime> capture_time;
   std::vector<SessionCount> sessions;
-  std::vector<SessionCount> upload_episodes;  // during captures, by (process, verdict)
+  struct EpisodeCount {
+    std::string process, destination, verdict;
+    bool allowed = true;
+    std::uint64_t count = 0;
+  };
+  struct LastEpisode {
+    std::string process, destination;
+    double seconds = 0;
+    std::uint64_t bytes = 0;
+  };
+  std::vector<EpisodeCount> upload_episodes;  // during captures
+  std::vector<LastEpisode> last_episodes;     // the last of each (process, destination)
   std::vector<PolicyViolationCount> policy_violations;
   std::vector<HookState> hooks;
   std::uint64_t devices_watched = 0;  // capture nodes watched (sysfs and extra_devices)

@@ -2,6 +2,7 @@
 
 #include "model/event_lines.h"
 
+#include <algorithm>
 #include <set>
 
 namespace earshot::model {
@@ -103,7 +104,11 @@ void Monitor::report_episodes(const std::vector<UploadEpisode>& ended,
     kept.kept.push_back(episode);
     if (kept.kept.size() > config_.episodes_kept_per_session) kept.kept.pop_front();
     ++kept.total;
-    ++episode_counts_[{episode.sender.name, episode.verdict}];
+    const auto& allowed = config_.policy.upload_allowed;
+    bool is_allowed = allowed.empty() || std::find(allowed.begin(), allowed.end(),
+                                                   episode.destination) != allowed.end();
+    ++episode_counts_[{episode.sender.name, episode.destination, episode.verdict, is_allowed}];
+    last_episodes_[{episode.sender.name, episode.destination}] = {episode.seconds(), episode.bytes};
     lines.push_back(event_line(episode, joined->id, config_.realtime_minus_monotonic_ns));
   }
 }

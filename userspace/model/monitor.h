@@ -75,9 +75,21 @@ class Monitor {
   const SessionBuilder& sessions() const { return sessions_; }
   const SessionPolicy& policy() const { return policy_; }
   const LostCounts& lost() const { return lost_; }
-  // Upload episodes reported during captures, by (process, verdict).
-  const std::map<std::pair<std::string, Verdict>, std::uint64_t>& episode_counts() const {
-    return episode_counts_;
+  // Upload episodes reported during captures, and the last one of each
+  // (process, destination).
+  struct EpisodeKey {
+    std::string process, destination;
+    Verdict verdict = Verdict::upload;
+    bool allowed = true;  // destination in policy.upload_allowed, or no list
+    auto operator<=>(const EpisodeKey&) const = default;
+  };
+  struct LastEpisode {
+    double seconds = 0;
+    std::uint64_t bytes = 0;
+  };
+  const std::map<EpisodeKey, std::uint64_t>& episode_counts() const { return episode_counts_; }
+  const std::map<std::pair<std::string, std::string>, LastEpisode>& last_episodes() const {
+    return last_episodes_;
   }
   std::uint64_t harvests() const { return harvests_; }
   // /api/sessions: open sessions and the recent finished ones, newest first.
@@ -105,7 +117,8 @@ class Monitor {
     std::uint64_t total = 0;
   };
   std::map<std::uint64_t, SessionEpisodes> session_episodes_;  // by session id
-  std::map<std::pair<std::string, Verdict>, std::uint64_t> episode_counts_;
+  std::map<EpisodeKey, std::uint64_t> episode_counts_;
+  std::map<std::pair<std::string, std::string>, LastEpisode> last_episodes_;
   LostCounts lost_{};
   std::uint64_t harvests_ = 0;
 };

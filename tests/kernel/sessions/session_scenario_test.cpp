@@ -12,7 +12,8 @@
 // reported, i.e. its grace period is over), so no session sees another's
 // upload. Ground truth for bytes is nftables at LOCAL_OUT in A, per UDP
 // destination port: skb->len, i.e. payload plus IP and UDP headers, the
-// quantity earshot counts.
+// quantity earshot's byte counters count; sessions count payload, which the
+// programs report.
 //
 // The daemon runs inside namespace A: the namespace it runs in is always
 // counted, and the test machine's own loopback traffic (other tests'
@@ -312,8 +313,10 @@ TEST_F(SessionScenarioTest, SessionsShowWhoCapturedWhatLeftAndToWhom) {
     EXPECT_GT(number(session, "frames"), 0) << session.dump(2);
     const json* peer = find_destination(session, kPeerName);
     ASSERT_NE(peer, nullptr) << "no destination named " << kPeerName << ": " << session.dump(2);
+    // Sessions count payload: the datagrams' bytes, without headers.
     const double self_bytes = number(*peer, "self_bytes");
-    EXPECT_NEAR(self_bytes, static_cast<double>(assistant_nft), 0.05 * assistant_nft)
+    const double assistant_payload = static_cast<double>(assistant_datagrams * kDatagramSize);
+    EXPECT_NEAR(self_bytes, assistant_payload, 0.05 * assistant_payload)
         << session.dump(2);
     EXPECT_EQ(find_destination(session, b.ipv4), nullptr)
         << "some of the upload was not named by DNS: " << session.dump(2);
@@ -359,7 +362,8 @@ TEST_F(SessionScenarioTest, SessionsShowWhoCapturedWhatLeftAndToWhom) {
     ASSERT_NE(relay_entry, nullptr)
         << names.relay_up << " is not among the others: " << session.dump(2);
     EXPECT_EQ(relay_entry->value("pid", 0), relay_up.pid());
-    EXPECT_NEAR(number(*relay_entry, "bytes"), static_cast<double>(relay_nft), 0.05 * relay_nft)
+    const double relay_payload = static_cast<double>(relay_datagrams * kDatagramSize);
+    EXPECT_NEAR(number(*relay_entry, "bytes"), relay_payload, 0.05 * relay_payload)
         << session.dump(2);
     const double other_window = scrape.sum(
         kCaptureBytes,

@@ -148,7 +148,9 @@ TEST(Monitor, EachUploadInALongCaptureIsAnEpisodeReportedWhileItGoesOn) {
   ASSERT_EQ(open.size(), 1u);
   EXPECT_EQ(open[0].at("episodes_total"), 2);
   EXPECT_EQ(open[0].at("episodes").size(), 2u);
-  EXPECT_EQ(monitor.episode_counts().at({"assistant", Verdict::audio_upload}), 2u);
+  EXPECT_EQ(monitor.episode_counts().at({"assistant", "voice.example", Verdict::audio_upload, true}),
+            2u);
+  EXPECT_NEAR(monitor.last_episodes().at({"assistant", "voice.example"}).seconds, 10, 1);
 }
 
 TEST(Monitor, AnUploadOutsideEveryCaptureIsNoEpisodeOfOne) {
