@@ -106,3 +106,14 @@ int earshot_dns_ingress(struct __sk_buff *skb)
 	read_dns_answer(skb, 0);
 	return 1;
 }
+
+/* Gateway mode, where tcx_dns_ingress does not attach (before 6.6): the
+ * answers a LAN device gets, at tc egress of the LAN interfaces (legacy tc,
+ * every kernel). The root cgroup's ingress sees only answers to this
+ * machine's own sockets, never those it forwards. */
+SEC("tc")
+int earshot_dns_tc_lan_egress(struct __sk_buff *skb)
+{
+	read_dns_answer(skb, ETH_HLEN);
+	return -1; /* TC_ACT_UNSPEC: read only */
+}

@@ -213,4 +213,31 @@ struct earshot_capture_state {
 	__u64 grace_ns;       /* correlation.grace, set by userspace */
 };
 
+/* Gateway mode: bytes LAN devices send through this machine, per device
+ * (source MAC on the LAN side) and destination, counted at netfilter
+ * FORWARD (6.4+) or tc ingress of the LAN interfaces (gateway.bpf.c). */
+#define EARSHOT_MAX_DEVICE_FLOWS 16384 /* (device, destination) pairs; full: counted, not evicted */
+#define EARSHOT_MAX_LAN_INTERFACES 64
+
+/* device_flows key: one device and one destination. */
+struct earshot_device_flow_key {
+	__u8 mac[6];    /* source MAC as the LAN side saw it; zero on a LAN without one */
+	__u8 family;    /* AF_INET or AF_INET6 */
+	__u8 reserved;
+	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
+};
+
+/* device_flows value (per CPU). Bytes are the IP packet length, as nft
+ * counts it in a forward chain. */
+struct earshot_device_counters {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Slots of gateway_totals (per CPU, never evicted). */
+enum earshot_gateway_total_slot {
+	EARSHOT_GATEWAY_FLOW_FULL = 0, /* device_flows refused a new pair: counted only here */
+	EARSHOT_GATEWAY_TOTAL_SLOTS = 1,
+};
+
 #endif /* EARSHOT_H */

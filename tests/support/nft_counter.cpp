@@ -66,16 +66,16 @@ std::map<std::string, NftCount> parse_nft_counters(std::string_view json_text) {
   return counts;
 }
 
-NftCounter::NftCounter(std::string netns_path, std::string table)
-    : netns_path_(std::move(netns_path)), table_(std::move(table)) {
+NftCounter::NftCounter(std::string netns_path, std::string table, std::string hook)
+    : netns_path_(std::move(netns_path)), table_(std::move(table)), chain_(std::move(hook)) {
   if (table_.empty()) {
     table_ = "es" + std::to_string(::getpid()) + "_" + std::to_string(next_table_index++);
   }
   // A leftover of the same name (pid reuse after a crash) is replaced.
   run_command({"nft", "delete", "table", "inet", table_}, {.netns_path = netns_path_});
   nft({"add", "table", "inet", table_});
-  nft({"add", "chain", "inet", table_, "output",
-       "{ type filter hook output priority 0 ; policy accept ; }"});
+  nft({"add", "chain", "inet", table_, chain_,
+       "{ type filter hook " + chain_ + " priority 0 ; policy accept ; }"});
 }
 
 NftCounter::~NftCounter() {
@@ -105,7 +105,7 @@ std::string NftCounter::count_source_port(L4Protocol protocol, std::uint16_t por
 std::string NftCounter::count_port(L4Protocol protocol, std::uint16_t port, IpFamily family,
                                    PortField field) {
   std::string key = nft_counter_key(protocol, port, family, field);
-  std::vector<std::string> rule{"add", "rule", "inet", table_, "output"};
+  std::vector<std::string> rule{"add", "rule", "inet", table_, chain_};
   if (family != IpFamily::any) {
     rule.insert(rule.end(), {"meta", "nfproto", family_name(family)});
   }
@@ -117,7 +117,7 @@ std::string NftCounter::count_port(L4Protocol protocol, std::uint16_t port, IpFa
 
 std::string NftCounter::count_matching(const std::string& key,
                                        const std::vector<std::string>& match) {
-  std::vector<std::string> rule{"add", "rule", "inet", table_, "output"};
+  std::vector<std::string> rule{"add", "rule", "inet", table_, chain_};
   rule.insert(rule.end(), match.begin(), match.end());
   rule.insert(rule.end(), {"counter", "comment", "\"" + key + "\""});
   nft(rule);

@@ -24,8 +24,10 @@ class NftCounter {
  public:
   // Creates table `inet <table>` with chain `output` in the namespace at
   // netns_path (empty: the test's namespace). An empty table name gives a
-  // unique one (es<pid>_<n>).
-  explicit NftCounter(std::string netns_path = "", std::string table = "");
+  // unique one (es<pid>_<n>). `hook` names the chain and its hook: "output"
+  // (LOCAL_OUT), or "forward" for what a gateway forwards.
+  explicit NftCounter(std::string netns_path = "", std::string table = "",
+                      std::string hook = "output");
   ~NftCounter();  // deletes the table
   NftCounter(const NftCounter&) = delete;
   NftCounter& operator=(const NftCounter&) = delete;
@@ -58,6 +60,7 @@ class NftCounter {
 
   std::string netns_path_;
   std::string table_;
+  std::string chain_;
 };
 
 // The key count_destination_port (or count_source_port) uses.

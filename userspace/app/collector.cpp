@@ -71,6 +71,7 @@ Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
       device_labels_(std::move(device_labels)),
       events_(events),
       namer_(config.destinations),
+      gateway_(config, maps_, namer_, dns_),
       monitor_(monitor_config(config)) {
   hooks.set_harvest_interval(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.harvest.interval).count()));
@@ -225,6 +226,7 @@ void Collector::harvest() {
     lines = monitor_.harvested(now, named, reading, std::move(handles), lost);
   }
   write(lines);
+  gateway_.harvest(now);
 }
 
 void Collector::on_dns_answer(const std::uint8_t* payload, std::size_t len) {
@@ -297,6 +299,7 @@ exporter::Snapshot Collector::snapshot() const {
       s.programs.push_back({p.name, info.run_time_ns, info.run_cnt});
   }
   s.devices_watched = device_labels_.size();
+  gateway_.fill(s);
   std::lock_guard lock(mutex_);
   s.egress = monitor_.egress().series();
   s.unattributed = monitor_.egress().unattributed();

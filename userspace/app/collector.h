@@ -11,6 +11,7 @@
 #include <stop_token>
 #include <string>
 
+#include "app/gateway_collector.h"
 #include "config/config.h"
 #include "export/snapshot.h"
 #include "kernel/abi.h"
@@ -69,6 +70,7 @@ class Collector {
   resolve::ProcReader proc_;
   resolve::DestinationNamer namer_;
   resolve::NameTable dns_;
+  GatewayCollector gateway_;  // gateway mode; uses maps_, namer_ and dns_
   std::string kernel_release_;
   kernel::ProcfsPoller procfs_poller_;
   kernel::ProcfsTracker procfs_tracker_;

@@ -61,6 +61,8 @@ kernel::HookOptions hook_options(const config::Config& c,
   plan.dns_cgroup = c.network.dns_hook != config::DnsHook::tcx;
   plan.extra_devices = !c.capture.extra_devices.empty();
   plan.watched_devices = devices.size();
+  plan.gateway = c.gateway.enabled;
+  if (c.gateway.enabled) o.lan_interfaces = c.gateway.lan_interfaces;
   return o;
 }
 

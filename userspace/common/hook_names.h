@@ -22,6 +22,13 @@ inline constexpr std::string_view kSocketIterator = "socket_iterator";
 // DNS answers.
 inline constexpr std::string_view kTcxDnsIngress = "tcx_dns_ingress";
 inline constexpr std::string_view kCgroupDnsIngress = "cgroup_dns_ingress";
+// Gateway mode (gateway.enabled): LAN devices' traffic through this machine,
+// counted at FORWARD (6.4+) or else tc ingress of the LAN interfaces; DNS
+// answers to them at tc egress of the LAN interfaces where tcx is missing.
+inline constexpr std::string_view kNetfilterForwardIpv4 = "netfilter_forward_ipv4";
+inline constexpr std::string_view kNetfilterForwardIpv6 = "netfilter_forward_ipv6";
+inline constexpr std::string_view kTcGatewayIngress = "tc_gateway_ingress";
+inline constexpr std::string_view kTcDnsLanEgress = "tc_dns_lan_egress";
 // Capture tiers, strongest first.
 inline constexpr std::string_view kFentrySndPcm = "fentry_snd_pcm";
 inline constexpr std::string_view kFexitSndPcmXfer = "fexit_snd_pcm_xfer";
@@ -35,11 +42,13 @@ inline constexpr std::string_view kUprobeLibasound = "uprobe_libasound";
 inline constexpr std::string_view kProcfsPoll = "procfs_poll";
 
 inline constexpr std::array kAll{
-    kNetfilterIpv4,   kNetfilterIpv6,    kCgroupSkbEgress, kSockCreate,      kSockRelease,
-    kSockops,         kUdpSendmsg4,      kUdpSendmsg6,     kFexitAccept,     kSocketIterator,
-    kTcxDnsIngress,   kCgroupDnsIngress, kFentrySndPcm,    kFexitSndPcmXfer, kLsmFileOpen,
-    kLsmFileIoctl,    kTracepointOpen,   kTracepointClose, kTracepointRead,  kTracepointProcessExit,
-    kUprobeLibasound, kProcfsPoll,
+    kNetfilterIpv4,    kNetfilterIpv6,   kCgroupSkbEgress,      kSockCreate,
+    kSockRelease,      kSockops,         kUdpSendmsg4,          kUdpSendmsg6,
+    kFexitAccept,      kSocketIterator,  kTcxDnsIngress,        kCgroupDnsIngress,
+    kFentrySndPcm,     kFexitSndPcmXfer, kLsmFileOpen,          kLsmFileIoctl,
+    kTracepointOpen,   kTracepointClose, kTracepointRead,       kTracepointProcessExit,
+    kUprobeLibasound,  kProcfsPoll,      kNetfilterForwardIpv4, kNetfilterForwardIpv6,
+    kTcGatewayIngress, kTcDnsLanEgress,
 };
 
 // A hook attached once a monitored namespace is named "<hook>@<namespace>";

@@ -12,6 +12,7 @@
 
 #include "config/cidr.h"
 #include "config/listen_address.h"
+#include "config/mac_address.h"
 #include "config/values.h"
 
 namespace earshot::config {
@@ -94,6 +95,8 @@ struct Destination {
 struct LimitsConfig {
   std::size_t destinations_per_process = 20;  // label values a process before "other"; >= 1
   std::size_t processes = 256;                // process label values before "other"; >= 1
+  std::size_t devices = 64;                   // gateway mode: device label values; >= 1
+  std::size_t destinations_per_device = 20;   // gateway mode: per device before "other"; >= 1
   friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 
@@ -101,6 +104,25 @@ struct PolicyConfig {
   std::vector<std::string> capture_allowed;  // process names; empty = no policy
   std::vector<std::string> upload_allowed;   // destination names or addresses; empty = no policy
   friend bool operator==(const PolicyConfig&, const PolicyConfig&) = default;
+};
+
+// A LAN device named in the config (gateway.devices).
+struct GatewayDevice {
+  MacAddress mac{};
+  std::string name;
+  friend bool operator==(const GatewayDevice&, const GatewayDevice&) = default;
+};
+
+// Gateway mode: bytes LAN devices send through this machine, per device
+// (source MAC) and destination.
+struct GatewayConfig {
+  bool enabled = false;
+  std::vector<std::string> lan_interfaces;  // interface names; not empty when enabled
+  // dnsmasq or odhcpd leases file naming devices not in `devices`; empty:
+  // none. Need not exist at start (read when it appears or changes).
+  SourcePath leases_file;
+  std::vector<GatewayDevice> devices;  // no MAC twice
+  friend bool operator==(const GatewayConfig&, const GatewayConfig&) = default;
 };
 
 // The private and local ranges the default config names.
@@ -118,6 +140,7 @@ struct Config {
   std::vector<Destination> destinations = default_destinations();  // first match wins
   LimitsConfig limits;
   PolicyConfig policy;
+  GatewayConfig gateway;
   friend bool operator==(const Config&, const Config&) = default;
 };
 

@@ -65,6 +65,7 @@ class Reader {
              [&](const auto& v, const auto& p) { read_destinations(v, p, config.destinations); }},
             {"limits", [&](const auto& v, const auto& p) { read_limits(v, p, config.limits); }},
             {"policy", [&](const auto& v, const auto& p) { read_policy(v, p, config.policy); }},
+            {"gateway", [&](const auto& v, const auto& p) { read_gateway(v, p, config.gateway); }},
         });
     return config;
   }
@@ -265,6 +266,11 @@ class Reader {
                limits.destinations_per_process = count(v, p, 1);
              }},
             {"processes", [&](const auto& v, const auto& p) { limits.processes = count(v, p, 1); }},
+            {"devices", [&](const auto& v, const auto& p) { limits.devices = count(v, p, 1); }},
+            {"destinations_per_device",
+             [&](const auto& v, const auto& p) {
+               limits.destinations_per_device = count(v, p, 1);
+             }},
         });
   }
 
@@ -281,6 +287,70 @@ class Reader {
                  {"capture_allowed", names(policy.capture_allowed)},
                  {"upload_allowed", names(policy.upload_allowed)},
              });
+  }
+
+  void read_gateway(const YAML::Node& node, const std::string& path, GatewayConfig& gateway) {
+    read_map(
+        node, path,
+        {
+            {"enabled", [&](const auto& v, const auto& p) { gateway.enabled = boolean(v, p); }},
+            {"lan_interfaces",
+             [&](const auto& v, const auto& p) {
+               read_list_into(v, p, gateway.lan_interfaces, [&](const auto& item, const auto& ip) {
+                 std::string name = non_empty_text(item, ip);
+                 // IFNAMSIZ - 1; no '/' or space (what the kernel refuses).
+                 if (name.size() > 15 || name.find_first_of("/ \t:") != std::string::npos)
+                   fail(item, with_path(ip, "must be a network interface name (got " +
+                                                describe(item) + ")"));
+                 if (std::find(gateway.lan_interfaces.begin(), gateway.lan_interfaces.end(),
+                               name) != gateway.lan_interfaces.end())
+                   fail(item, with_path(ip, in_quotes(name) + " is listed twice"));
+                 return name;
+               });
+             }},
+            {"leases_file",
+             [&](const auto& v, const auto& p) {
+               gateway.leases_file = optional_source_path(v, p);
+             }},
+            {"devices",
+             [&](const auto& v, const auto& p) {
+               read_list_into(v, p, gateway.devices, [&](const auto& item, const auto& ip) {
+                 return read_gateway_device(item, ip, gateway.devices);
+               });
+             }},
+        });
+    if (gateway.enabled && gateway.lan_interfaces.empty())
+      fail(node,
+           with_path(path + ".lan_interfaces", "must list the LAN interfaces when " +
+                                                   in_quotes(path + ".enabled") + " is true"));
+  }
+
+  GatewayDevice read_gateway_device(const YAML::Node& item, const std::string& item_path,
+                                    const std::vector<GatewayDevice>& earlier) {
+    GatewayDevice device;
+    bool has_mac = false;
+    bool has_name = false;
+    read_map(item, item_path,
+             {
+                 {"mac",
+                  [&](const auto& v, const auto& p) {
+                    device.mac = parse_text(v, p, "a MAC address", parse_mac);
+                    for (const auto& other : earlier)
+                      if (other.mac == device.mac)
+                        fail(v,
+                             with_path(p, in_quotes(format_mac(device.mac)) + " is listed twice"));
+                    has_mac = true;
+                  }},
+                 {"name",
+                  [&](const auto& v, const auto& p) {
+                    device.name = non_empty_text(v, p);
+                    has_name = true;
+                  }},
+             });
+    if (!item.IsMap()) fail(item, with_path(item_path, "must be a mapping with mac and name"));
+    if (!has_mac) fail(item, with_path(item_path, "needs a 'mac'"));
+    if (!has_name) fail(item, with_path(item_path, "needs a 'name'"));
+    return device;
   }
 
   // --- structure ---

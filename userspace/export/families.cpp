@@ -82,6 +82,28 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
                        "(flow table evictions between harvests).",
                        MetricType::Counter, {}, static_cast<double>(s.unaccounted_bytes)));
 
+  if (s.gateway) {
+    auto device_bytes = family("earshot_device_egress_bytes_total",
+                               "Bytes LAN devices sent through this gateway (IP packet length, "
+                               "before masquerading), by device and destination.",
+                               MetricType::Counter);
+    auto device_packets =
+        family("earshot_device_egress_packets_total",
+               "Packets LAN devices sent through this gateway, by device and destination.",
+               MetricType::Counter);
+    for (const auto& [key, c] : s.device_egress) {
+      Labels labels{{"device", key.device}, {"destination", key.destination}};
+      add(device_bytes, labels, static_cast<double>(c.bytes));
+      add(device_packets, labels, static_cast<double>(c.packets));
+    }
+    out.push_back(std::move(device_bytes));
+    out.push_back(std::move(device_packets));
+    out.push_back(single("earshot_device_egress_unaccounted_bytes_total",
+                         "Bytes LAN devices sent that no device series received: the kernel's "
+                         "(device, destination) table was full.",
+                         MetricType::Counter, {}, static_cast<double>(s.device_refused.bytes)));
+  }
+
   auto opens = family("earshot_capture_opens_total", "Capture device opens, by process and device.",
                       MetricType::Counter);
   auto active = family("earshot_capture_active", "Capture handles open now, by process and device.",

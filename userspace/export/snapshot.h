@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/capture_ledger.h"
+#include "model/device_ledger.h"
 #include "model/egress_ledger.h"
 
 namespace earshot::exporter {
@@ -68,6 +69,10 @@ struct Snapshot {
   std::map<std::string, std::uint64_t> events_lost;  // reason -> count
   std::vector<ProgramStats> programs;
   std::uint64_t harvests = 0;
+  // Gateway mode (only when gateway.enabled).
+  bool gateway = false;
+  std::map<model::DeviceSeriesKey, model::Counters> device_egress;
+  model::Counters device_refused;  // packets the full device map refused
 };
 
 }  // namespace earshot::exporter

@@ -58,3 +58,8 @@ static_assert(sizeof(earshot_capture_state) == 24);
 static_assert(offsetof(earshot_capture_state, grace_armed) == 4);
 static_assert(offsetof(earshot_capture_state, last_end_ns) == 8);
 static_assert(offsetof(earshot_capture_state, grace_ns) == 16);
+
+static_assert(sizeof(earshot_device_flow_key) == 24);
+static_assert(offsetof(earshot_device_flow_key, family) == 6);
+static_assert(offsetof(earshot_device_flow_key, daddr) == 8);
+static_assert(sizeof(earshot_device_counters) == 16);

@@ -21,6 +21,11 @@ std::optional<std::string_view> disabled_in_tier(const HookSpec& spec, const Pla
   return std::nullopt;
 }
 
+bool gateway_hook(const HookSpec& spec) {
+  return spec.attach == AttachKind::netfilter_forward ||
+         spec.attach == AttachKind::tc_lan_ingress || spec.attach == AttachKind::tc_lan_egress;
+}
+
 }  // namespace
 
 std::optional<std::string> reason_not_loaded(const HookSpec& spec, const PlanRequest& request,
@@ -37,7 +42,9 @@ std::optional<std::string> reason_not_loaded(const HookSpec& spec, const PlanReq
     return "disabled in config (network.dns_hook: cgroup)";
   if (spec.hook == hooks::kCgroupDnsIngress && !request.dns_cgroup)
     return "disabled in config (network.dns_hook: tcx)";
-  if (spec.attach == AttachKind::netfilter && !offer.netfilter_programs)
+  if (gateway_hook(spec) && !request.gateway) return "gateway mode off (gateway.enabled)";
+  if ((spec.attach == AttachKind::netfilter || spec.attach == AttachKind::netfilter_forward) &&
+      !offer.netfilter_programs)
     return "not loaded: this kernel has no netfilter BPF programs (6.4+)";
   if (spec.attach == AttachKind::uprobe_libasound && !offer.libasound)
     return "libasound.so.2 not found";
@@ -54,6 +61,11 @@ std::optional<std::string> reason_not_needed(const HookSpec& spec, const PlanReq
   if (spec.hook == hooks::kCgroupSkbEgress && has(hooks::kNetfilterIpv4) &&
       has(hooks::kNetfilterIpv6))
     return "not needed: netfilter_ipv4 and netfilter_ipv6 count at LOCAL_OUT";
+  if (spec.hook == hooks::kTcGatewayIngress && has(hooks::kNetfilterForwardIpv4) &&
+      has(hooks::kNetfilterForwardIpv6))
+    return "not needed: netfilter_forward_ipv4 and netfilter_forward_ipv6 count at FORWARD";
+  if (spec.hook == hooks::kTcDnsLanEgress && has(hooks::kTcxDnsIngress))
+    return "not needed: tcx_dns_ingress reads the answers as they arrive to be forwarded";
   if (spec.hook == hooks::kCgroupDnsIngress && has(hooks::kTcxDnsIngress))
     return "not needed: tcx_dns_ingress is attached";
   if (spec.tier == Tier::lsm && has(hooks::kFentrySndPcm))

@@ -3,7 +3,9 @@
 // what this machine offers, and what attached before. This is where the
 // tier ladders are decided (docs/architecture.md, "Tier ladders"):
 //   counting   netfilter (both families) or else cgroup_skb;
-//   DNS        tcx or else cgroup ingress;
+//   DNS        tcx or else cgroup ingress (and, in gateway mode, tc egress
+//              of the LAN interfaces for the answers forwarded to devices);
+//   gateway    netfilter FORWARD (both families) or else tc ingress;
 //   capture    fentry, or else LSM (both see the same opens); the syscall
 //              tier only for what those do not see; libasound beside them;
 //              procfs polling only without a kernel-level tier.
@@ -29,6 +31,7 @@ struct PlanRequest {
   // which only the syscall tier sees.
   bool extra_devices = false;
   std::size_t watched_devices = 0;  // capture nodes watched at start
+  bool gateway = false;             // gateway.enabled: the gateway hooks are wanted
 };
 
 // What this machine offers, found without loading anything.

@@ -30,6 +30,8 @@ std::string_view to_string(Purpose purpose) {
       return "dns";
     case Purpose::capture:
       return "capture";
+    case Purpose::gateway:
+      return "gateway";
   }
   return "capture";
 }
@@ -139,6 +141,36 @@ const std::vector<HookSpec>& hook_table() {
        .purpose = Purpose::counting,
        .ladder = {"earshot_cgroup_egress", "earshot_cgroup_egress_basic"},
        .target = "cgroup_skb/egress"},
+      // Gateway mode: what LAN devices send through this machine, before
+      // masquerading rewrites it; FORWARD where the kernel has netfilter
+      // programs (6.4+), else tc ingress of the LAN interfaces.
+      {.hook = hooks::kNetfilterForwardIpv4,
+       .object = net,
+       .attach = netfilter_forward,
+       .purpose = Purpose::gateway,
+       .programs = {"earshot_nf_forward4"},
+       .target = "FORWARD"},
+      {.hook = hooks::kNetfilterForwardIpv6,
+       .object = net,
+       .attach = netfilter_forward,
+       .purpose = Purpose::gateway,
+       .programs = {"earshot_nf_forward6"},
+       .target = "FORWARD"},
+      {.hook = hooks::kTcGatewayIngress,
+       .object = net,
+       .attach = tc_lan_ingress,
+       .purpose = Purpose::gateway,
+       .programs = {"earshot_gateway_tc_ingress"},
+       .target = "tc ingress"},
+      // DNS answers forwarded to LAN devices: tcx_dns_ingress sees them
+      // arrive; without it (before 6.6) the cgroup hook does not (no local
+      // socket receives them), so read them leaving to the LAN.
+      {.hook = hooks::kTcDnsLanEgress,
+       .object = net,
+       .attach = tc_lan_egress,
+       .purpose = Purpose::dns,
+       .programs = {"earshot_dns_tc_lan_egress"},
+       .target = "tc egress"},
       // Capture, kernel-level tiers first: fentry/fexit on snd_pcm (exact
       // frames), then BPF LSM on the watched device numbers.
       {.hook = hooks::kFentrySndPcm,

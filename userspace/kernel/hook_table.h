@@ -18,6 +18,9 @@ std::string_view to_string(BpfObject object);
 enum class AttachKind {
   cgroup,            // on the root cgroup v2 (every namespace's sockets)
   netfilter,         // LOCAL_OUT, in our namespace and each counted one
+  netfilter_forward,  // FORWARD, in our namespace (gateway mode)
+  tc_lan_ingress,     // legacy tc (clsact) ingress of gateway.lan_interfaces
+  tc_lan_egress,      // legacy tc (clsact) egress of gateway.lan_interfaces
   tcx_dns,           // tcx ingress of the counted namespaces' interfaces
   iterator,          // run once at start
   automatic,         // where the program's section says: tracepoint, fentry, fexit, LSM
@@ -25,7 +28,7 @@ enum class AttachKind {
   poll,              // no program: the collector polls /proc/asound
 };
 
-enum class Purpose { counting, owners, dns, capture };
+enum class Purpose { counting, owners, dns, capture, gateway };
 std::string_view to_string(Purpose purpose);
 
 // A uprobe of the libasound hook: a program on a function, entry or return.

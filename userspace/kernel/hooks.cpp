@@ -3,7 +3,9 @@
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <net/if.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -20,11 +22,13 @@
 #include "kernel/dns_ingress.h"
 #include "kernel/netns_scope.h"
 #include "kernel/system_paths.h"
+#include "kernel/tc_filter.h"
 
 namespace earshot::kernel {
 
 namespace {
 
+constexpr int kNfInetForward = 2;   // NF_INET_FORWARD
 constexpr int kNfInetLocalOut = 3;  // NF_INET_LOCAL_OUT
 constexpr int kNfProtoIpv4 = 2;
 constexpr int kNfProtoIpv6 = 10;
@@ -87,6 +91,9 @@ struct KernelHooks::Impl {
   std::map<BpfObject, std::string> object_errors;  // why an object is not loaded
   std::vector<BpfLink> links;
   std::vector<BpfLink> netfilter_links;  // given back if half the netfilter tier attached
+  std::vector<BpfLink> forward_links;    // likewise for gateway mode's FORWARD hooks
+  std::vector<std::unique_ptr<TcFilter>> tc_filters;  // gateway mode, on the LAN interfaces
+  std::vector<std::string> lan_missing;               // gateway.lan_interfaces not found at start
   std::vector<HookStatus> status;
   std::set<std::string, std::less<>> attached;  // hook base names
   std::vector<ProgramRefusal> refused;          // programs the kernel refused, every object
@@ -135,7 +142,11 @@ struct KernelHooks::Impl {
   std::string attach(const HookSpec& spec, const LoadedObject& object,
                      const std::filesystem::path& netns);
   std::string attach_cgroup(const HookSpec& spec, const LoadedObject& object);
-  std::string attach_netfilter(const HookSpec& spec, const LoadedObject& object);
+  std::string attach_netfilter(const HookSpec& spec, const LoadedObject& object, int hooknum,
+                               std::vector<BpfLink>& into);
+  std::string attach_tc_lan(const HookSpec& spec, const LoadedObject& object, bool ingress);
+  void give_back_forward();
+  void set_lan_interfaces();
   std::string attach_dns(const HookSpec& spec, const LoadedObject& object,
                          const std::filesystem::path& netns);
   std::string run_iterators(const HookSpec& spec, const LoadedObject& object);
@@ -157,6 +168,26 @@ void KernelHooks::Impl::load_objects() {
   load(BpfObject::capture_user, off[BpfObject::capture_user]);
   set_slot_reclaim(2 * kDefaultHarvestIntervalNs);
   init_capture_state();
+  set_lan_interfaces();
+}
+
+// Gateway mode: the FORWARD hook counts packets that came in through these.
+void KernelHooks::Impl::set_lan_interfaces() {
+  auto it = objects.find(BpfObject::net);
+  if (!options.plan.gateway || it == objects.end()) return;
+  bpf_map* map = it->second->map("lan_interfaces");
+  if (!map) return;
+  for (const auto& name : options.lan_interfaces) {
+    std::uint32_t index = if_nametoindex(name.c_str());
+    std::uint8_t one = 1;
+    if (index == 0) {
+      lan_missing.push_back(name);
+      log::warn("gateway: LAN interface not found", {{"interface", name}});
+      continue;
+    }
+    if (bpf_map_update_elem(bpf_map__fd(map), &index, &one, BPF_ANY) != 0)
+      throw Error(fmt::format("cannot write lan_interfaces: {}", errno_text(errno)));
+  }
 }
 
 void KernelHooks::Impl::load(BpfObject which, const std::set<std::string>& off) {
@@ -224,6 +255,7 @@ void KernelHooks::Impl::walk_table() {
     }
     if (spec.attach == AttachKind::cgroup && spec.purpose == Purpose::counting)
       give_back_netfilter();
+    if (spec.attach == AttachKind::tc_lan_ingress) give_back_forward();
     if (attempt(hook, [&] { return attach(spec, *object, {}); })) {
       attached.insert(hook);
       if (per_namespace(spec.attach))
@@ -246,11 +278,24 @@ std::string KernelHooks::Impl::attach(const HookSpec& spec, const LoadedObject& 
     case AttachKind::cgroup:
       return attach_cgroup(spec, object);
     case AttachKind::netfilter: {
-      if (netns.empty()) return attach_netfilter(spec, object);
+      if (netns.empty()) return attach_netfilter(spec, object, kNfInetLocalOut, netfilter_links);
       NetnsScope inside(netns);
-      attach_netfilter(spec, object);
+      attach_netfilter(spec, object, kNfInetLocalOut, netfilter_links);
       return netns.string();
     }
+    case AttachKind::netfilter_forward: {
+      if (options.lan_interfaces.size() == lan_missing.size())
+        throw Error(fmt::format("no LAN interface found (gateway.lan_interfaces: {})",
+                                fmt::join(options.lan_interfaces, ", ")));
+      std::string detail = attach_netfilter(spec, object, kNfInetForward, forward_links);
+      return fmt::format("{}, from {}", detail, fmt::join(options.lan_interfaces, ", ")) +
+             (lan_missing.empty() ? ""
+                                  : fmt::format(" (not found: {})", fmt::join(lan_missing, ", ")));
+    }
+    case AttachKind::tc_lan_ingress:
+      return attach_tc_lan(spec, object, true);
+    case AttachKind::tc_lan_egress:
+      return attach_tc_lan(spec, object, false);
     case AttachKind::tcx_dns:
       return attach_dns(spec, object, netns);
     case AttachKind::iterator:
@@ -306,21 +351,59 @@ std::string KernelHooks::Impl::attach_cgroup(const HookSpec& spec, const LoadedO
 
 // A BPF netfilter hook owns its priority (EBUSY for a second one, e.g. a
 // second earshot in this namespace): take the next free one.
-std::string KernelHooks::Impl::attach_netfilter(const HookSpec& spec, const LoadedObject& object) {
+std::string KernelHooks::Impl::attach_netfilter(const HookSpec& spec, const LoadedObject& object,
+                                                int hooknum, std::vector<BpfLink>& into) {
   bpf_program* program = loaded(object, spec.programs.front());
-  int pf = spec.hook == hooks::kNetfilterIpv4 ? kNfProtoIpv4 : kNfProtoIpv6;
+  int pf = spec.hook == hooks::kNetfilterIpv4 || spec.hook == hooks::kNetfilterForwardIpv4
+               ? kNfProtoIpv4
+               : kNfProtoIpv6;
+  const char* where = hooknum == kNfInetForward ? "FORWARD" : "LOCAL_OUT";
   for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities;
        ++priority) {
-    LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf), .hooknum = kNfInetLocalOut,
-                .priority = priority);
+    LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf),
+                .hooknum = static_cast<__u32>(hooknum), .priority = priority);
     bpf_link* link = bpf_program__attach_netfilter(program, &opts);
     if (link) {
-      netfilter_links.emplace_back(link);
-      return fmt::format("LOCAL_OUT priority {}", priority);
+      into.emplace_back(link);
+      return fmt::format("{} priority {}", where, priority);
     }
     if (errno != EBUSY) break;
   }
-  throw Error(fmt::format("netfilter LOCAL_OUT: {}", errno_text(errno)));
+  throw Error(fmt::format("netfilter {}: {}", where, errno_text(errno)));
+}
+
+// Half the FORWARD tier would leave one family to tc ingress, which counts
+// both: give it back before tc attaches.
+void KernelHooks::Impl::give_back_forward() {
+  if (forward_links.empty()) return;
+  release_links(forward_links);
+  for (auto& s : status) {
+    const HookSpec* spec = find_hook(s.hook);
+    if (!spec || spec->attach != AttachKind::netfilter_forward || !s.attached) continue;
+    s.attached = false;
+    s.detail =
+        "detached: the other family's FORWARD hook did not attach, tc_gateway_ingress counts both";
+    attached.erase(std::string(spec->hook));
+  }
+}
+
+// Legacy tc on each LAN interface found at start; all or none.
+std::string KernelHooks::Impl::attach_tc_lan(const HookSpec& spec, const LoadedObject& object,
+                                             bool ingress) {
+  bpf_program* program = loaded(object, spec.programs.front());
+  std::vector<std::unique_ptr<TcFilter>> made;
+  std::vector<std::string> names;
+  for (const auto& name : options.lan_interfaces) {
+    if (std::find(lan_missing.begin(), lan_missing.end(), name) != lan_missing.end()) continue;
+    made.push_back(std::make_unique<TcFilter>(program, name, ingress));
+    names.push_back(name);
+  }
+  if (made.empty())
+    throw Error(fmt::format("no LAN interface found (gateway.lan_interfaces: {})",
+                            fmt::join(options.lan_interfaces, ", ")));
+  for (auto& filter : made) tc_filters.push_back(std::move(filter));
+  return fmt::format("{} of {}", spec.target, fmt::join(names, ", ")) +
+         (lan_missing.empty() ? "" : fmt::format(" (not found: {})", fmt::join(lan_missing, ", ")));
 }
 
 // Half a netfilter tier would leave one family to the cgroup_skb program,
@@ -445,9 +528,12 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   impl_->walk_table();
   for (auto& link : impl_->netfilter_links) impl_->links.push_back(std::move(link));
   impl_->netfilter_links.clear();
+  for (auto& link : impl_->forward_links) impl_->links.push_back(std::move(link));
+  impl_->forward_links.clear();
 }
 
 KernelHooks::~KernelHooks() {
+  impl_->tc_filters.clear();
   release_links(impl_->links);
 }
 
@@ -499,6 +585,8 @@ MapFds KernelHooks::maps() const {
   fds.events = fd("events");
   fds.watched_devices = fd("watched_devices");
   fds.dns_events = fd("dns_events");
+  fds.device_flows = fd("device_flows");
+  fds.gateway_totals = fd("gateway_totals");
   return fds;
 }
 

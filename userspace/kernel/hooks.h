@@ -28,6 +28,8 @@ struct HookOptions {
   std::filesystem::path btf_file;
   std::filesystem::path libasound_path;  // capture.libasound; empty: search the usual places
   std::uint64_t grace_ns = 5'000'000'000ULL;
+  // gateway.lan_interfaces (gateway mode: plan.gateway); names in our namespace.
+  std::vector<std::string> lan_interfaces;
   PlanRequest plan;  // which hooks and tiers the config allows (kernel/hook_plan.h)
 };
 
@@ -42,6 +44,8 @@ struct MapFds {
   int events = -1;
   int watched_devices = -1;
   int dns_events = -1;
+  int device_flows = -1;    // gateway mode
+  int gateway_totals = -1;  // gateway mode
 };
 
 struct ProgramRef {

@@ -104,6 +104,39 @@ std::optional<OwnerReading> MapReader::owner(std::uint64_t cookie) const {
   return OwnerReading{owner.tgid, owner.start_ns};
 }
 
+std::vector<DeviceFlowReading> MapReader::device_flows() const {
+  std::vector<DeviceFlowReading> out;
+  if (fds_.device_flows < 0) return out;
+  std::vector<earshot_device_counters> per_cpu(cpus_);
+  earshot_device_flow_key key{}, next{};
+  bool first = true;
+  while (bpf_map_get_next_key(fds_.device_flows, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    if (bpf_map_lookup_elem(fds_.device_flows, &key, per_cpu.data()) != 0) continue;
+    DeviceFlowReading reading{key, {}};
+    for (const auto& v : per_cpu) {
+      reading.counters.packets += v.packets;
+      reading.counters.bytes += v.bytes;
+    }
+    out.push_back(reading);
+  }
+  return out;
+}
+
+earshot_device_counters MapReader::device_flows_refused() const {
+  earshot_device_counters out{};
+  if (fds_.gateway_totals < 0) return out;
+  std::vector<earshot_device_counters> per_cpu(cpus_);
+  std::uint32_t slot = EARSHOT_GATEWAY_FLOW_FULL;
+  if (bpf_map_lookup_elem(fds_.gateway_totals, &slot, per_cpu.data()) != 0) return out;
+  for (const auto& v : per_cpu) {
+    out.packets += v.packets;
+    out.bytes += v.bytes;
+  }
+  return out;
+}
+
 std::array<std::uint64_t, EARSHOT_LOST_REASONS> MapReader::lost() const {
   std::array<std::uint64_t, EARSHOT_LOST_REASONS> out{};
   if (fds_.lost < 0) return out;

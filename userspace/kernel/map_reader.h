@@ -34,6 +34,12 @@ struct TotalsReading {
 // in between then raises both sides of the reconciliation, never one.
 std::uint64_t bytes_seen(const TotalsReading& totals, const std::vector<SlotReading>& slots);
 
+// Gateway mode: one (device, destination) pair, summed over CPUs.
+struct DeviceFlowReading {
+  earshot_device_flow_key key;
+  earshot_device_counters counters;
+};
+
 struct OwnerReading {
   std::uint32_t tgid = 0;
   std::uint64_t start_ns = 0;
@@ -48,6 +54,10 @@ class MapReader {
   std::vector<SlotReading> sock_slots() const;
   TotalsReading totals() const;
   std::optional<OwnerReading> owner(std::uint64_t cookie) const;
+  // Gateway mode's counters; empty when its maps are not loaded.
+  std::vector<DeviceFlowReading> device_flows() const;
+  // Packets the full device_flows map refused (gateway_totals).
+  earshot_device_counters device_flows_refused() const;
   std::array<std::uint64_t, EARSHOT_LOST_REASONS> lost() const;
   // Cumulative frames/bytes of open capture handles.
   std::vector<std::pair<earshot_handle_key, earshot_handle>> capture_handles() const;

@@ -225,6 +225,54 @@ TEST(ParseErrors, WrongTypes) {
             "earshot.yaml:2:9: 'events.file' must not be empty");
 }
 
+TEST(Parse, GatewaySection) {
+  const Config config = parse(R"(
+gateway:
+  enabled: true
+  lan_interfaces: [br-lan, wlan0]
+  leases_file: /tmp/dhcp.leases
+  devices:
+    - {mac: "02:00:00:AA:bb:01", name: kitchen-echo}
+    - {mac: "02-00-00-aa-bb-02", name: nest}
+limits: {devices: 3, destinations_per_device: 4}
+)",
+                              "earshot.yaml");
+  EXPECT_TRUE(config.gateway.enabled);
+  EXPECT_EQ(config.gateway.lan_interfaces, (std::vector<std::string>{"br-lan", "wlan0"}));
+  EXPECT_EQ(config.gateway.leases_file.path, "/tmp/dhcp.leases");
+  ASSERT_EQ(config.gateway.devices.size(), 2u);
+  EXPECT_EQ(format_mac(config.gateway.devices[0].mac), "02:00:00:aa:bb:01");
+  EXPECT_EQ(config.gateway.devices[0].name, "kitchen-echo");
+  EXPECT_EQ(format_mac(config.gateway.devices[1].mac), "02:00:00:aa:bb:02");
+  EXPECT_EQ(config.limits.devices, 3u);
+  EXPECT_EQ(config.limits.destinations_per_device, 4u);
+  EXPECT_FALSE(parse("", "earshot.yaml").gateway.enabled);
+}
+
+TEST(ParseErrors, GatewayErrorsNameKeyAndLine) {
+  EXPECT_EQ(error_of("gateway:\n  enabled: true\n"),
+            "earshot.yaml:2:3: 'gateway.lan_interfaces' must list the LAN interfaces when "
+            "'gateway.enabled' is true");
+  EXPECT_EQ(error_of("gateway:\n  devices:\n    - {mac: 02:00:00:aa:bb, name: x}\n"),
+            "earshot.yaml:3:13: 'gateway.devices[0].mac' must be a MAC address like "
+            "02:00:00:aa:bb:cc (got '02:00:00:aa:bb')");
+  EXPECT_EQ(error_of("gateway:\n  devices:\n    - {mac: \"02:00:00:aa:bb:cc\"}\n"),
+            "earshot.yaml:3:7: 'gateway.devices[0]' needs a 'name'");
+  EXPECT_EQ(error_of("gateway:\n  devices:\n    - {mac: \"02:00:00:aa:bb:cc\", name: a}\n"
+                     "    - {mac: \"02:00:00:AA:BB:CC\", name: b}\n"),
+            "earshot.yaml:4:13: 'gateway.devices[1].mac': '02:00:00:aa:bb:cc' is listed twice");
+  EXPECT_EQ(error_of("gateway:\n  lan_interfaces: [eth0, eth0]\n"),
+            "earshot.yaml:2:26: 'gateway.lan_interfaces[1]': 'eth0' is listed twice");
+  EXPECT_EQ(error_of("gateway:\n  lan_interfaces: [a-name-far-too-long]\n"),
+            "earshot.yaml:2:20: 'gateway.lan_interfaces[0]' must be a network interface name "
+            "(got 'a-name-far-too-long')");
+  EXPECT_EQ(error_of("gateway:\n  enable: true\n"),
+            "earshot.yaml:2:3: unknown key 'gateway.enable' (did you mean 'enabled'?)");
+  EXPECT_EQ(error_of("gateway:\n  leases_file: dhcp.leases\n"),
+            "earshot.yaml:2:16: 'gateway.leases_file' must be an absolute path (got "
+            "'dhcp.leases')");
+}
+
 TEST(ParseErrors, BadChoices) {
   EXPECT_EQ(error_of("log:\n  format: text\n"),
             "earshot.yaml:2:11: 'log.format' must be one of logfmt|json (got 'text')");

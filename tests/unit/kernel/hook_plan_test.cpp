@@ -95,6 +95,58 @@ TEST(HookPlan, DnsAnswersAtTcxElseTheCgroupAsTheConfigAllows) {
   EXPECT_EQ(plan["cgroup_dns_ingress"], "attached");
 }
 
+TEST(HookPlan, GatewayHooksOnlyInGatewayMode) {
+  PlanRequest request;
+  auto plan = walk(request, {},
+                   {"netfilter_forward_ipv4", "netfilter_forward_ipv6", "tc_gateway_ingress",
+                    "tc_dns_lan_egress"});
+  for (const char* hook : {"netfilter_forward_ipv4", "netfilter_forward_ipv6", "tc_gateway_ingress",
+                           "tc_dns_lan_egress"})
+    EXPECT_EQ(plan[hook], "gateway mode off (gateway.enabled)") << hook;
+}
+
+TEST(HookPlan, GatewayCountsAtForwardWhereTheKernelHasItElseTcIngress) {
+  PlanRequest request;
+  request.gateway = true;
+  MachineOffer offer;
+  const Attached all{"netfilter_forward_ipv4", "netfilter_forward_ipv6", "tc_gateway_ingress"};
+  auto plan = walk(request, offer, all);
+  EXPECT_EQ(plan["netfilter_forward_ipv4"], "attached");
+  EXPECT_EQ(plan["netfilter_forward_ipv6"], "attached");
+  EXPECT_EQ(plan["tc_gateway_ingress"],
+            "not needed: netfilter_forward_ipv4 and netfilter_forward_ipv6 count at FORWARD");
+
+  offer.netfilter_programs = false;  // before 6.4
+  plan = walk(request, offer, all);
+  EXPECT_EQ(plan["netfilter_forward_ipv4"],
+            "not loaded: this kernel has no netfilter BPF programs (6.4+)");
+  EXPECT_EQ(plan["tc_gateway_ingress"], "attached");
+
+  // Forced through kernel.disabled_hooks, as the kernel lane does.
+  offer.netfilter_programs = true;
+  request.disabled_hooks = {"netfilter_forward_ipv4", "netfilter_forward_ipv6"};
+  plan = walk(request, offer, all);
+  EXPECT_EQ(plan["netfilter_forward_ipv6"], "disabled in config (kernel.disabled_hooks)");
+  EXPECT_EQ(plan["tc_gateway_ingress"], "attached");
+
+  // Half the FORWARD tier does not count: tc is tried.
+  request.disabled_hooks.clear();
+  plan = walk(request, offer, {"netfilter_forward_ipv4", "tc_gateway_ingress"});
+  EXPECT_EQ(plan["netfilter_forward_ipv6"], "tried");
+  EXPECT_EQ(plan["tc_gateway_ingress"], "attached");
+}
+
+TEST(HookPlan, ForwardedDnsAnswersAtTcxElseTcEgressOfTheLan) {
+  PlanRequest request;
+  request.gateway = true;
+  auto plan = walk(request, {}, {"tcx_dns_ingress", "tc_dns_lan_egress"});
+  EXPECT_EQ(plan["tc_dns_lan_egress"],
+            "not needed: tcx_dns_ingress reads the answers as they arrive to be forwarded");
+  plan = walk(request, {}, {"cgroup_dns_ingress", "tc_dns_lan_egress"});
+  EXPECT_EQ(plan["cgroup_dns_ingress"], "attached");
+  EXPECT_EQ(plan["tc_dns_lan_egress"], "attached");
+}
+
 TEST(HookPlan, CaptureOnAKernelWithFentryUsesItAlone) {
   PlanRequest request;
   request.watched_devices = 2;

@@ -1,0 +1,71 @@
+#include "model/device_ledger.h"
+
+#include <gtest/gtest.h>
+
+namespace earshot::model {
+namespace {
+
+DeviceFlowId pair(std::uint8_t device, std::uint8_t destination) {
+  DeviceFlowId id;
+  id.mac = {2, 0, 0, 0, 0, device};
+  id.family = 2;
+  id.daddr[0] = 93;
+  id.daddr[3] = destination;
+  return id;
+}
+
+Counters bytes(std::uint64_t n, std::uint64_t packets = 1) {
+  Counters c;
+  c.bytes = n;
+  c.packets = packets;
+  return c;
+}
+
+TEST(DeviceDeltas, GrowthSinceTheLastReadingAndRestartsFromZero) {
+  DeviceDeltas deltas;
+  auto g = deltas.update({{pair(1, 1), bytes(100)}});
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].second.bytes, 100u);
+  g = deltas.update({{pair(1, 1), bytes(250, 3)}, {pair(2, 1), bytes(10)}});
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].second.bytes, 150u);
+  EXPECT_EQ(g[0].second.packets, 2u);
+  EXPECT_TRUE(deltas.update({{pair(1, 1), bytes(250, 3)}}).empty());  // no growth, pair 2 gone
+  g = deltas.update({{pair(2, 1), bytes(5)}});                        // made again: from zero
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].second.bytes, 5u);
+}
+
+TEST(DeviceLedger, LabelsBeyondTheLimitsBecomeOther) {
+  DeviceLedger ledger(2, 2);
+  ledger.add("echo", "a.example", bytes(1));
+  ledger.add("echo", "b.example", bytes(2));
+  ledger.add("echo", "c.example", bytes(4));  // third destination of echo
+  ledger.add("nest", "a.example", bytes(8));
+  ledger.add("phone", "a.example", bytes(16));  // third device
+  ledger.add("echo", "a.example", bytes(32));   // kept its series
+  const auto& s = ledger.series();
+  EXPECT_EQ(s.at({"echo", "a.example"}).bytes, 33u);
+  EXPECT_EQ(s.at({"echo", "other"}).bytes, 4u);
+  EXPECT_EQ(s.at({"nest", "a.example"}).bytes, 8u);
+  EXPECT_EQ(s.at({"other", "a.example"}).bytes, 16u);
+  EXPECT_EQ(s.size(), 5u);
+}
+
+TEST(GatewayAccounting, KeepsTheLastHarvestsGrowthAndTheRefusedCount) {
+  GatewayAccounting accounting(10, 10);
+  auto growth = accounting.growth({{pair(1, 1), bytes(1000, 4)}});
+  ASSERT_EQ(growth.size(), 1u);
+  accounting.account({{growth[0].first, "echo", "avs.example", growth[0].second}}, bytes(60, 1));
+  EXPECT_EQ(accounting.ledger().series().at({"echo", "avs.example"}).bytes, 1000u);
+  EXPECT_EQ(accounting.refused().bytes, 60u);
+  ASSERT_EQ(accounting.last_growth().size(), 1u);
+  EXPECT_EQ(accounting.last_growth()[0].device, "echo");
+  growth = accounting.growth({{pair(1, 1), bytes(1500, 5)}});
+  accounting.account({{growth[0].first, "echo", "avs.example", growth[0].second}}, bytes(60, 1));
+  EXPECT_EQ(accounting.last_growth()[0].growth.bytes, 500u);
+  EXPECT_EQ(accounting.ledger().series().at({"echo", "avs.example"}).bytes, 1500u);
+}
+
+}  // namespace
+}  // namespace earshot::model

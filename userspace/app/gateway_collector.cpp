@@ -1,0 +1,68 @@
+#include "app/gateway_collector.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "model/label_value.h"
+
+namespace earshot::app {
+
+GatewayCollector::GatewayCollector(const config::Config& config, const kernel::MapReader& maps,
+                                   const resolve::DestinationNamer& namer, resolve::NameTable& dns)
+    : enabled_(config.gateway.enabled),
+      maps_(maps),
+      namer_(namer),
+      dns_(dns),
+      devices_(config.gateway.devices, config.gateway.leases_file.path),
+      accounting_(config.limits.devices, config.limits.destinations_per_device) {}
+
+void GatewayCollector::harvest(std::uint64_t now_ns) {
+  if (!enabled_) return;
+  // Refused before the pairs: a packet counted in between then shows in
+  // the next harvest on one side, never on both.
+  earshot_device_counters refused = maps_.device_flows_refused();
+  std::vector<std::pair<model::DeviceFlowId, model::Counters>> cumulative;
+  for (const auto& r : maps_.device_flows()) {
+    model::DeviceFlowId id;
+    std::copy(std::begin(r.key.mac), std::end(r.key.mac), id.mac.begin());
+    id.family = r.key.family;
+    std::copy(std::begin(r.key.daddr), std::end(r.key.daddr), id.daddr.begin());
+    model::Counters c;
+    c.packets = r.counters.packets;
+    c.bytes = r.counters.bytes;
+    cumulative.emplace_back(id, c);
+  }
+  devices_.refresh();
+  std::vector<std::pair<model::DeviceFlowId, model::Counters>> growth;
+  {
+    std::lock_guard lock(mutex_);
+    growth = accounting_.growth(cumulative);
+  }
+  std::vector<model::NamedDeviceGrowth> named;
+  named.reserve(growth.size());
+  for (auto& [id, counters] : growth) {
+    resolve::IpAddress address{id.family, id.daddr};
+    named.push_back({id, model::sanitize_label_value(devices_.name(id.mac)),
+                     model::sanitize_label_value(namer_.name(address, &dns_, now_ns)), counters});
+  }
+  model::Counters refused_counters;
+  refused_counters.packets = refused.packets;
+  refused_counters.bytes = refused.bytes;
+  std::lock_guard lock(mutex_);
+  accounting_.account(std::move(named), refused_counters);
+}
+
+void GatewayCollector::fill(exporter::Snapshot& snapshot) const {
+  if (!enabled_) return;
+  std::lock_guard lock(mutex_);
+  snapshot.gateway = true;
+  snapshot.device_egress = accounting_.ledger().series();
+  snapshot.device_refused = accounting_.refused();
+}
+
+std::vector<model::NamedDeviceGrowth> GatewayCollector::last_growth() const {
+  std::lock_guard lock(mutex_);
+  return accounting_.last_growth();
+}
+
+}  // namespace earshot::app

@@ -1,0 +1,43 @@
+#pragma once
+// Gateway mode's share of a harvest: reads the per-device counters, names
+// devices (config, leases file, MAC) and destinations (DNS answers, the
+// configured labels, as for processes), and keeps the device series. Apart
+// from the collector so the two grow separately; it calls harvest() and
+// fill() and owns nothing here.
+#include <cstdint>
+#include <mutex>
+
+#include "config/config.h"
+#include "export/snapshot.h"
+#include "kernel/map_reader.h"
+#include "model/device_ledger.h"
+#include "resolve/destination_names.h"
+#include "resolve/device_names.h"
+#include "resolve/name_table.h"
+
+namespace earshot::app {
+
+class GatewayCollector {
+ public:
+  GatewayCollector(const config::Config& config, const kernel::MapReader& maps,
+                   const resolve::DestinationNamer& namer, resolve::NameTable& dns);
+
+  bool enabled() const { return enabled_; }
+  // One harvest (collector thread); a no-op when gateway mode is off.
+  void harvest(std::uint64_t now_ns);
+  // The device series into a scrape's snapshot (any thread).
+  void fill(exporter::Snapshot& snapshot) const;
+  // The last harvest's named growth, for what watches device uploads.
+  std::vector<model::NamedDeviceGrowth> last_growth() const;
+
+ private:
+  bool enabled_;
+  const kernel::MapReader& maps_;
+  const resolve::DestinationNamer& namer_;
+  resolve::NameTable& dns_;
+  resolve::DeviceNamer devices_;
+  mutable std::mutex mutex_;  // guards accounting_
+  model::GatewayAccounting accounting_;
+};
+
+}  // namespace earshot::app

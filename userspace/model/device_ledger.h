@@ -1,0 +1,94 @@
+#pragma once
+// Gateway mode: the kernel's cumulative per-(device, destination) counters
+// made into monotonic series with bounded label values, and each harvest's
+// growth kept for what watches devices' uploads (the burst detector reads
+// GatewayAccounting::last_growth(), as sessions read the process growth).
+//
+// Pure: fed readings and names, returns nothing but state. Packets the full
+// kernel map refused are counted apart (refused), never dropped silently.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/egress_ledger.h"
+
+namespace earshot::model {
+
+struct DeviceFlowId {
+  std::array<std::uint8_t, 6> mac{};
+  std::uint8_t family = 0;
+  std::array<std::uint8_t, 16> daddr{};
+  auto operator<=>(const DeviceFlowId&) const = default;
+};
+
+// Remembers the last cumulative reading of each pair and yields the growth
+// (a pair gone from the map is forgotten; one that went backwards counts
+// from zero, as FlowDeltas).
+class DeviceDeltas {
+ public:
+  std::vector<std::pair<DeviceFlowId, Counters>> update(
+      const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative);
+
+ private:
+  std::map<DeviceFlowId, Counters> last_;
+};
+
+struct DeviceSeriesKey {
+  std::string device;
+  std::string destination;
+  auto operator<=>(const DeviceSeriesKey&) const = default;
+};
+
+// One pair's growth since the last harvest, with the names the caller gave it.
+struct NamedDeviceGrowth {
+  DeviceFlowId flow;
+  std::string device;
+  std::string destination;
+  Counters growth;
+};
+
+class DeviceLedger {
+ public:
+  DeviceLedger(std::size_t max_devices, std::size_t max_destinations_per_device);
+
+  // Past the limits the device or destination label becomes "other" (first
+  // come, first kept, as EgressLedger).
+  void add(const std::string& device, const std::string& destination, const Counters& growth);
+
+  const std::map<DeviceSeriesKey, Counters>& series() const { return series_; }
+
+ private:
+  std::size_t max_devices_;
+  std::size_t max_destinations_;
+  std::map<std::string, std::size_t> destinations_per_device_;
+  std::map<DeviceSeriesKey, Counters> series_;
+};
+
+class GatewayAccounting {
+ public:
+  GatewayAccounting(std::size_t max_devices, std::size_t max_destinations_per_device);
+
+  // The growth of every pair since the last call (the caller names them).
+  std::vector<std::pair<DeviceFlowId, Counters>> growth(
+      const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative);
+  // Adds the named growth to the ledger; `refused` is the kernel's
+  // cumulative count of packets the full map could not take.
+  void account(std::vector<NamedDeviceGrowth> named, const Counters& refused);
+
+  const DeviceLedger& ledger() const { return ledger_; }
+  const Counters& refused() const { return refused_; }
+  // The last harvest's growth, per pair, named: the seam for detectors of
+  // device uploads.
+  const std::vector<NamedDeviceGrowth>& last_growth() const { return last_growth_; }
+
+ private:
+  DeviceDeltas deltas_;
+  DeviceLedger ledger_;
+  Counters refused_;
+  std::vector<NamedDeviceGrowth> last_growth_;
+};
+
+}  // namespace earshot::model
