@@ -58,8 +58,8 @@ TEST(Leases, MalformedLinesAreSkipped) {
 }
 
 TEST(DeviceNamer, ConfigThenLeasesThenMac) {
-  testing::TempDir dir;
-  auto leases = dir.path() / "dhcp.leases";
+  test::TempDir dir;
+  std::filesystem::path leases = dir.file("dhcp.leases");
   DeviceNamer namer({{mac("02:00:00:aa:bb:01"), "kitchen"}}, leases);
   namer.refresh();  // no file yet
   EXPECT_EQ(namer.name(mac("02:00:00:aa:bb:02")), "02:00:00:aa:bb:02");
