@@ -391,7 +391,7 @@ git -C "$repo" diff --quiet HEAD 2>/dev/null || commit+=" with uncommitted chang
 {
   echo "# earshot benchmark: source at $commit, kernel $(uname -r), $(nproc) CPUs"
   echo "# $pairs pairs of rounds; ${seconds} s measurements, $udp_samples UDP and $tcp_samples TCP a round; $slices A/C slices of 1 s"
-  echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$results"
 log "namespaces $ns_a -> $ns_b, $pairs pairs of rounds; ${seconds}s measurements, UDP $udp_samples a round, TCP $tcp_samples"
 
@@ -423,7 +423,7 @@ stop_daemon
 {
   sed -n 's/^sample_ms=/latency 1 open_ms /p' "$work/open.out"
   sed -n 's/^sample_ms=/latency 1 metrics_ms /p' "$work/metrics.out"
-  echo "# ended $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "# ended $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } >>"$results"
 
 echo
