@@ -67,7 +67,7 @@ int delta(const std::string& before_path, const std::string& after_path);
 // Shared helpers.
 [[noreturn]] void throw_errno(const std::string& what);
 void say(const std::string& line);
-// One HTTP/1.0 GET of /metrics from 127.0.0.1:port; the body.
-std::string scrape_metrics(std::uint16_t port);
+// One HTTP/1.0 GET of /metrics from 127.0.0.1:port: the response, headers and all.
+std::string scrape(std::uint16_t port);
 
 }  // namespace earshot::bench

@@ -45,6 +45,30 @@ std::string read_from(const std::string& path, off_t offset) {
   return text.str();
 }
 
+}  // namespace
+
+// One HTTP/1.0 GET of /metrics from 127.0.0.1:port: the response, headers and all.
+std::string scrape(std::uint16_t port) {
+  test::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw_errno("socket");
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
+    throw_errno("connect to /metrics");
+  std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0) throw_errno("send GET");
+  std::string response;
+  char buffer[16384];
+  ssize_t got;
+  while ((got = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) response.append(buffer, got);
+  if (got < 0) throw_errno("read /metrics");
+  return response;
+}
+
+namespace {
+
 // Sum of earshot_egress_packets_total over the series with process="<process>".
 double packets_of(const std::string& text, const std::string& process) {
   const std::string name = "earshot_egress_packets_total{";
@@ -124,14 +148,14 @@ int metrics_latency(const MetricsLatencyOptions& o) {
   for (int b = 0; b < o.bursts; ++b) {
     // A random phase against the harvest timer, so the samples spread over it.
     std::this_thread::sleep_for(std::chrono::milliseconds(jitter(random)));
-    double base = packets_of(scrape_metrics(o.metrics_port), o.process);
+    double base = packets_of(scrape(o.metrics_port), o.process);
     auto start = Clock::now();
     // A port-unreachable answer to an earlier burst fails one send: retry it.
     for (int sent = 0, tries = 0; sent < o.packets && tries < 100 * o.packets; ++tries)
       if (::send(fd.get(), payload, sizeof payload, 0) >= 0) ++sent;
     bool seen = false;
     while (ms_since(start) < static_cast<double>(o.timeout.count())) {
-      if (packets_of(scrape_metrics(o.metrics_port), o.process) >= base + o.packets) {
+      if (packets_of(scrape(o.metrics_port), o.process) >= base + o.packets) {
         seen = true;
         break;
       }

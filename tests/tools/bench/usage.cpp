@@ -1,23 +1,20 @@
 // snapshot and delta: the daemon's CPU time and memory, the host's steal
 // time and the BPF programs' run counters at one moment, and what changed
 // between two such moments.
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <fmt/format.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <ctime>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "bench.h"
 #include "common/error.h"
-#include "prometheus_text.h"
-#include "unique_fd.h"
 
 namespace earshot::bench {
 
@@ -80,27 +77,20 @@ std::optional<double> grew(const Snapshot& before, const Snapshot& after, const 
   return a->second - b->second;
 }
 
-}  // namespace
-
-std::string scrape_metrics(std::uint16_t port) {
-  test::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw_errno("socket");
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
-    throw_errno("connect to /metrics");
-  std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0) throw_errno("send GET");
-  std::string response;
-  char buffer[16384];
-  ssize_t got;
-  while ((got = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) response.append(buffer, got);
-  if (got < 0) throw_errno("read /metrics");
-  auto body = response.find("\r\n\r\n");
-  return body == std::string::npos ? response : response.substr(body + 4);
+// {program, value} of a line `name{program="PROGRAM"} VALUE` of /metrics.
+std::optional<std::pair<std::string, double>> program_counter(const std::string& line,
+                                                              const std::string& name) {
+  const std::string start = name + "{program=\"";
+  if (line.rfind(start, 0) != 0) return std::nullopt;
+  auto quote = line.find('"', start.size());
+  auto space = line.rfind(' ');
+  if (quote == std::string::npos || space == std::string::npos || space < quote)
+    return std::nullopt;
+  return std::pair{line.substr(start.size(), quote - start.size()),
+                   std::strtod(line.c_str() + space + 1, nullptr)};
 }
+
+}  // namespace
 
 int snapshot(const SnapshotOptions& o) {
   if (o.host) {
@@ -122,12 +112,13 @@ int snapshot(const SnapshotOptions& o) {
     say(fmt::format("rss_kib={}", rss_kib_of(o.pid)));
   }
   if (o.metrics_port > 0) {
-    auto scrape = test::MetricsScrape::parse(scrape_metrics(o.metrics_port));
-    for (const auto& program : scrape.label_values("earshot_bpf_runs_total", "program")) {
-      say(fmt::format("bpf_run_ns.{}={:.0f}", program,
-                      scrape.sum("earshot_bpf_run_seconds_total", {{"program", program}}) * 1e9));
-      say(fmt::format("bpf_runs.{}={:.0f}", program,
-                      scrape.sum("earshot_bpf_runs_total", {{"program", program}})));
+    std::istringstream lines(scrape(o.metrics_port));
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (auto seconds = program_counter(line, "earshot_bpf_run_seconds_total"))
+        say(fmt::format("bpf_run_ns.{}={:.0f}", seconds->first, seconds->second * 1e9));
+      if (auto runs = program_counter(line, "earshot_bpf_runs_total"))
+        say(fmt::format("bpf_runs.{}={:.0f}", runs->first, runs->second));
     }
   }
   return 0;
