@@ -386,12 +386,15 @@ bpf_sample() { # bpf_sample <sample number>
 
 # --- the run ---------------------------------------------------------------
 
+# Other earshot daemons on the machine (other people's tests): their hooks
+# are global (cgroup socket hooks, syscall tracepoints) and slow every round.
+others() { echo "other earshot processes: $(pgrep -c -x earshot || true)"; }
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$repo" diff --quiet HEAD 2>/dev/null || commit+=" with uncommitted changes"
 {
   echo "# earshot benchmark: source at $commit, kernel $(uname -r), $(nproc) CPUs"
   echo "# $pairs pairs of rounds; ${seconds} s measurements, $udp_samples UDP and $tcp_samples TCP a round; $slices A/C slices of 1 s"
-  echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(others)"
 } >"$results"
 log "namespaces $ns_a -> $ns_b, $pairs pairs of rounds; ${seconds}s measurements, UDP $udp_samples a round, TCP $tcp_samples"
 
@@ -423,7 +426,7 @@ stop_daemon
 {
   sed -n 's/^sample_ms=/latency 1 open_ms /p' "$work/open.out"
   sed -n 's/^sample_ms=/latency 1 metrics_ms /p' "$work/metrics.out"
-  echo "# ended $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# ended $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(others)"
 } >>"$results"
 
 echo
