@@ -1,6 +1,7 @@
 #pragma once
-// earshot-bench: the load and the probes scripts/bench.sh measures with.
-// Each subcommand prints key=value lines on stdout; the script parses them.
+// earshot-bench: the load and the probes scripts/bench.sh measures with, and
+// the report of what it measured (report.h). Each measuring subcommand
+// prints key=value lines on stdout; the script takes the values from them.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -50,8 +51,23 @@ int nf_floor(double seconds);
 // Makes `count` getppid() system calls; prints ns_per_call= (the mean).
 int null_syscalls(long count);
 
+struct SnapshotOptions {
+  bool host = false;               // the host's CPU ticks and steal ticks (/proc/stat)
+  int pid = 0;                     // > 0: this process's CPU ns, wall clock ns, RSS
+  std::uint16_t metrics_port = 0;  // > 0: each BPF program's run ns and runs, from /metrics
+};
+// Prints one key=value line a reading, for `delta`.
+int snapshot(const SnapshotOptions& options);
+
+// Prints "figure value" lines for what changed between two snapshots that
+// both have it: steal_percent (of the host's CPU time), cpu_percent (of one
+// core) and rss_mib (the later one), ns_PROGRAM (mean ns a run).
+int delta(const std::string& before_path, const std::string& after_path);
+
 // Shared helpers.
 [[noreturn]] void throw_errno(const std::string& what);
 void say(const std::string& line);
+// One HTTP/1.0 GET of /metrics from 127.0.0.1:port: the response, headers and all.
+std::string scrape(std::uint16_t port);
 
 }  // namespace earshot::bench

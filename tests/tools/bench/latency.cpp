@@ -45,7 +45,9 @@ std::string read_from(const std::string& path, off_t offset) {
   return text.str();
 }
 
-// One HTTP/1.0 GET of /metrics from 127.0.0.1:port; the body.
+}  // namespace
+
+// One HTTP/1.0 GET of /metrics from 127.0.0.1:port: the response, headers and all.
 std::string scrape(std::uint16_t port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno("socket");
@@ -64,6 +66,8 @@ std::string scrape(std::uint16_t port) {
   if (got < 0) throw_errno("read /metrics");
   return response;
 }
+
+namespace {
 
 // Sum of earshot_egress_packets_total over the series with process="<process>".
 double packets_of(const std::string& text, const std::string& process) {

@@ -1,9 +1,12 @@
-// earshot-bench SUBCOMMAND ...: load and probes for scripts/bench.sh; see bench.h.
+// earshot-bench SUBCOMMAND ...: load, probes and the report for scripts/bench.sh;
+// see bench.h and report.h.
 #include <CLI/CLI.hpp>
+#include <fstream>
 #include <iostream>
 
 #include "bench.h"
 #include "common/error.h"
+#include "report.h"
 
 namespace bench = earshot::bench;
 
@@ -12,7 +15,7 @@ void bench::say(const std::string& line) {
 }
 
 int main(int argc, char** argv) {
-  CLI::App app{"earshot-bench: load and probes for scripts/bench.sh"};
+  CLI::App app{"earshot-bench: load, probes and the report for scripts/bench.sh"};
   app.require_subcommand(1);
 
   bench::FloodOptions flood;
@@ -71,6 +74,29 @@ int main(int argc, char** argv) {
       app.add_subcommand("null-syscalls", "time getppid() calls: the cost every system call pays");
   syscalls_cmd->add_option("--count", syscall_count)->capture_default_str();
 
+  bench::SnapshotOptions snap;
+  auto* snapshot_cmd = app.add_subcommand(
+      "snapshot", "print the readings `delta` compares (CPU time, RSS, steal, BPF run counters)");
+  snapshot_cmd->add_flag("--host", snap.host, "the host's CPU and steal ticks");
+  snapshot_cmd->add_option("--pid", snap.pid, "this process's CPU time and RSS");
+  snapshot_cmd->add_option("--metrics-port", snap.metrics_port,
+                           "earshot's BPF run counters from /metrics on 127.0.0.1");
+
+  std::string before_file, after_file;
+  auto* delta_cmd =
+      app.add_subcommand("delta", "print \"figure value\" lines: what changed between snapshots");
+  delta_cmd->add_option("BEFORE", before_file)->required()->check(CLI::ExistingFile);
+  delta_cmd->add_option("AFTER", after_file)->required()->check(CLI::ExistingFile);
+
+  std::string measurements_file;
+  bool markdown = false;
+  auto* report_cmd = app.add_subcommand(
+      "report", "medians, ratios and the table against the targets, from bench.sh's measurements");
+  report_cmd->add_option("MEASUREMENTS", measurements_file, "lines of KIND ROUND FIGURE VALUE")
+      ->required()
+      ->check(CLI::ExistingFile);
+  report_cmd->add_flag("--markdown", markdown, "one Markdown table, without the notes");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*flood_cmd) {
@@ -89,6 +115,18 @@ int main(int argc, char** argv) {
     }
     if (*floor_cmd) return bench::nf_floor(floor_seconds);
     if (*syscalls_cmd) return bench::null_syscalls(syscall_count);
+    if (*snapshot_cmd) return bench::snapshot(snap);
+    if (*delta_cmd) return bench::delta(before_file, after_file);
+    if (*report_cmd) {
+      std::ifstream in(measurements_file);
+      auto measurements = bench::parse_measurements(in);
+      auto rows = bench::report_rows(measurements);
+      if (markdown)
+        bench::print_markdown(std::cout, rows);
+      else
+        bench::print_table(std::cout, measurements, rows);
+      return 0;
+    }
   } catch (const earshot::Error& error) {
     std::cerr << "earshot-bench: " << error.what() << std::endl;
     return 1;
