@@ -37,18 +37,12 @@ earshot_sock_slot read_slot(const UniqueFd& slots, std::uint32_t key) {
   return slot;
 }
 
-earshot_counters read_total(pid_t daemon, std::uint32_t slot) {
+earshot_counters read_total(pid_t daemon, std::uint32_t slot, int cpu) {
   UniqueFd totals = daemon_map(daemon, "totals");
   std::vector<earshot_counters> per_cpu(static_cast<std::size_t>(libbpf_num_possible_cpus()));
   if (bpf_map_lookup_elem(totals.get(), &slot, per_cpu.data()) != 0)
     throw Error(std::string("totals lookup: ") + std::strerror(errno));
-  earshot_counters sum{};
-  for (const auto& c : per_cpu) {
-    sum.packets += c.packets;
-    sum.bytes += c.bytes;
-    sum.payload_bytes += c.payload_bytes;
-  }
-  return sum;
+  return per_cpu.at(static_cast<std::size_t>(cpu));
 }
 
 std::uint64_t counted_to_ipv4(pid_t daemon, const std::string& address) {

@@ -16,8 +16,8 @@ UniqueFd daemon_map(pid_t pid, const std::string& name);
 
 earshot_sock_slot read_slot(const UniqueFd& slots, std::uint32_t key);
 
-// One slot of the daemon's totals map (enum earshot_total_slot), summed over CPUs.
-earshot_counters read_total(pid_t daemon, std::uint32_t slot);
+// One slot of the daemon's totals map (enum earshot_total_slot) on one CPU.
+earshot_counters read_total(pid_t daemon, std::uint32_t slot, int cpu);
 
 // Bytes the daemon's counting hook put under an IPv4 destination, in the
 // flows map and the socket slots of every CPU, whoever owns the socket.

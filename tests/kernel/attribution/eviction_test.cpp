@@ -145,7 +145,8 @@ TEST_P(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
   UniqueFd sink = sink_in_b(pair);
   const Labels to_b{{"destination", pair.b().ipv4}};
   const double unaccounted_before = daemon.scrape().sum(kUnaccounted);
-  const earshot_counters retired_before = read_total(daemon.pid(), EARSHOT_TOTAL_SLOT_RETIRED);
+  const earshot_counters retired_before =
+      read_total(daemon.pid(), EARSHOT_TOTAL_SLOT_RETIRED, /*cpu=*/0);
 
   UniqueFd slots = daemon_map(daemon.pid(), "sock_slots");
   std::optional<Resume> resume;
@@ -199,10 +200,23 @@ TEST_P(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
   EXPECT_EQ(scrape.sum(kUnaccounted) - unaccounted_before, first_bytes);
   EXPECT_EQ(scrape.sum(kBytes, to_b), second_bytes);
   EXPECT_EQ(scrape.sum(kPayloadBytes, to_b), kSecondDatagrams * kPayload);
-  // The kernel moved the first socket's counts, payload too, to the totals.
-  const earshot_counters retired = read_total(daemon.pid(), EARSHOT_TOTAL_SLOT_RETIRED);
-  EXPECT_EQ(retired.bytes - retired_before.bytes, first_bytes);
-  EXPECT_EQ(retired.payload_bytes - retired_before.payload_bytes, kFirstDatagrams * kPayload);
+  // The kernel moved the first socket's counts, payload too, to CPU 0's
+  // totals. Any other socket's slot taken over there meanwhile (the
+  // daemon's own namespace is counted too) adds its counts, whether read or
+  // not: then only at least.
+  const earshot_counters retired = read_total(daemon.pid(), EARSHOT_TOTAL_SLOT_RETIRED, 0);
+  const std::uint64_t retired_packets = retired.packets - retired_before.packets;
+  const std::uint64_t retired_bytes = retired.bytes - retired_before.bytes;
+  const std::uint64_t retired_payload = retired.payload_bytes - retired_before.payload_bytes;
+  if (retired_packets == kFirstDatagrams) {
+    EXPECT_EQ(retired_bytes, first_bytes);
+    EXPECT_EQ(retired_payload, kFirstDatagrams * kPayload);
+  } else {
+    EXPECT_GT(retired_packets, kFirstDatagrams);
+    EXPECT_GE(retired_payload, kFirstDatagrams * kPayload);
+    EXPECT_GE(retired_bytes - first_bytes, retired_payload - kFirstDatagrams * kPayload)
+        << "others' retired payload is more than their bytes";
+  }
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
