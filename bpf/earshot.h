@@ -228,10 +228,13 @@ struct earshot_device_flow_key {
 };
 
 /* device_flows value (per CPU). Bytes are the IP packet length, as nft
- * counts it in a forward chain. */
+ * counts it in a forward chain; payload is what TCP or UDP carried (the IP
+ * length less the IP header, and TCP's doff * 4 or UDP's 8), 0 for other
+ * protocols. */
 struct earshot_device_counters {
 	__u64 packets;
 	__u64 bytes;
+	__u64 payload_bytes;
 };
 
 /* Slots of gateway_totals (per CPU, never evicted). */

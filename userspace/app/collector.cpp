@@ -27,6 +27,11 @@ std::uint64_t clock_ns(clockid_t clock) {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+std::int64_t realtime_minus_monotonic() {
+  return static_cast<std::int64_t>(clock_ns(CLOCK_REALTIME)) -
+         static_cast<std::int64_t>(clock_ns(CLOCK_MONOTONIC));
+}
+
 model::MonitorConfig monitor_config(const config::Config& c) {
   model::MonitorConfig m;
   m.sessions.grace = c.correlation.grace;
@@ -36,8 +41,7 @@ model::MonitorConfig monitor_config(const config::Config& c) {
   m.policy = {c.policy.capture_allowed, c.policy.upload_allowed};
   m.max_processes = c.limits.processes;
   m.max_destinations_per_process = c.limits.destinations_per_process;
-  m.realtime_minus_monotonic_ns = static_cast<std::int64_t>(clock_ns(CLOCK_REALTIME)) -
-                                  static_cast<std::int64_t>(clock_ns(CLOCK_MONOTONIC));
+  m.realtime_minus_monotonic_ns = realtime_minus_monotonic();
   return m;
 }
 
@@ -71,7 +75,7 @@ Collector::Collector(const config::Config& config, kernel::KernelHooks& hooks,
       device_labels_(std::move(device_labels)),
       events_(events),
       namer_(config.destinations),
-      gateway_(config, maps_, namer_, dns_),
+      gateway_(config, maps_, namer_, dns_, realtime_minus_monotonic()),
       monitor_(monitor_config(config)) {
   hooks.set_harvest_interval(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.harvest.interval).count()));
@@ -226,7 +230,7 @@ void Collector::harvest() {
     lines = monitor_.harvested(now, named, reading, std::move(handles), lost);
   }
   write(lines);
-  gateway_.harvest(now);
+  write(gateway_.harvest(now));
 }
 
 void Collector::on_dns_answer(const std::uint8_t* payload, std::size_t len) {
@@ -313,8 +317,8 @@ exporter::Snapshot Collector::snapshot() const {
   for (const auto& [key, n] : monitor_.sessions().finished_counts())
     s.sessions.push_back({key.first, std::string(model::to_string(key.second)), n});
   for (const auto& [key, n] : monitor_.episode_counts())
-    s.upload_episodes.push_back({key.process, key.destination,
-                                 std::string(model::to_string(key.verdict)), key.allowed, n});
+    s.upload_episodes.push_back(
+        {key.process, key.destination, std::string(model::to_string(key.verdict)), key.allowed, n});
   for (const auto& [key, last] : monitor_.last_episodes())
     s.last_episodes.push_back({key.first, key.second, last.seconds, last.bytes});
   for (const auto& [key, n] : monitor_.policy().violation_counts())
@@ -323,8 +327,13 @@ exporter::Snapshot Collector::snapshot() const {
 }
 
 nlohmann::json Collector::sessions_json() const {
-  std::lock_guard lock(mutex_);
-  return monitor_.sessions_json();
+  nlohmann::json json;
+  {
+    std::lock_guard lock(mutex_);
+    json = monitor_.sessions_json();
+  }
+  if (gateway_.enabled()) json["traffic"] = gateway_.bursts_json();
+  return json;
 }
 
 }  // namespace earshot::app

@@ -7,17 +7,31 @@
 
 namespace earshot::app {
 
+namespace {
+
+model::DeviceBurstsConfig bursts_config(const config::Config& c, std::int64_t offset) {
+  model::DeviceBurstsConfig b;
+  b.kept = c.events.sessions_kept;
+  b.upload_allowed = c.policy.upload_allowed;
+  b.realtime_minus_monotonic_ns = offset;
+  return b;
+}
+
+}  // namespace
+
 GatewayCollector::GatewayCollector(const config::Config& config, const kernel::MapReader& maps,
-                                   const resolve::DestinationNamer& namer, resolve::NameTable& dns)
+                                   const resolve::DestinationNamer& namer, resolve::NameTable& dns,
+                                   std::int64_t realtime_minus_monotonic_ns)
     : enabled_(config.gateway.enabled),
       maps_(maps),
       namer_(namer),
       dns_(dns),
       devices_(config.gateway.devices, config.gateway.leases_file.path),
-      accounting_(config.limits.devices, config.limits.destinations_per_device) {}
+      accounting_(config.limits.devices, config.limits.destinations_per_device),
+      bursts_(bursts_config(config, realtime_minus_monotonic_ns)) {}
 
-void GatewayCollector::harvest(std::uint64_t now_ns) {
-  if (!enabled_) return;
+std::vector<nlohmann::json> GatewayCollector::harvest(std::uint64_t now_ns) {
+  if (!enabled_) return {};
   // Refused before the pairs: a packet counted in between then shows in
   // the next harvest on one side, never on both.
   earshot_device_counters refused = maps_.device_flows_refused();
@@ -30,6 +44,7 @@ void GatewayCollector::harvest(std::uint64_t now_ns) {
     model::Counters c;
     c.packets = r.counters.packets;
     c.bytes = r.counters.bytes;
+    c.payload_bytes = r.counters.payload_bytes;
     cumulative.emplace_back(id, c);
   }
   devices_.refresh();
@@ -48,8 +63,10 @@ void GatewayCollector::harvest(std::uint64_t now_ns) {
   model::Counters refused_counters;
   refused_counters.packets = refused.packets;
   refused_counters.bytes = refused.bytes;
+  refused_counters.payload_bytes = refused.payload_bytes;
   std::lock_guard lock(mutex_);
   accounting_.account(std::move(named), refused_counters);
+  return bursts_.harvested(now_ns, accounting_.last_growth());
 }
 
 void GatewayCollector::fill(exporter::Snapshot& snapshot) const {
@@ -58,6 +75,12 @@ void GatewayCollector::fill(exporter::Snapshot& snapshot) const {
   snapshot.gateway = true;
   snapshot.device_egress = accounting_.ledger().series();
   snapshot.device_refused = accounting_.refused();
+  snapshot.device_bursts = bursts_.counts();
+}
+
+nlohmann::json GatewayCollector::bursts_json() const {
+  std::lock_guard lock(mutex_);
+  return bursts_.json();
 }
 
 std::vector<model::NamedDeviceGrowth> GatewayCollector::last_growth() const {

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "export/snapshot.h"
 #include "kernel/map_reader.h"
+#include "model/device_bursts.h"
 #include "model/device_ledger.h"
 #include "resolve/destination_names.h"
 #include "resolve/device_names.h"
@@ -19,16 +20,21 @@ namespace earshot::app {
 
 class GatewayCollector {
  public:
+  // realtime_minus_monotonic_ns: for the bursts' wall times.
   GatewayCollector(const config::Config& config, const kernel::MapReader& maps,
-                   const resolve::DestinationNamer& namer, resolve::NameTable& dns);
+                   const resolve::DestinationNamer& namer, resolve::NameTable& dns,
+                   std::int64_t realtime_minus_monotonic_ns);
 
   bool enabled() const { return enabled_; }
   // One harvest (collector thread); a no-op when gateway mode is off.
-  void harvest(std::uint64_t now_ns);
+  // Returns the event lines of the voice-upload bursts that ended.
+  std::vector<nlohmann::json> harvest(std::uint64_t now_ns);
   // The device series into a scrape's snapshot (any thread).
   void fill(exporter::Snapshot& snapshot) const;
   // The last harvest's named growth, for what watches device uploads.
   std::vector<model::NamedDeviceGrowth> last_growth() const;
+  // The recent bursts, newest first (/api/sessions' "traffic").
+  nlohmann::json bursts_json() const;
 
  private:
   bool enabled_;
@@ -36,8 +42,9 @@ class GatewayCollector {
   const resolve::DestinationNamer& namer_;
   resolve::NameTable& dns_;
   resolve::DeviceNamer devices_;
-  mutable std::mutex mutex_;  // guards accounting_
+  mutable std::mutex mutex_;  // guards accounting_ and bursts_
   model::GatewayAccounting accounting_;
+  model::DeviceBursts bursts_;
 };
 
 }  // namespace earshot::app

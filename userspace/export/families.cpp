@@ -91,13 +91,32 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
         family("earshot_device_egress_packets_total",
                "Packets LAN devices sent through this gateway, by device and destination.",
                MetricType::Counter);
+    auto device_payload =
+        family("earshot_device_egress_payload_bytes_total",
+               "Payload bytes (what TCP or UDP carried) LAN devices sent through this gateway, "
+               "by device and destination.",
+               MetricType::Counter);
     for (const auto& [key, c] : s.device_egress) {
       Labels labels{{"device", key.device}, {"destination", key.destination}};
       add(device_bytes, labels, static_cast<double>(c.bytes));
       add(device_packets, labels, static_cast<double>(c.packets));
+      add(device_payload, labels, static_cast<double>(c.payload_bytes));
     }
     out.push_back(std::move(device_bytes));
     out.push_back(std::move(device_packets));
+    out.push_back(std::move(device_payload));
+    auto bursts = family("earshot_device_upload_bursts_total",
+                         "Voice-upload bursts of LAN devices: stretches in which a device's "
+                         "payload to a destination was steady at a voice rate for 1-60 s, by "
+                         "whether the destination is in policy.upload_allowed.",
+                         MetricType::Counter);
+    for (const auto& [key, n] : s.device_bursts)
+      add(bursts,
+          {{"device", key.device},
+           {"destination", key.destination},
+           {"allowed", key.allowed ? "true" : "false"}},
+          static_cast<double>(n));
+    out.push_back(std::move(bursts));
     out.push_back(single("earshot_device_egress_unaccounted_bytes_total",
                          "Bytes LAN devices sent that no device series received: the kernel's "
                          "(device, destination) table was full.",

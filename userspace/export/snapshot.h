@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/capture_ledger.h"
+#include "model/device_bursts.h"
 #include "model/device_ledger.h"
 #include "model/egress_ledger.h"
 
@@ -73,6 +74,7 @@ struct Snapshot {
   bool gateway = false;
   std::map<model::DeviceSeriesKey, model::Counters> device_egress;
   model::Counters device_refused;  // packets the full device map refused
+  std::map<model::DeviceBursts::Key, std::uint64_t> device_bursts;  // voice-upload bursts
 };
 
 }  // namespace earshot::exporter

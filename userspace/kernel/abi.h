@@ -62,4 +62,6 @@ static_assert(offsetof(earshot_capture_state, grace_ns) == 16);
 static_assert(sizeof(earshot_device_flow_key) == 24);
 static_assert(offsetof(earshot_device_flow_key, family) == 6);
 static_assert(offsetof(earshot_device_flow_key, daddr) == 8);
-static_assert(sizeof(earshot_device_counters) == 16);
+static_assert(sizeof(earshot_device_counters) == 24);
+static_assert(offsetof(earshot_device_counters, bytes) == 8);
+static_assert(offsetof(earshot_device_counters, payload_bytes) == 16);

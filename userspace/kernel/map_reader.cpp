@@ -118,6 +118,7 @@ std::vector<DeviceFlowReading> MapReader::device_flows() const {
     for (const auto& v : per_cpu) {
       reading.counters.packets += v.packets;
       reading.counters.bytes += v.bytes;
+      reading.counters.payload_bytes += v.payload_bytes;
     }
     out.push_back(reading);
   }
@@ -133,6 +134,7 @@ earshot_device_counters MapReader::device_flows_refused() const {
   for (const auto& v : per_cpu) {
     out.packets += v.packets;
     out.bytes += v.bytes;
+    out.payload_bytes += v.payload_bytes;
   }
   return out;
 }

@@ -37,7 +37,8 @@ nlohmann::json episode_json(const UploadEpisode& e, std::int64_t offset) {
 }  // namespace
 
 nlohmann::json session_json(const Session& session, std::span<const UploadEpisode> episodes,
-                            std::uint64_t episodes_total, std::int64_t realtime_minus_monotonic_ns) {
+                            std::uint64_t episodes_total,
+                            std::int64_t realtime_minus_monotonic_ns) {
   nlohmann::json json = to_json(session, realtime_minus_monotonic_ns);
   nlohmann::json list = nlohmann::json::array();
   for (const auto& e : episodes) list.push_back(episode_json(e, realtime_minus_monotonic_ns));
@@ -65,6 +66,27 @@ nlohmann::json event_line(const UploadEpisode& episode, std::uint64_t session_id
 nlohmann::json event_line(const PolicyAlert& alert, std::int64_t realtime_minus_monotonic_ns) {
   nlohmann::json line = to_json(alert, realtime_minus_monotonic_ns);
   line["event"] = "alert";
+  return line;
+}
+
+nlohmann::json device_burst_json(const UploadEpisode& burst,
+                                 std::int64_t realtime_minus_monotonic_ns) {
+  return {{"source", "traffic"},
+          {"device", burst.sender.name},
+          {"mac", burst.sender.key},
+          {"destination", burst.destination},
+          {"start", rfc3339_utc(burst.start, realtime_minus_monotonic_ns)},
+          {"end", rfc3339_utc(burst.end, realtime_minus_monotonic_ns)},
+          {"seconds", burst.seconds()},
+          {"bytes", burst.bytes},
+          {"bytes_per_second", std::round(burst.bytes_per_second())},
+          {"verdict", to_string(burst.verdict)}};
+}
+
+nlohmann::json device_burst_event_line(const UploadEpisode& burst,
+                                       std::int64_t realtime_minus_monotonic_ns) {
+  nlohmann::json line = device_burst_json(burst, realtime_minus_monotonic_ns);
+  line["event"] = "session";
   return line;
 }
 

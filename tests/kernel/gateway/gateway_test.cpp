@@ -3,7 +3,9 @@
 // gateway forwarded and the device named from the config or a leases file;
 // within 1% of nftables counters in the gateway's forward chain, under
 // both tiers (netfilter FORWARD, and tc ingress of the LAN interfaces with
-// DNS answers read at tc egress, the tier of kernels before 6.4/6.6).
+// DNS answers read at tc egress, the tier of kernels before 6.4/6.6). And
+// voice-upload bursts per device: one for a speaker's voice-shaped upload,
+// none for its heartbeat or downloads, nor for another device's stream.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,8 +16,10 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
 
 #include "daemon.h"
+#include "event_log.h"
 #include "gateway_lab.h"
 #include "in_netns.h"
 #include "netns.h"
@@ -32,6 +36,7 @@ using namespace std::chrono_literals;
 constexpr const char* kDaemon = EARSHOT_BINARY;
 constexpr const char* kTool = EARSHOT_TRAFFIC_BINARY;
 constexpr const char* kResponder = EARSHOT_DNS_RESPONDER_BINARY;
+constexpr const char* kSpeakerTool = EARSHOT_SPEAKER_BINARY;
 constexpr const char* kUploadName = "upload.speaker.test";
 constexpr const char* kSpeakerName = "kitchen-speaker";  // from the config
 constexpr const char* kSecondName = "nest-mini";         // from the leases file
@@ -45,7 +50,8 @@ void PrintTo(GatewayTier tier, std::ostream* out) {
   *out << tier_name(tier);
 }
 
-std::string daemon_config(GatewayTier tier, const std::string& leases) {
+std::string daemon_config(GatewayTier tier, const std::string& leases,
+                          const std::string& events = {}) {
   std::string config =
       "harvest:\n  interval: 200ms\n"
       "destinations: []\n"
@@ -59,6 +65,7 @@ std::string daemon_config(GatewayTier tier, const std::string& leases) {
       "  devices:\n"
       "    - {mac: \"" +
       std::string(GatewayLab::kSpeakerMac) + "\", name: " + kSpeakerName + "}\n";
+  if (!events.empty()) config += "events:\n  file: \"" + events + "\"\n";
   // The older tier as a 6.1 kernel has it: tc ingress counting, DNS
   // answers at the root cgroup (the gateway's own) and tc egress of the LAN.
   if (tier == GatewayTier::tc)
@@ -212,6 +219,133 @@ TEST_P(GatewayTest, EachDevicesBytesPerDestinationMatchNftOnTheGateway) {
   // Forwarded packets are the devices', not the gateway's processes'.
   EXPECT_EQ(scrape.sum("earshot_egress_bytes_total", {{"destination", kUploadName}}), 0)
       << scrape.text("earshot_egress_bytes_total");
+}
+
+// Whether the tier under test attached; false (with a reason) for the
+// netfilter tier on a kernel before 6.4.
+std::string tier_missing(const MetricsScrape& scrape, GatewayTier tier) {
+  if (tier == GatewayTier::netfilter_forward &&
+      scrape.sum("earshot_hook_attached", {{"hook", "netfilter_forward_ipv4"}}) != 1)
+    return "netfilter_forward_ipv4 did not attach (a kernel before 6.4):\n" +
+           scrape.text("earshot_hook_attached");
+  if (tier == GatewayTier::tc &&
+      scrape.sum("earshot_hook_attached", {{"hook", "tc_gateway_ingress"}}) != 1)
+    return "tc_gateway_ingress did not attach:\n" + scrape.text("earshot_hook_attached");
+  return "";
+}
+
+// The speaker, on one connection to its cloud: a keep-alive every 3 s, a
+// voice-shaped upload (4000 B/s for 5 s), then a 2 MB download; the second
+// device streams a video-like download (its acknowledgements: a voice-like
+// byte rate, no payload). Exactly one burst: the voice upload's, named by
+// the device's configured name and the DNS name it looked up.
+TEST_P(GatewayTest, OnlyAVoiceShapedUploadIsABurst) {
+  GatewayLab lab;
+  TempDir dir;
+  const std::string leases = dir.path() + "/dhcp.leases";
+  {
+    std::ofstream file(leases);
+    file << "1999999999 " << GatewayLab::kSecondMac << " 192.168.72.10 " << kSecondName << " *\n";
+  }
+  const std::string events = dir.path() + "/events.jsonl";
+  DaemonProcess daemon({.binary = kDaemon,
+                        .config_yaml = daemon_config(GetParam(), leases, events),
+                        .netns_path = lab.gateway.path});
+  MetricsScrape scrape = scrape_in(daemon, lab.gateway);
+  if (auto missing = tier_missing(scrape, GetParam()); !missing.empty()) {
+    if (GetParam() == GatewayTier::netfilter_forward) GTEST_SKIP() << missing;
+    FAIL() << missing << daemon.log();
+  }
+
+  ChildProcess responder(
+      {kResponder, "serve", "--name", kUploadName, "--ipv4", GatewayLab::kServer4},
+      {.netns_path = lab.internet.path});
+  ASSERT_TRUE(responder.wait_for_output("ready", 10s)) << responder.stderr_text();
+  ChildProcess cloud({kSpeakerTool, "peer", "5101", "--proto", "tcp"},
+                     {.netns_path = lab.internet.path});
+  ChildProcess video({kSpeakerTool, "peer", "5102", "--proto", "tcp"},
+                     {.netns_path = lab.internet.path});
+  for (ChildProcess* peer : {&cloud, &video})
+    ASSERT_TRUE(peer->wait_for_output("ready", 10s)) << peer->stderr_text();
+  const std::string answer = check_command({kResponder, "query", GatewayLab::kServer4, kUploadName},
+                                           {.netns_path = lab.speaker.path});
+  ASSERT_NE(answer.find(GatewayLab::kServer4), std::string::npos) << answer;
+
+  ChildProcess streaming(
+      {kSpeakerTool, "listen", "--peer", GatewayLab::kServer4, "--port", "5102", "--proto", "tcp",
+       "--seconds", "18", "--keepalive-ms", "0", "--download", "1:14:500000"},
+      {.netns_path = lab.second.path});
+  ChildProcess speaker(
+      {kSpeakerTool, "listen", "--peer", GatewayLab::kServer4, "--port", "5101", "--proto", "tcp",
+       "--seconds", "18", "--keepalive-ms", "3000", "--keepalive-size", "40", "--upload",
+       "3:5:4000", "--download", "11:4:500000"},
+      {.netns_path = lab.speaker.path});
+  ASSERT_EQ(speaker.wait(60s), 0) << speaker.stderr_text();
+  ASSERT_EQ(streaming.wait(60s), 0) << streaming.stderr_text();
+  const std::string speaker_out = speaker.stdout_text();
+
+  // A burst is reported two quiet seconds after it ends: the upload ended
+  // 10 s before the speaker did, the downloads 3 s before. Wait a little
+  // more for anything wrongly reported late.
+  auto bursts_in_log = [&] {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : select_events(read_event_lines(events), "session"))
+      if (line.value("source", "") == "traffic") out.push_back(line);
+    return out;
+  };
+  poll_until([&] { return !bursts_in_log().empty(); }, 10s);
+  std::this_thread::sleep_for(3s);
+  const auto bursts = bursts_in_log();
+  ASSERT_EQ(bursts.size(), 1u) << nlohmann::json(bursts).dump(2) << "\nspeaker: " << speaker_out
+                               << daemon.log();
+  const nlohmann::json& burst = bursts[0];
+  EXPECT_EQ(burst.value("device", ""), kSpeakerName) << burst.dump(2);
+  EXPECT_EQ(burst.value("mac", ""), GatewayLab::kSpeakerMac) << burst.dump(2);
+  EXPECT_EQ(burst.value("destination", ""), kUploadName) << burst.dump(2);
+  EXPECT_EQ(burst.value("verdict", ""), "audio-upload") << burst.dump(2);
+  EXPECT_NEAR(burst.value("seconds", 0.0), 5.0, 2.0) << burst.dump(2);
+  // 20 kB of upload, and the frames and keep-alives around it.
+  EXPECT_GE(burst.value("bytes", 0.0), 16'000) << burst.dump(2);
+  EXPECT_LE(burst.value("bytes", 0.0), 26'000) << burst.dump(2);
+  std::printf("[ burst ] %s %s -> %s: %.1f s, %.0f B\n", tier_name(GetParam()).c_str(),
+              kSpeakerName, kUploadName, burst.value("seconds", 0.0), burst.value("bytes", 0.0));
+
+  nlohmann::json sessions;
+  run_in_netns(lab.gateway.path, [&] {
+    sessions = nlohmann::json::parse(daemon.get("/api/sessions").body, nullptr, false);
+  });
+  ASSERT_TRUE(sessions.contains("traffic")) << sessions.dump(2);
+  ASSERT_EQ(sessions["traffic"].size(), 1u) << sessions.dump(2);
+  EXPECT_EQ(sessions["traffic"][0].value("device", ""), kSpeakerName);
+  EXPECT_EQ(sessions["traffic"][0].value("destination", ""), kUploadName);
+
+  scrape = scrape_in(daemon, lab.gateway);
+  EXPECT_EQ(scrape.sum("earshot_device_upload_bursts_total"), 1)
+      << scrape.text("earshot_device_upload_bursts_total");
+  EXPECT_EQ(
+      scrape.sum("earshot_device_upload_bursts_total",
+                 {{"device", kSpeakerName}, {"destination", kUploadName}, {"allowed", "true"}}),
+      1)
+      << scrape.text("earshot_device_upload_bursts_total");
+  // Payload, not bytes: the second device's stream is acknowledgements
+  // (bytes, no payload) but for its one download request.
+  const double second_bytes = scrape.sum("earshot_device_egress_bytes_total",
+                                         {{"device", kSecondName}, {"destination", kUploadName}});
+  const double second_payload = scrape.sum("earshot_device_egress_payload_bytes_total",
+                                           {{"device", kSecondName}, {"destination", kUploadName}});
+  EXPECT_GT(second_bytes, 1000) << scrape.text("earshot_device_egress_bytes_total");
+  EXPECT_LT(second_payload, 100) << scrape.text("earshot_device_egress_payload_bytes_total");
+  const double speaker_payload =
+      scrape.sum("earshot_device_egress_payload_bytes_total",
+                 {{"device", kSpeakerName}, {"destination", kUploadName}});
+  EXPECT_GE(speaker_payload, 20'000) << scrape.text("earshot_device_egress_payload_bytes_total");
+  EXPECT_LT(speaker_payload, scrape.sum("earshot_device_egress_bytes_total",
+                                        {{"device", kSpeakerName}, {"destination", kUploadName}}));
+  std::printf("[ payload ] %s %s: %.0f B payload of %.0f B; %s: %.0f B payload of %.0f B\n",
+              tier_name(GetParam()).c_str(), kSpeakerName, speaker_payload,
+              scrape.sum("earshot_device_egress_bytes_total",
+                         {{"device", kSpeakerName}, {"destination", kUploadName}}),
+              kSecondName, second_payload, second_bytes);
 }
 
 // The gateway's own processes are still counted per process, as in device mode.

@@ -1,0 +1,121 @@
+#include "model/device_bursts.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace earshot::model {
+namespace {
+
+constexpr MonotonicNs kSecond = 1'000'000'000ULL;
+
+NamedDeviceGrowth growth(std::uint8_t last_mac_byte, const std::string& device,
+                         const std::string& destination, std::uint64_t bytes,
+                         std::uint64_t payload) {
+  NamedDeviceGrowth g;
+  g.flow.mac = {0x02, 0, 0, 0xaa, 0xbb, last_mac_byte};
+  g.flow.family = 2;
+  g.device = device;
+  g.destination = destination;
+  g.growth.packets = 1;
+  g.growth.bytes = bytes;
+  g.growth.payload_bytes = payload;
+  return g;
+}
+
+// One harvest a second, at t + 0.5 s, of what `at(t)` gives; every line.
+std::vector<nlohmann::json> feed(
+    DeviceBursts& bursts, std::uint64_t from, std::uint64_t to,
+    const std::function<std::vector<NamedDeviceGrowth>(std::uint64_t)>& at) {
+  std::vector<nlohmann::json> lines;
+  for (std::uint64_t t = from; t < to; ++t)
+    for (auto& l : bursts.harvested(t * kSecond + kSecond / 2, at(t))) lines.push_back(l);
+  return lines;
+}
+
+TEST(DeviceBursts, AVoiceUploadIsOneBurstNamedByDeviceAndDestination) {
+  DeviceBurstsConfig config;
+  config.upload_allowed = {"voice.example"};
+  DeviceBursts bursts(config);
+  auto lines = feed(bursts, 0, 40, [](std::uint64_t t) {
+    std::vector<NamedDeviceGrowth> g;
+    if (t >= 10 && t < 15) g.push_back(growth(1, "kitchen", "voice.example", 4400, 4000));
+    if (t % 5 == 0) g.push_back(growth(1, "kitchen", "heartbeat.example", 92, 40));
+    return g;
+  });
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["event"], "session");
+  EXPECT_EQ(lines[0]["source"], "traffic");
+  EXPECT_EQ(lines[0]["device"], "kitchen");
+  EXPECT_EQ(lines[0]["mac"], "02:00:00:aa:bb:01");
+  EXPECT_EQ(lines[0]["destination"], "voice.example");
+  EXPECT_EQ(lines[0]["verdict"], "audio-upload");
+  EXPECT_EQ(lines[0]["bytes"], 20000);
+  ASSERT_EQ(bursts.recent().size(), 1u);
+  EXPECT_NEAR(bursts.recent()[0].seconds(), 5, 1);
+  ASSERT_EQ(bursts.counts().size(), 1u);
+  auto [key, n] = *bursts.counts().begin();
+  EXPECT_EQ(key.device, "kitchen");
+  EXPECT_TRUE(key.allowed);
+  EXPECT_EQ(n, 1u);
+  auto json = bursts.json();
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_EQ(json[0]["device"], "kitchen");
+  EXPECT_FALSE(json[0].contains("event"));
+}
+
+// A video download's acknowledgements: ~52 bytes a packet at a voice-like
+// byte rate, no payload. Bytes alone would look like an upload.
+TEST(DeviceBursts, AcknowledgementsOfADownloadAreNoBurst) {
+  DeviceBursts bursts;
+  auto lines = feed(bursts, 0, 40, [](std::uint64_t t) {
+    std::vector<NamedDeviceGrowth> g;
+    if (t >= 10 && t < 20) g.push_back(growth(2, "tv", "video.example", 4160, 0));
+    return g;
+  });
+  EXPECT_TRUE(lines.empty());
+  EXPECT_TRUE(bursts.counts().empty());
+}
+
+TEST(DeviceBursts, ABulkUploadIsNoBurstAndAForbiddenDestinationIsNotAllowed) {
+  DeviceBurstsConfig config;
+  config.upload_allowed = {"voice.example"};
+  DeviceBursts bursts(config);
+  auto lines = feed(bursts, 0, 60, [](std::uint64_t t) {
+    std::vector<NamedDeviceGrowth> g;
+    if (t >= 5 && t < 8) g.push_back(growth(1, "kitchen", "backup.example", 3'000'000, 2'900'000));
+    if (t >= 30 && t < 36) g.push_back(growth(1, "kitchen", "elsewhere.example", 4400, 4000));
+    return g;
+  });
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["destination"], "elsewhere.example");
+  ASSERT_EQ(bursts.counts().size(), 1u);
+  EXPECT_FALSE(bursts.counts().begin()->first.allowed);
+}
+
+TEST(DeviceBursts, KeepsTheLastBurstsAndBoundsItsSeries) {
+  DeviceBurstsConfig config;
+  config.kept = 2;
+  config.max_series = 2;
+  DeviceBursts bursts(config);
+  // Four devices, each one voice upload, 20 s apart.
+  feed(bursts, 0, 100, [](std::uint64_t t) {
+    std::vector<NamedDeviceGrowth> g;
+    std::uint64_t n = t / 20;
+    if (t % 20 >= 5 && t % 20 < 10)
+      g.push_back(growth(static_cast<std::uint8_t>(n), "dev" + std::to_string(n), "voice.example",
+                         4400, 4000));
+    return g;
+  });
+  ASSERT_EQ(bursts.recent().size(), 2u);
+  EXPECT_EQ(bursts.json()[0]["device"], "dev4");
+  EXPECT_EQ(bursts.json()[1]["device"], "dev3");
+  std::uint64_t total = 0;
+  for (const auto& [key, n] : bursts.counts()) total += n;
+  EXPECT_EQ(total, 5u);
+  EXPECT_LE(bursts.counts().size(), 3u);
+  EXPECT_TRUE(bursts.counts().contains({"other", "other", true}));
+}
+
+}  // namespace
+}  // namespace earshot::model
