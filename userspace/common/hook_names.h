@@ -40,6 +40,10 @@ inline constexpr std::string_view kTracepointRead = "tracepoint_read";
 inline constexpr std::string_view kTracepointProcessExit = "tracepoint_process_exit";
 inline constexpr std::string_view kUprobeLibasound = "uprobe_libasound";
 inline constexpr std::string_view kProcfsPoll = "procfs_poll";
+// Cameras' kernel-level tier (fentry/fexit on the V4L2 core): opens and
+// releases, then frames (VIDIOC_DQBUF, read).
+inline constexpr std::string_view kFentryV4l2 = "fentry_v4l2";
+inline constexpr std::string_view kFexitV4l2Frames = "fexit_v4l2_frames";
 
 inline constexpr std::array kAll{
     kNetfilterIpv4,    kNetfilterIpv6,   kCgroupSkbEgress,      kSockCreate,
@@ -48,7 +52,7 @@ inline constexpr std::array kAll{
     kFentrySndPcm,     kFexitSndPcmXfer, kLsmFileOpen,          kLsmFileIoctl,
     kTracepointOpen,   kTracepointClose, kTracepointRead,       kTracepointProcessExit,
     kUprobeLibasound,  kProcfsPoll,      kNetfilterForwardIpv4, kNetfilterForwardIpv6,
-    kTcGatewayIngress, kTcDnsLanEgress,
+    kTcGatewayIngress, kTcDnsLanEgress,  kFentryV4l2,           kFexitV4l2Frames,
 };
 
 // A hook attached once a monitored namespace is named "<hook>@<namespace>";
