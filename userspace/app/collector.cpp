@@ -130,8 +130,10 @@ void Collector::capture_opened(std::uint64_t ts, const model::HandleId& id, std:
                                const std::string& pcm_name) {
   auto name = [&] {
     Identity who = identify(id.tgid, start_ns, comm.c_str());
+    DeviceKind kind = id.tier != Tier::libasound && cameras_.count(dev) ? DeviceKind::camera
+                                                                        : DeviceKind::microphone;
     return model::CaptureNames{
-        {id.tgid, start_ns, who.process}, who.unit, device_label(id.tier, dev, pcm_name)};
+        {id.tgid, start_ns, who.process}, who.unit, device_label(id.tier, dev, pcm_name), kind};
   };
   model::Monitor::Opened opened;
   {
@@ -313,7 +315,7 @@ exporter::Snapshot Collector::snapshot() const {
     s.events_lost[std::string(to_string(r))] = monitor_.lost()[static_cast<int>(r)];
   s.harvests = monitor_.harvests();
   for (const auto& [key, t] : monitor_.capture_time())
-    s.capture_time.push_back({key.process, key.unit, key.device, t.seconds, t.frames});
+    s.capture_time.push_back({key.process, key.unit, key.device, t.seconds, t.frames, key.kind});
   for (const auto& [key, n] : monitor_.sessions().finished_counts())
     s.sessions.push_back({key.first, std::string(model::to_string(key.second)), n});
   for (const auto& [key, n] : monitor_.episode_counts())
