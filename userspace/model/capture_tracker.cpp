@@ -8,10 +8,11 @@ CaptureTracker::Opened CaptureTracker::opened(MonotonicNs ts, const HandleId& id
   if (auto counted = dedup_.opened(id, id.tier == Tier::libasound ? 0 : dev))
     return {counted, std::nullopt};
   CaptureNames names = name();
-  if (ledger_.opened(id, {names.process.name, names.unit, names.device}))
-    sessions_.on(CaptureOpened{ts, session_id(id, true), names.process, names.device, true});
+  if (ledger_.opened(id, {names.process.name, names.unit, names.device, names.kind}))
+    sessions_.on(
+        CaptureOpened{ts, session_id(id, true), names.process, names.device, true, names.kind});
   return {std::nullopt, CaptureRecord{CaptureRecord::Kind::open, ts, names.process.name, names.unit,
-                                      names.device, id.tgid, id.tier, false}};
+                                      names.device, id.tgid, id.tier, false, names.kind}};
 }
 
 std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
@@ -30,7 +31,8 @@ std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
                        series->device,
                        id.tgid,
                        id.tier,
-                       false};
+                       false,
+                       series->kind};
 }
 
 CaptureTracker::Exited CaptureTracker::process_exited(
@@ -48,7 +50,7 @@ CaptureTracker::Exited CaptureTracker::process_exited(
     forget(id);
     out.closed.push_back(id);
     out.records.push_back({CaptureRecord::Kind::close, ts, series.process, series.unit,
-                           series.device, tgid, id.tier, true});
+                           series.device, tgid, id.tier, true, series.kind});
   }
   return out;
 }

@@ -31,6 +31,7 @@ struct CaptureNames {
   ProcessRef process;
   std::string unit;
   std::string device;
+  DeviceKind kind = DeviceKind::microphone;
 };
 
 // A capture event as the event log reports it.
@@ -41,6 +42,7 @@ struct CaptureRecord {
   std::uint32_t pid = 0;
   Tier tier{};
   bool process_exit = false;  // a close because the process exited
+  DeviceKind device_kind = DeviceKind::microphone;
 };
 
 struct CaptureTime {

@@ -20,6 +20,7 @@ struct SessionSender {
   std::uint64_t excess_bytes = 0;        // bytes beyond that rate over the counted time
   bool above_baseline = false;           // excess over the verdict threshold
   bool audio_like = false;               // excess steady in the voice codec band
+  bool video_like = false;               // a camera's session: excess steady in the video band
 };
 
 struct SessionDestination {
@@ -47,6 +48,7 @@ struct Session {
   std::uint64_t audio_bytes = 0;
   Verdict verdict = Verdict::quiet;
   std::vector<SessionDestination> destinations;  // largest total bytes first
+  DeviceKind kind = DeviceKind::microphone;      // a camera's bytes are video, not audio
 };
 
 // Monotonic ns -> RFC 3339 UTC with milliseconds ("2026-11-24T10:00:00.123Z"),

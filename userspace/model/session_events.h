@@ -33,6 +33,7 @@ struct CaptureOpened {
   ProcessRef process;
   std::string device;
   bool frames_visible = true;  // false when the tier that saw the open cannot see frames
+  DeviceKind kind = DeviceKind::microphone;
 };
 
 struct CaptureFrames {
