@@ -43,9 +43,18 @@ esac
 # modules on demand). Loaded once for both modes.
 moddir=$(find "$vm_cache" -maxdepth 4 -type d -path "*/lib/modules/$(uname -r)" 2>/dev/null | head -1)
 [ -n "$moddir" ] || fail "no unpacked modules of $(uname -r) under $vm_cache"
-declare -A loaded=()
+declare -A loaded=() module_path=()
+# One walk of the tree (over 9p a walk takes seconds): name -> .ko(.xz).
+find "$moddir/kernel" -name '*.ko*' >modules.list || fail "cannot list $moddir/kernel"
+while IFS= read -r ko; do
+  name=${ko##*/}
+  name=${name%%.ko*}
+  module_path[${name//-/_}]=$ko
+done <modules.list
+# An empty index would read as "no vivid": a broken walk must fail, never skip.
+[ ${#module_path[@]} -gt 100 ] || fail "only ${#module_path[@]} modules found under $moddir/kernel"
 # module_file NAME: its .ko(.xz) in the unpacked tree; empty if none.
-module_file() { find "$moddir/kernel" \( -name "$1.ko*" -o -name "${1//_/-}.ko*" \) | head -1; }
+module_file() { local name=${1//-/_}; echo "${module_path[$name]:-}"; }
 # insmod_file KO [PARAMS...]: the guest's insmod wants it uncompressed.
 insmod_file() {
   local ko=$1 name
