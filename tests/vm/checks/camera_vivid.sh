@@ -40,7 +40,19 @@ syscalls) tiers="[syscalls]" want_tier=syscalls want_hook=tracepoint_read ;;
 esac
 
 # vivid and what it needs, from the unpacked kernel (the guest cannot load
-# modules on demand). Loaded once for both modes.
+# modules on demand), by each check, and removed again at its exit.
+# Whatever this check started goes at exit, on every path: the daemon, then
+# the modules it inserted (newest first), so later checks boot-to-end see the
+# guest as it was (an extra V4L2 tier would slow every daemon they start).
+cleanup() {
+  [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+  local i
+  for ((i = ${#inserted[@]} - 1; i >= 0; i--)); do
+    rmmod "${inserted[$i]}" 2>/dev/null || echo "note: rmmod ${inserted[$i]} failed"
+  done
+}
+inserted=()
+trap cleanup EXIT
 moddir=$(find "$vm_cache" -maxdepth 4 -type d -path "*/lib/modules/$(uname -r)" 2>/dev/null | head -1)
 [ -n "$moddir" ] || fail "no unpacked modules of $(uname -r) under $vm_cache"
 declare -A loaded=() module_path=()
@@ -61,7 +73,7 @@ insmod_file() {
   shift
   name=$(basename "${ko%%.ko*}")
   case "$ko" in *.xz) xz -dc "$ko" >"$name.ko" ;; *) cp "$ko" "$name.ko" ;; esac
-  insmod "$name.ko" "$@"
+  insmod "$name.ko" "$@" && inserted+=("$name")
 }
 # load_deps KO: every module KO depends on, depth first.
 load_deps() {
@@ -100,10 +112,6 @@ done
 label=$(basename "$node")
 echo "vivid: $node ($(cat /sys/class/video4linux/$label/dev)), $(ls /sys/class/video4linux | tr '\n' ' ')"
 
-cleanup() {
-  [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-}
-trap cleanup EXIT
 
 cat >earshot.yaml <<EOF2
 web:
