@@ -2,44 +2,13 @@
 
 namespace earshot::model {
 
-std::vector<std::pair<DeviceFlowId, Counters>> DeviceDeltas::update(
-    const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative) {
-  std::vector<std::pair<DeviceFlowId, Counters>> growth;
-  std::map<DeviceFlowId, Counters> now;
-  for (const auto& [id, counters] : cumulative) {
-    auto it = last_.find(id);
-    Counters d = it == last_.end() ? counters : delta(counters, it->second);
-    if (d.packets || d.bytes) growth.emplace_back(id, d);
-    now[id] = counters;
-  }
-  last_ = std::move(now);
-  return growth;
-}
-
 DeviceLedger::DeviceLedger(std::size_t max_devices, std::size_t max_destinations_per_device)
-    : max_devices_(max_devices), max_destinations_(max_destinations_per_device) {}
+    : labels_(max_devices, max_destinations_per_device, kOtherLabel) {}
 
 void DeviceLedger::add(const std::string& device, const std::string& destination,
                        const Counters& growth) {
-  std::string who = device;
-  auto known = destinations_per_device_.find(who);
-  if (known == destinations_per_device_.end()) {
-    if (destinations_per_device_.size() >= max_devices_) who = kOtherLabel;
-    known = destinations_per_device_.try_emplace(who, 0).first;
-  }
-  DeviceSeriesKey key{who, destination};
-  auto series = series_.find(key);
-  if (series == series_.end()) {
-    if (known->second >= max_destinations_) {
-      key.destination = kOtherLabel;
-      series = series_.find(key);
-    }
-    if (series == series_.end()) {
-      series = series_.emplace(key, Counters{}).first;
-      ++known->second;
-    }
-  }
-  series->second += growth;
+  auto [who, where] = labels_.place(device, destination);
+  series_[DeviceSeriesKey{who, where}] += growth;
 }
 
 GatewayAccounting::GatewayAccounting(std::size_t max_devices,

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/bounded_labels.h"
+#include "model/cumulative_deltas.h"
 #include "model/egress_ledger.h"
 
 namespace earshot::model {
@@ -24,17 +26,8 @@ struct DeviceFlowId {
   auto operator<=>(const DeviceFlowId&) const = default;
 };
 
-// Remembers the last cumulative reading of each pair and yields the growth
-// (a pair gone from the map is forgotten; one that went backwards counts
-// from zero, as FlowDeltas).
-class DeviceDeltas {
- public:
-  std::vector<std::pair<DeviceFlowId, Counters>> update(
-      const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative);
-
- private:
-  std::map<DeviceFlowId, Counters> last_;
-};
+// The growth of each pair between readings, as FlowDeltas.
+using DeviceDeltas = CumulativeDeltas<DeviceFlowId, Counters>;
 
 struct DeviceSeriesKey {
   std::string device;
@@ -61,9 +54,7 @@ class DeviceLedger {
   const std::map<DeviceSeriesKey, Counters>& series() const { return series_; }
 
  private:
-  std::size_t max_devices_;
-  std::size_t max_destinations_;
-  std::map<std::string, std::size_t> destinations_per_device_;
+  BoundedLabels<std::string> labels_;
   std::map<DeviceSeriesKey, Counters> series_;
 };
 
