@@ -85,8 +85,10 @@ boot() {
   local attempt=$1
   rm -f "$state/done" "$state/status" "$state/init_error"
   # thread=single: multi-threaded TCG crashed during boot in 3 of 34 boots
-  # on this kind of VM, single-threaded in none of 25.
-  timeout --kill-after=5 "$timeout_s" "$qemu" \
+  # on this kind of VM, single-threaded in none of 25. --foreground keeps
+  # qemu in the caller's process group, so a signal to that group (an
+  # interrupted test run) stops the guest too.
+  timeout --foreground --kill-after=5 "$timeout_s" "$qemu" \
     -accel tcg,thread=single -cpu max -m 2048 -smp 2 \
     -nographic -no-reboot -nic none \
     -kernel "$VM_KERNEL" -initrd "$VM_INITRD" \
