@@ -122,6 +122,9 @@ struct GatewayConfig {
   // none. Need not exist at start (read when it appears or changes).
   SourcePath leases_file;
   std::vector<GatewayDevice> devices;  // no MAC twice
+  // A (device, destination) pair that has sent nothing for this long leaves
+  // the kernel's fixed-size table (its counts are kept); >= 1s.
+  std::chrono::milliseconds forget_idle_after = std::chrono::minutes(30);
   friend bool operator==(const GatewayConfig&, const GatewayConfig&) = default;
 };
 

@@ -312,6 +312,10 @@ class Reader {
              [&](const auto& v, const auto& p) {
                gateway.leases_file = optional_source_path(v, p);
              }},
+            {"forget_idle_after",
+             [&](const auto& v, const auto& p) {
+               gateway.forget_idle_after = duration(v, p, std::chrono::seconds(1));
+             }},
             {"devices",
              [&](const auto& v, const auto& p) {
                read_list_into(v, p, gateway.devices, [&](const auto& item, const auto& ip) {

@@ -30,6 +30,17 @@ class CumulativeDeltas {
     return growth;
   }
 
+  // An entry taken out of the kernel map with `final_reading`, its last
+  // counts: the growth since the last reading. It is then forgotten, so
+  // one made again counts from zero.
+  Counters retire(const Id& id, const Counters& final_reading) {
+    auto it = last_.find(id);
+    if (it == last_.end()) return final_reading;
+    Counters d = delta(final_reading, it->second);
+    last_.erase(it);
+    return d;
+  }
+
  private:
   std::map<Id, Counters> last_;
 };

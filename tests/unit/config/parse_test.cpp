@@ -231,6 +231,7 @@ gateway:
   enabled: true
   lan_interfaces: [br-lan, wlan0]
   leases_file: /tmp/dhcp.leases
+  forget_idle_after: 2h
   devices:
     - {mac: "02:00:00:AA:bb:01", name: kitchen-echo}
     - {mac: "02-00-00-aa-bb-02", name: nest}
@@ -246,10 +247,14 @@ limits: {devices: 3, destinations_per_device: 4}
   EXPECT_EQ(format_mac(config.gateway.devices[1].mac), "02:00:00:aa:bb:02");
   EXPECT_EQ(config.limits.devices, 3u);
   EXPECT_EQ(config.limits.destinations_per_device, 4u);
+  EXPECT_EQ(config.gateway.forget_idle_after, std::chrono::hours(2));
   EXPECT_FALSE(parse("", "earshot.yaml").gateway.enabled);
+  EXPECT_EQ(parse("", "earshot.yaml").gateway.forget_idle_after, std::chrono::minutes(30));
 }
 
 TEST(ParseErrors, GatewayErrorsNameKeyAndLine) {
+  EXPECT_EQ(error_of("gateway:\n  forget_idle_after: 10ms\n"),
+            "earshot.yaml:2:22: 'gateway.forget_idle_after' must be at least 1s (got '10ms')");
   EXPECT_EQ(error_of("gateway:\n  enabled: true\n"),
             "earshot.yaml:2:3: 'gateway.lan_interfaces' must list the LAN interfaces when "
             "'gateway.enabled' is true");
