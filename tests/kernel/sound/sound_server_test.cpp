@@ -249,5 +249,26 @@ TEST_F(SoundServerTest, PipeWireClientsAreTheCapturersAndTheServerIsVia) {
   if (HasFailure()) std::cout << server.log() << std::endl;
 }
 
+// A library that is not one (here: an empty file given as capture.libpulse)
+// fails its hook alone, with the reason; the other sound server hook and
+// counting run.
+TEST(SoundServerHooks, AHookWhoseLibraryCannotBeProbedFailsAlone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF";
+  TempDir dir("earshot-sound-hooks");
+  const std::string fake = dir.write_file("libpulse.so.0", "");
+  DaemonProcess daemon({.binary = kDaemon,
+                        .config_yaml = "harvest:\n  interval: 200ms\ncapture:\n  sysfs: false\n"
+                                       "  libpulse: \"" +
+                                       fake + "\"\n"});
+  auto scrape = daemon.scrape();
+  EXPECT_EQ(scrape.sum(kHooks, {{"hook", "uprobe_libpulse"}}), 0) << daemon.log();
+  EXPECT_EQ(scrape.sum(kHooks, {{"hook", "uprobe_libpipewire"}}), 1) << daemon.log();
+  EXPECT_EQ(scrape.sum(kHooks, {{"hook", "netfilter_ipv4"}}), 1) << daemon.log();
+  EXPECT_NE(daemon.log().find(fake), std::string::npos)
+      << "the reason names the file that could not be probed:\n"
+      << daemon.log();
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 }  // namespace
 }  // namespace earshot::test
