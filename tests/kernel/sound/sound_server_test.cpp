@@ -197,6 +197,24 @@ TEST_F(SoundServerTest, PulseAudioClientsAreTheCapturersAndTheServerIsVia) {
       << metrics.text(kFrames, {});
   EXPECT_EQ(metrics.sum(kSessions, {{"process", recorder_name}, {"verdict", "quiet"}}), 1);
   EXPECT_EQ(metrics.sum(kSessions, {{"process", uploader_name}, {"verdict", "audio-upload"}}), 1);
+  {
+    SCOPED_TRACE("/api/sessions names the server too");
+    HttpResponse api;
+    run_in_netns(pair_->a().path, [&] { api = daemon_->get("/api/sessions"); });
+    ASSERT_EQ(api.status, 200);
+    json listed = json::parse(api.body, nullptr, false);
+    ASSERT_TRUE(listed.is_object() && listed.contains("recent")) << api.body;
+    int found = 0;
+    for (const auto& session : listed["recent"]) {
+      if (session.value("process", "") != recorder_name &&
+          session.value("process", "") != uploader_name)
+        continue;
+      ++found;
+      EXPECT_EQ(session.value("via", ""), "pulseaudio") << session.dump(2);
+      EXPECT_EQ(number(session, "via_pid"), server.pid()) << session.dump(2);
+    }
+    EXPECT_EQ(found, 2) << api.body;
+  }
   if (HasFailure()) std::cout << "pulseaudio log:\n" << server.log() << std::endl;
 }
 
