@@ -29,6 +29,8 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libasound2-dev alsa-utils
+  pulseaudio pulseaudio-utils libpulse-dev
+  pipewire pipewire-bin wireplumber libpipewire-0.3-dev
   iproute2 nftables iperf3 socat procps util-linux kmod curl jq python3
   busybox-static qemu-system-x86 xz-utils cpio
 )

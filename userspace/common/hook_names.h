@@ -40,6 +40,9 @@ inline constexpr std::string_view kTracepointRead = "tracepoint_read";
 inline constexpr std::string_view kTracepointProcessExit = "tracepoint_process_exit";
 inline constexpr std::string_view kUprobeLibasound = "uprobe_libasound";
 inline constexpr std::string_view kProcfsPoll = "procfs_poll";
+// Clients of sound servers: uprobes in libpulse and libpipewire.
+inline constexpr std::string_view kUprobeLibpulse = "uprobe_libpulse";
+inline constexpr std::string_view kUprobeLibpipewire = "uprobe_libpipewire";
 
 inline constexpr std::array kAll{
     kNetfilterIpv4,    kNetfilterIpv6,   kCgroupSkbEgress,      kSockCreate,
@@ -48,7 +51,7 @@ inline constexpr std::array kAll{
     kFentrySndPcm,     kFexitSndPcmXfer, kLsmFileOpen,          kLsmFileIoctl,
     kTracepointOpen,   kTracepointClose, kTracepointRead,       kTracepointProcessExit,
     kUprobeLibasound,  kProcfsPoll,      kNetfilterForwardIpv4, kNetfilterForwardIpv6,
-    kTcGatewayIngress, kTcDnsLanEgress,
+    kTcGatewayIngress, kTcDnsLanEgress,  kUprobeLibpulse,       kUprobeLibpipewire,
 };
 
 // A hook attached once a monitored namespace is named "<hook>@<namespace>";

@@ -55,10 +55,11 @@ struct NetworkConfig {
 struct CaptureConfig {
   bool sysfs = true;                      // watch every PCM capture node listed in /sys/class/sound
   std::vector<SourcePath> extra_devices;  // must exist and be character devices
-  std::vector<Tier> tiers{Tier::fentry, Tier::lsm, Tier::syscalls, Tier::libasound,
-                          Tier::procfs};  // in the order written, no repeats
-  SourcePath libasound;                   // empty path = find it; otherwise must exist
-  milliseconds procfs_interval{1000};     // >= kMinHarvestInterval
+  std::vector<Tier> tiers{kTiers.begin(), kTiers.end()};  // in the order written, no repeats
+  SourcePath libasound;                // empty path = find it; otherwise must exist
+  SourcePath libpulse;                 // likewise, libpulse.so.0 (the libpulse tier)
+  SourcePath libpipewire;              // likewise, libpipewire-0.3.so.0 (the libpipewire tier)
+  milliseconds procfs_interval{1000};  // >= kMinHarvestInterval
   friend bool operator==(const CaptureConfig&, const CaptureConfig&) = default;
 };
 

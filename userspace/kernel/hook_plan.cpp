@@ -48,6 +48,8 @@ std::optional<std::string> reason_not_loaded(const HookSpec& spec, const PlanReq
     return "not loaded: this kernel has no netfilter BPF programs (6.4+)";
   if (spec.attach == AttachKind::uprobe_libasound && !offer.libasound)
     return "libasound.so.2 not found";
+  if (spec.attach == AttachKind::uprobe_library && offer.libraries_missing.count(spec.library))
+    return std::string(spec.library) + " not found";
   if (spec.tier == Tier::fentry && !offer.fentry_missing.empty()) return offer.fentry_missing;
   if (spec.tier == Tier::lsm && !offer.lsm_missing.empty()) return offer.lsm_missing;
   if (spec.tier == Tier::procfs && !offer.proc_asound) return "no /proc/asound: kernel has no ALSA";

@@ -8,7 +8,8 @@
 //   gateway    netfilter FORWARD (both families) or else tc ingress;
 //   capture    fentry, or else LSM (both see the same opens); the syscall
 //              tier only for what those do not see; libasound beside them;
-//              procfs polling only without a kernel-level tier.
+//              procfs polling only without a kernel-level tier; libpulse
+//              and libpipewire (sound servers' clients) beside them all.
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -41,6 +42,8 @@ struct MachineOffer {
   bool proc_asound = true;         // /proc/asound: the kernel has ALSA
   std::string fentry_missing;      // why the fentry tier cannot work; empty: it may
   std::string lsm_missing;         // likewise for the LSM tier
+  // Sonames of the uprobe_library hooks' libraries not found (kLibpulse, kLibpipewire).
+  std::set<std::string, std::less<>> libraries_missing;
 };
 
 // Before loading: why a hook is not loaded at all, or nullopt. Its programs

@@ -87,6 +87,7 @@ struct KernelHooks::Impl {
   HookOptions options;
   MachineOffer offer;
   std::filesystem::path libasound;
+  std::map<std::string, std::filesystem::path, std::less<>> libraries;  // soname -> file
   std::map<BpfObject, std::unique_ptr<LoadedObject>> objects;
   std::map<BpfObject, std::string> object_errors;  // why an object is not loaded
   std::vector<BpfLink> links;
@@ -150,7 +151,8 @@ struct KernelHooks::Impl {
   std::string attach_dns(const HookSpec& spec, const LoadedObject& object,
                          const std::filesystem::path& netns);
   std::string run_iterators(const HookSpec& spec, const LoadedObject& object);
-  std::string attach_uprobes(const HookSpec& spec, const LoadedObject& object);
+  std::string attach_uprobes(const HookSpec& spec, const LoadedObject& object,
+                             const std::filesystem::path& library);
   void give_back_netfilter();
   void set_slot_reclaim(std::uint64_t ns);
   void init_capture_state();
@@ -299,7 +301,12 @@ std::string KernelHooks::Impl::attach(const HookSpec& spec, const LoadedObject& 
     case AttachKind::iterator:
       return run_iterators(spec, object);
     case AttachKind::uprobe_libasound:
-      return attach_uprobes(spec, object);
+      return attach_uprobes(spec, object, libasound);
+    case AttachKind::uprobe_library: {
+      auto library = libraries.find(spec.library);
+      if (library == libraries.end()) throw Error(std::string(spec.library) + " not found");
+      return attach_uprobes(spec, object, library->second);
+    }
     case AttachKind::automatic: {
       std::vector<BpfLink> made;
       std::string detail;
@@ -448,18 +455,19 @@ std::string KernelHooks::Impl::run_iterators(const HookSpec& spec, const LoadedO
   return detail;
 }
 
-std::string KernelHooks::Impl::attach_uprobes(const HookSpec& spec, const LoadedObject& object) {
+std::string KernelHooks::Impl::attach_uprobes(const HookSpec& spec, const LoadedObject& object,
+                                              const std::filesystem::path& library) {
   std::vector<BpfLink> made;
   for (const auto& probe : spec.uprobes) {
     bpf_program* program = loaded(object, probe.program);
     std::string function(probe.function);
     LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = probe.on_return, .func_name = function.c_str());
     made.push_back(
-        checked_link(bpf_program__attach_uprobe_opts(program, -1, libasound.c_str(), 0, &opts),
-                     fmt::format("uprobe {}:{}", libasound.string(), function)));
+        checked_link(bpf_program__attach_uprobe_opts(program, -1, library.c_str(), 0, &opts),
+                     fmt::format("uprobe {}:{}", library.string(), function)));
   }
   for (auto& link : made) links.push_back(std::move(link));
-  return libasound.string();
+  return library.string();
 }
 
 void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
@@ -505,6 +513,16 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   // refuse those programs with EINVAL: say why instead, and spare the load.
   offer.netfilter_programs = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_NETFILTER, nullptr) != 0;
   offer.libasound = !impl_->libasound.empty();
+  for (const auto& spec : hook_table()) {
+    if (spec.attach != AttachKind::uprobe_library) continue;
+    auto configured = options.library_paths.find(spec.library);
+    std::filesystem::path file =
+        configured != options.library_paths.end() ? configured->second : find_library(spec.library);
+    if (file.empty())
+      offer.libraries_missing.emplace(spec.library);
+    else
+      impl_->libraries.emplace(std::string(spec.library), file);
+  }
   offer.proc_asound = std::filesystem::exists("/proc/asound", ec);
   offer.fentry_missing = fentry_missing();
   offer.lsm_missing = lsm_missing();

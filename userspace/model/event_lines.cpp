@@ -14,6 +14,10 @@ nlohmann::json event_line(const CaptureRecord& record, std::int64_t realtime_min
                          {"device", record.device},
                          {"tier", to_string(record.tier)}};
   if (record.process_exit) line["reason"] = "process_exit";
+  if (record.via) {
+    line["via"] = record.via->name;
+    line["via_pid"] = record.via->tgid ? nlohmann::json(record.via->tgid) : nlohmann::json(nullptr);
+  }
   return line;
 }
 

@@ -4,6 +4,7 @@
 // Timestamps are CLOCK_MONOTONIC nanoseconds.
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/vocabulary.h"
@@ -33,6 +34,19 @@ struct CaptureOpened {
   ProcessRef process;
   std::string device;
   bool frames_visible = true;  // false when the tier that saw the open cannot see frames
+  // The sound server the capture goes through (its client is `process`);
+  // nullopt for a capture straight from the device. tgid 0: a server not
+  // found, named by its protocol.
+  std::optional<ProcessRef> via = std::nullopt;
+};
+
+// A capture already open turns out to go through a sound server (an ALSA
+// application whose PCM is the server's plugin: the library tier saw the
+// open first).
+struct CaptureVia {
+  MonotonicNs ts = 0;
+  std::uint64_t handle_id = 0;
+  ProcessRef via;
 };
 
 struct CaptureFrames {

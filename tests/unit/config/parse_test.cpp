@@ -35,9 +35,12 @@ TEST(Parse, EmptyInputGivesDefaults) {
   EXPECT_EQ(config.network.dns_hook, DnsHook::automatic);
   EXPECT_TRUE(config.capture.sysfs);
   EXPECT_TRUE(config.capture.extra_devices.empty());
-  EXPECT_EQ(config.capture.tiers, (std::vector<Tier>{Tier::fentry, Tier::lsm, Tier::syscalls,
-                                                     Tier::libasound, Tier::procfs}));
+  EXPECT_EQ(config.capture.tiers,
+            (std::vector<Tier>{Tier::fentry, Tier::lsm, Tier::syscalls, Tier::libasound,
+                               Tier::procfs, Tier::libpulse, Tier::libpipewire}));
   EXPECT_EQ(config.capture.libasound.path, "");
+  EXPECT_EQ(config.capture.libpulse.path, "");
+  EXPECT_EQ(config.capture.libpipewire.path, "");
   EXPECT_EQ(config.capture.procfs_interval, milliseconds(1000));
   EXPECT_EQ(config.correlation.grace, milliseconds(5000));
   EXPECT_EQ(config.correlation.idle_gap, milliseconds(2000));
@@ -283,7 +286,7 @@ TEST(ParseErrors, BadChoices) {
             "earshot.yaml:2:11: 'log.format' must be one of logfmt|json (got 'text')");
   EXPECT_EQ(error_of("capture:\n  tiers: [fentry, kprobe]\n"),
             "earshot.yaml:2:19: 'capture.tiers[1]' must be one of "
-            "fentry|lsm|syscalls|libasound|procfs (got 'kprobe')");
+            "fentry|lsm|syscalls|libasound|procfs|libpulse|libpipewire (got 'kprobe')");
   EXPECT_EQ(error_of("capture:\n  tiers:\n    - lsm\n    - procfs\n    - lsm\n"),
             "earshot.yaml:5:7: 'capture.tiers[2]': 'lsm' is listed twice");
   EXPECT_EQ(error_of("network:\n  dns_hook: tc\n"),
