@@ -135,9 +135,11 @@ Verdict EpisodeDetector::classify(const Current& c, double seconds) const {
     return Verdict::upload;
   double mean = c.excess / std::max(seconds, 1.0);
   if (mean < rules_.audio_min_rate || mean > rules_.audio_max_rate) return Verdict::upload;
-  // Steady: the inner seconds (the first and last are partial) near their median.
+  // Steady: the inner seconds near their median. The first and last are
+  // partial, so an episode of two seconds has none to judge: a voice upload
+  // of about a second mostly straddles a second boundary, unevenly.
   std::vector<double> inner = c.excess_rates;
-  if (inner.size() > 2) inner = std::vector<double>(inner.begin() + 1, inner.end() - 1);
+  if (inner.size() >= 2) inner = std::vector<double>(inner.begin() + 1, inner.end() - 1);
   if (inner.empty()) return Verdict::audio_upload;
   std::vector<double> sorted = inner;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());

@@ -51,6 +51,19 @@ TEST(EpisodeDetector, ASteadyVoiceUploadIsOneAudioEpisodeReportedSoonAfterItEnds
   EXPECT_LE(fed[0].reported_at, 28u + d.rules().end_gap_seconds + 2);
 }
 
+// 1.2 s at 24 kbit/s across a second boundary: 900 bytes in one harvest
+// second, 2700 in the next. Both seconds are partial; neither says the
+// upload was unsteady.
+TEST(EpisodeDetector, AVoiceUploadOfAboutASecondAcrossTwoSecondsIsAudio) {
+  EpisodeDetector d;
+  auto fed = feed(d, 0, 30, [](std::uint64_t t) {
+    return (t == 11 ? 900 : t == 12 ? 2700 : 0) + heartbeat(t);
+  });
+  ASSERT_EQ(fed.size(), 1u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::audio_upload);
+  EXPECT_EQ(fed[0].episode.bytes, 3600u);
+}
+
 TEST(EpisodeDetector, HeartbeatsAndAnAcknowledgementStreamRaiseNothing) {
   EpisodeDetector d;
   // A download's acknowledgements carry no payload: only keep-alives are fed.
