@@ -88,8 +88,12 @@ void EpisodeDetector::close_second(const Pair& pair, State& state, std::uint64_t
     state.current = Current{second, second, 0, 0, 0, state.baseline, {}};
   }
   // Busy seconds teach it too, slowly, so a sender that now always sends
-  // this much stops standing out (one long episode, then its new normal).
-  if (busy) state.baseline += (rate - state.baseline) / rules_.busy_baseline_seconds;
+  // this much stops standing out (one long episode, then its new normal);
+  // clipped, or one second of a bulk transfer would raise the threshold
+  // above voice rates for minutes.
+  if (busy)
+    state.baseline += (std::min(rate, threshold * rules_.busy_baseline_clip) - state.baseline) /
+                      rules_.busy_baseline_seconds;
   Current& c = *state.current;
   c.bytes += bytes;
   double excess = std::max(0.0, rate - c.baseline);

@@ -107,6 +107,22 @@ TEST(EpisodeDetector, ASenderStandsOutOnlyFromItsOwnBaseline) {
   EXPECT_NEAR(static_cast<double>(fed[1].episode.excess_bytes), 10 * 15000, 10 * 1500);
 }
 
+// A 3 s bulk upload at 4 MB/s, then 20 s later a voice upload at 16
+// kbit/s to the same destination: the bulk transfer must not have taught
+// the baseline so much that the voice no longer stands out.
+TEST(EpisodeDetector, AVoiceUploadSoonAfterABulkTransferStillStandsOut) {
+  EpisodeDetector d;
+  auto fed = feed(d, 0, 60, [](std::uint64_t t) -> std::uint64_t {
+    if (t >= 10 && t < 13) return 4'000'000;
+    return (t >= 33 && t < 38 ? 2000 : 0) + heartbeat(t);
+  });
+  ASSERT_EQ(fed.size(), 2u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::upload);
+  EXPECT_EQ(fed[1].episode.verdict, Verdict::audio_upload);
+  EXPECT_NEAR(static_cast<double>(fed[1].episode.start) / kSecond, 33, 1);
+  EXPECT_LT(fed[1].episode.baseline_bytes_per_second, 100);
+}
+
 TEST(EpisodeDetector, AnEpisodeUnderWayIsShownAsOngoing) {
   EpisodeDetector d;
   feed(d, 0, 25, [](std::uint64_t t) { return t >= 20 ? 4000 : 0; });
