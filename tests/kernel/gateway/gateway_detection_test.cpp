@@ -300,6 +300,7 @@ TEST(GatewayDetectionTest, EARSHOT_DETECTION_TEST) {
   std::ostringstream log;
   log << "seed " << seed << ", " << kTrials << " trials on 2 devices, load " << load_average()
       << "\n";
+  std::cout << log.str() << std::flush;  // a run stopped half way still says its seed
   const auto began = Clock::now();
   Tally tally;
   auto bursts_of = [&](const std::string& device) {
@@ -397,13 +398,16 @@ TEST(GatewayDetectionTest, EARSHOT_DETECTION_TEST) {
   const int decoys = kTrials - voice;
   const double found = voice ? 100.0 * tally.found / voice : 100;
   const double alarms_per_20 = decoys ? 20.0 * tally.false_alarms / decoys : 0;
-  log << "found " << tally.found << " of " << voice << " voice uploads (" << found << "%), missed "
-      << tally.missed << "; false alarms " << tally.false_alarms << " in " << decoys << " decoys ("
-      << alarms_per_20 << " per 20), true negatives " << tally.true_negatives << "; by decoy:";
+  std::ostringstream summary;
+  summary << "found " << tally.found << " of " << voice << " voice uploads (" << found
+          << "%), missed " << tally.missed << "; false alarms " << tally.false_alarms << " in "
+          << decoys << " decoys (" << alarms_per_20 << " per 20), true negatives "
+          << tally.true_negatives << "; by decoy:";
   for (const auto& [kind, counts] : tally.decoys)
-    log << " " << kind << " " << counts.first << "/" << counts.second;
-  log << "\n" << seconds << " s, load " << load_average() << "; seed " << seed << "\n";
-  std::cout << log.str() << std::flush;
+    summary << " " << kind << " " << counts.first << "/" << counts.second;
+  summary << "\n" << seconds << " s, load " << load_average() << "; seed " << seed << "\n";
+  std::cout << summary.str() << std::flush;  // the trials were printed as they ended
+  log << summary.str();
   ::testing::Test::RecordProperty("detection", log.str());
   EXPECT_GE(found, 95) << log.str();
   EXPECT_LE(alarms_per_20, 1) << log.str();
