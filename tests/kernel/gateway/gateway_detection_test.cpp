@@ -18,7 +18,8 @@
 // cloud's name), missed, false alarm (a burst during a decoy, or one for a
 // voice upload but the wrong destination), true negative. The daemon runs
 // with its default harvest interval. The seed is printed; EARSHOT_TEST_SEED
-// repeats a run. Found must be >= 95%, false alarms <= 1 per 20 decoys.
+// repeats a run. Found must be >= 95%, false alarms <= 1 per 20 decoys
+// (rounded up: a sample may have one).
 // The kernel lane runs a small sample; the `detection` label runs enough
 // trials for the figure (README, "Detection").
 #include <gtest/gtest.h>
@@ -57,9 +58,9 @@ constexpr const char* kDaemon = EARSHOT_BINARY;
 constexpr const char* kResponder = EARSHOT_DNS_RESPONDER_BINARY;
 constexpr const char* kSpeakerTool = EARSHOT_SPEAKER_BINARY;
 constexpr const char* kCloudName = "cloud.speaker.test";
-// A burst is reported once two quiet seconds have closed after it: with a
-// harvest a second, within 2 + 1 + 1 s of the last payload; and a margin.
-constexpr auto kSettle = 4500ms;
+// A burst is reported once three quiet seconds have closed after it: with
+// a harvest a second, within 3 + 1 + 1 s of the last payload; and a margin.
+constexpr auto kSettle = 5500ms;
 
 std::uint32_t seed_for_this_run() {
   if (const char* env = std::getenv("EARSHOT_TEST_SEED")) return std::stoul(env);
@@ -410,7 +411,9 @@ TEST(GatewayDetectionTest, EARSHOT_DETECTION_TEST) {
   log << summary.str();
   ::testing::Test::RecordProperty("detection", log.str());
   EXPECT_GE(found, 95) << log.str();
-  EXPECT_LE(alarms_per_20, 1) << log.str();
+  // At most 1 in 20, rounded up: a sample of fewer than 20 decoys may have
+  // one (a handful cannot tell 1 in 20 from 1 in 5; the label's run can).
+  EXPECT_LE(tally.false_alarms, (decoys + 19) / 20) << log.str();
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
