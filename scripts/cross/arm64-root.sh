@@ -143,6 +143,8 @@ while IFS= read -r -d '' link; do
   esac
 done < <(find . -type l -print0)
 [ -e bin/sh ] || ln -s dash bin/sh
+# update-alternatives' links of the tools the checks call by their common name.
+[ -e usr/bin/awk ] || ln -s mawk usr/bin/awk
 # /var/run is /run on a Debian system (base-files makes the link).
 [ -L var/run ] || { rmdir var/run 2>/dev/null || true; [ -e var/run ] || ln -s ../run var/run; }
 [ -e etc/passwd ] || cp usr/share/base-passwd/passwd.master etc/passwd
@@ -153,7 +155,11 @@ cd - >/dev/null
 
 printf '%s\n' "${files[@]}" >"$root.tmp/.earshot-packages"
 echo "$stamp" >"$root.tmp/.earshot-root"
-rm -rf "$root"
+# Swapped in at once: a build or guest using the old tree loses it only
+# between the two renames.
+rm -rf "$root.old"
+[ ! -e "$root" ] || mv "$root" "$root.old"
 mv "$root.tmp" "$root"
+rm -rf "$root.old"
 log "made $root ($(du -sh "$root" | cut -f1))"
 echo "$root"

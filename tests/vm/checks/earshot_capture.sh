@@ -117,11 +117,15 @@ fi
 aplay -q -D hw:Loopback,0 -t raw -f S16_LE -r $rate -c 1 -d $((seconds + 5)) /dev/urandom &
 player=$!
 sleep 0.5
+recording_start=$(date +%s.%N)
 arecord -q -D hw:Loopback,1 -d $seconds -f S16_LE -r $rate -c 1 out.wav &
 recorder=$!
 sleep 1
 head -c 200000 /dev/zero | socat -u -b 1000 - UDP-SENDTO:10.203.0.2:9 || fail "socat send failed"
 wait $recorder || fail "arecord failed"
+# Under emulation on a busy host arecord can hold the device well past its
+# 3 s of frames: capture time may reach what arecord ran, not more.
+recording_wall=$(awk -v a="$recording_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 kill $player 2>/dev/null
 wait $player 2>/dev/null
 player=
@@ -170,7 +174,9 @@ echo "arecord wrote $wrote frames; earshot: opens=$opens frames=$frames seconds=
 [ "$opens" = "1.000000" ] || fail "arecord: $opens capture opens, want 1 (summed over devices)"
 within "$frames" "$(awk -v w="$wrote" 'BEGIN { print w * 0.98 }')" "$(awk -v w="$wrote" 'BEGIN { print w * 1.02 }')" ||
   fail "arecord: earshot counted $frames frames, arecord wrote $wrote (not within 2%)"
-within "$secs" 2.4 3.8 || fail "arecord: $secs s of capture, want about $seconds"
+secs_max=$(awk -v w="$recording_wall" 'BEGIN { print (w + 0.2 > 3.8 ? w + 0.2 : 3.8) }')
+echo "arecord ran ${recording_wall} s; capture time may be 2.4 to ${secs_max} s"
+within "$secs" 2.4 "$secs_max" || fail "arecord: $secs s of capture, want about $seconds (at most ${secs_max})"
 tier=$(jq -r 'select(.event == "capture_open" and .process == "arecord") | .tier' events.json | sort -u | tr '\n' ' ')
 [ "$tier" = "$want_tier " ] || fail "arecord's capture_open came from tier(s) '$tier', want $want_tier"
 
