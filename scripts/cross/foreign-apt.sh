@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts that fetch another architecture's Debian packages
 # (arm64-root.sh, scripts/vm/prepare.sh for an arm64 guest): apt with a
 # private state of its own for that architecture, under a directory of the

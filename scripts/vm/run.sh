@@ -77,7 +77,7 @@ VM_ROOT=$(sed -n 's/^VM_ROOT=//p' <<<"$prepared")
 case "${VM_ARCH:-amd64}" in
 amd64)
   qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not found (install qemu-system-x86: scripts/setup.sh)"
-  machine=(-accel tcg,thread=single -cpu max)
+  machine=(-accel "tcg,thread=single" -cpu max)
   console=ttyS0
   root_share=/
   ;;
@@ -87,7 +87,7 @@ arm64)
   # pauth-impdef: the CPU's pointer authentication with an implementation
   # defined algorithm, which TCG computes many times faster than the
   # architected QARMA one; everything else is -cpu max.
-  machine=(-machine virt -accel tcg,thread=single -cpu max,pauth-impdef=on)
+  machine=(-machine virt -accel "tcg,thread=single" -cpu "max,pauth-impdef=on")
   console=ttyAMA0
   root_share=$VM_ROOT
   ;;
@@ -96,7 +96,7 @@ esac
 # A guest whose root is not the host's reaches the host's files here.
 host_share=()
 if [ "$root_share" != / ]; then
-  host_share=(-virtfs local,path=/,mount_tag=hostfs,security_model=none,readonly=on,multidevs=remap)
+  host_share=(-virtfs "local,path=/,mount_tag=hostfs,security_model=none,readonly=on,multidevs=remap")
 fi
 
 # The job the guest init runs, and where it finds things.
