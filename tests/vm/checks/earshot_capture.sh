@@ -120,7 +120,14 @@ sleep 0.5
 recording_start=$(date +%s.%N)
 arecord -q -D hw:Loopback,1 -d $seconds -f S16_LE -r $rate -c 1 out.wav &
 recorder=$!
-sleep 1
+# socat sends while the capture runs: under emulation on a busy host arecord
+# can take more than a second to start, so wait for its substream to run.
+for _ in $(seq 1 100); do
+  grep -qs 'state: RUNNING' /proc/asound/card"$card"/pcm1c/sub*/status && break
+  sleep 0.1
+done
+grep -qs 'state: RUNNING' /proc/asound/card"$card"/pcm1c/sub*/status || fail "arecord's capture is not running after 10 s"
+sleep 0.3
 head -c 200000 /dev/zero | socat -u -b 1000 - UDP-SENDTO:10.203.0.2:9 || fail "socat send failed"
 wait $recorder || fail "arecord failed"
 # Under emulation on a busy host arecord can hold the device well past its
