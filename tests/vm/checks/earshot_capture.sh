@@ -26,7 +26,9 @@ fail() {
 [ -x "$bin" ] || fail "$bin missing (build target earshot)"
 
 rate=16000
-seconds=3
+# EARSHOT_VM_CAPTURE_SECONDS lengthens arecord's capture where the guest is
+# slow (under arm64 emulation socat's 200 datagrams can outlast 3 s).
+seconds=${EARSHOT_VM_CAPTURE_SECONDS:-3}
 port=19737
 case "$mode" in
 kernel) tiers="[fentry, lsm, syscalls, libasound, procfs]" want_tier=fentry want_hook=fentry_snd_pcm ;;
@@ -181,9 +183,10 @@ echo "arecord wrote $wrote frames; earshot: opens=$opens frames=$frames seconds=
 [ "$opens" = "1.000000" ] || fail "arecord: $opens capture opens, want 1 (summed over devices)"
 within "$frames" "$(awk -v w="$wrote" 'BEGIN { print w * 0.98 }')" "$(awk -v w="$wrote" 'BEGIN { print w * 1.02 }')" ||
   fail "arecord: earshot counted $frames frames, arecord wrote $wrote (not within 2%)"
-secs_max=$(awk -v w="$recording_wall" 'BEGIN { print (w + 0.2 > 3.8 ? w + 0.2 : 3.8) }')
-echo "arecord ran ${recording_wall} s; capture time may be 2.4 to ${secs_max} s"
-within "$secs" 2.4 "$secs_max" || fail "arecord: $secs s of capture, want about $seconds (at most ${secs_max})"
+secs_min=$(awk -v s="$seconds" 'BEGIN { print s - 0.6 }')
+secs_max=$(awk -v w="$recording_wall" -v s="$seconds" 'BEGIN { print (w + 0.2 > s + 0.8 ? w + 0.2 : s + 0.8) }')
+echo "arecord ran ${recording_wall} s; capture time may be ${secs_min} to ${secs_max} s"
+within "$secs" "$secs_min" "$secs_max" || fail "arecord: $secs s of capture, want about $seconds (at most ${secs_max})"
 tier=$(jq -r 'select(.event == "capture_open" and .process == "arecord") | .tier' events.json | sort -u | tr '\n' ' ')
 [ "$tier" = "$want_tier " ] || fail "arecord's capture_open came from tier(s) '$tier', want $want_tier"
 
