@@ -47,6 +47,8 @@ ns=earshot-vm
 cleanup() {
   [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
   [ -n "${player:-}" ] && kill "$player" 2>/dev/null && wait "$player" 2>/dev/null
+  # A sender never told to go: socat ends, and its writer once the fifo opens.
+  [ -n "${sender:-}" ] && kill "$sender" 2>/dev/null && { echo >go & } 2>/dev/null
   ip netns del $ns 2>/dev/null
   ip link del es-vm0 2>/dev/null
 }
@@ -118,19 +120,30 @@ fi
 # (UDP, 1028 bytes a packet at LOCAL_OUT) to the namespace meanwhile.
 aplay -q -D hw:Loopback,0 -t raw -f S16_LE -r $rate -c 1 -d $((seconds + 5)) /dev/urandom &
 player=$!
+# socat starts now and sends once told to: under emulation on a busy host
+# starting a process can take seconds, which must not eat into the capture.
+# The 200000 bytes come from a shell builtin for the same reason.
+mkfifo go
+{
+  read -r _ <go
+  printf '%*s' 200000 ''
+} | socat -u -b 1000 - UDP-SENDTO:10.203.0.2:9 &
+sender=$!
 sleep 0.5
 recording_start=$(date +%s.%N)
 arecord -q -D hw:Loopback,1 -d $seconds -f S16_LE -r $rate -c 1 out.wav &
 recorder=$!
-# socat sends while the capture runs: under emulation on a busy host arecord
-# can take more than a second to start, so wait for its substream to run.
+# socat sends while the capture runs: arecord too can take more than a
+# second to start, so wait for its substream to run.
 for _ in $(seq 1 100); do
   grep -qs 'state: RUNNING' /proc/asound/card"$card"/pcm1c/sub*/status && break
   sleep 0.1
 done
 grep -qs 'state: RUNNING' /proc/asound/card"$card"/pcm1c/sub*/status || fail "arecord's capture is not running after 10 s"
 sleep 0.3
-head -c 200000 /dev/zero | socat -u -b 1000 - UDP-SENDTO:10.203.0.2:9 || fail "socat send failed"
+echo go >go
+wait $sender || fail "socat send failed"
+sender=
 wait $recorder || fail "arecord failed"
 # Under emulation on a busy host arecord can hold the device well past its
 # 3 s of frames: capture time may reach what arecord ran, not more.
