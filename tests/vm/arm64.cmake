@@ -39,6 +39,9 @@ earshot_vm_row_check(${row} attribution
   ${vm_checks_dir}/gtest.sh ${arm64_attribution_test}
   "'Tiers/AttributionTest.TwoPrograms*/netfilter'"
   ${results}/attribution.xml)
+# Measured at host load 7-10 on 2 cores: 86-154 s for the row (boot 7-10 s,
+# check_config 8-14 s, arecord 5-7 s, earshot_kernel_tier 35-76 s,
+# attribution 25-43 s).
 earshot_vm_row(${row} 420 240 KERNEL_ENV ${arm64_env} BUILD_DIR ${arm64_build}
   REQUIRE ${arm64_earshot} ${arm64_attribution_test})
 
@@ -63,7 +66,7 @@ earshot_vm_row_check(${row} attribution
   ${vm_checks_dir}/gtest.sh ${arm64_attribution_test}
   "'Tiers/AttributionTest.TwoPrograms*:Tiers/AttributionTest.BytesOnAnAccepted*:Tiers/AttributionTest.Downloads*:Tiers/TierDifferenceTest.*'"
   ${results}/attribution.xml)
-# 732 s in one run at load 10 on 2 cores (attribution: 232 s).
+# 324-438 s in the guest at load 9-10 on 2 cores (attribution 159-198 s).
 earshot_vm_row(${row} 1500 600 KERNEL_ENV ${arm64_env} BUILD_DIR ${arm64_build}
   REQUIRE ${arm64_earshot} ${arm64_attribution_test} ${arm64_vm_probe})
 # On demand only: not in the test command's `-L 'kernel|e2e|vm'`.
