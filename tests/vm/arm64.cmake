@@ -72,3 +72,10 @@ earshot_vm_row(${row} 1500 600 KERNEL_ENV ${arm64_env} BUILD_DIR ${arm64_build}
 # On demand only: not in the test command's `-L 'kernel|e2e|vm'`.
 list(TRANSFORM full_checks PREPEND vm_${row}_)
 set_tests_properties(vm_${row}_boot ${full_checks} PROPERTIES LABELS arm64-full)
+
+# `ninja vm_prepare` fetches the arm64 kernel and busybox too (and makes the
+# arm64 root tree when it is missing).
+add_custom_target(vm_prepare_arm64
+  COMMAND ${vm_scripts}/prepare.sh --kernel-env ${arm64_env} ${VM_CACHE_DIR}
+  USES_TERMINAL VERBATIM)
+add_dependencies(vm_prepare vm_prepare_arm64)
