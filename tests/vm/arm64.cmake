@@ -69,7 +69,8 @@ earshot_vm_row_check(${row} attribution
 # 324-438 s in the guest at load 9-10 on 2 cores (attribution 159-198 s).
 earshot_vm_row(${row} 1500 600 KERNEL_ENV ${arm64_env} BUILD_DIR ${arm64_build}
   REQUIRE ${arm64_earshot} ${arm64_attribution_test} ${arm64_vm_probe})
-# On demand only: not in the test command's `-L 'kernel|e2e|vm'`.
+# On demand only: a label without "vm" in it, which `ctest -L vm` (and so the
+# test command) leaves out.
 list(TRANSFORM full_checks PREPEND vm_${row}_)
 set_tests_properties(vm_${row}_boot ${full_checks} PROPERTIES LABELS arm64-full)
 
