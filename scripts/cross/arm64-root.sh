@@ -81,33 +81,37 @@ resolve() {
   apt-get "${FOREIGN_APT[@]}" -qq --print-uris install "${packages[@]}" 2>"$parent/apt-arm64/resolve.err" |
     awk '{ print $2 }'
 }
-foreign_apt_ensure_lists
-if ! closure=$(resolve) || [ -z "$closure" ]; then
-  log "resolving failed with the cached package lists; refreshing them"
-  foreign_apt_update || die "apt-get update (arm64) failed"
-  closure=$(resolve) && [ -n "$closure" ] ||
-    die "cannot resolve the arm64 package set: $(tail -3 "$parent/apt-arm64/resolve.err")"
-fi
-mapfile -t files <<<"$closure"
-log "${#files[@]} packages"
-
-missing=()
-for file in "${files[@]}"; do
-  if [ ! -s "$debs/$file" ]; then
-    name=${file%%_*}
-    version=${file#*_}
-    version=${version%_*}
-    missing+=("$name=${version//%3a/:}")
+# fetch: resolves the set and downloads what is not in $debs yet; fails
+# when either step does (stale package lists name versions the archive has
+# dropped).
+fetch() {
+  local closure file name version
+  closure=$(resolve) && [ -n "$closure" ] || return 1
+  mapfile -t files <<<"$closure"
+  local missing=()
+  for file in "${files[@]}"; do
+    if [ ! -s "$debs/$file" ]; then
+      name=${file%%_*}
+      version=${file#*_}
+      version=${version%_*}
+      missing+=("$name=${version//%3a/:}")
+    fi
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "downloading ${#missing[@]} of ${#files[@]} packages"
+    (cd "$debs" && apt-get "${FOREIGN_APT[@]}" -qq download "${missing[@]}" >&2) || return 1
   fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "downloading ${#missing[@]} packages"
-  (cd "$debs" && apt-get "${FOREIGN_APT[@]}" -qq download "${missing[@]}" >&2) ||
-    die "apt-get download of arm64 packages failed"
+  for file in "${files[@]}"; do
+    [ -s "$debs/$file" ] || return 1
+  done
+}
+foreign_apt_ensure_lists
+if ! fetch; then
+  log "resolving or downloading failed with the cached package lists; refreshing them"
+  foreign_apt_update || die "apt-get update (arm64) failed"
+  fetch || die "cannot fetch the arm64 package set: $(tail -3 "$parent/apt-arm64/resolve.err")"
 fi
-for file in "${files[@]}"; do
-  [ -s "$debs/$file" ] || die "expected $debs/$file after downloading"
-done
+log "${#files[@]} packages"
 # Packages of an older set are dead weight.
 declare -A keep=()
 for file in "${files[@]}"; do keep[$file]=1; done
