@@ -140,7 +140,13 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 grep -qs 'state: RUNNING' /proc/asound/card"$card"/pcm1c/sub*/status || fail "arecord's capture is not running after 10 s"
-sleep 0.3
+# The procfs tier learns that frames flow by polling, late when the guest
+# is slow: socat goes once earshot has counted arecord's first frames.
+for _ in $(seq 1 50); do
+  scrape
+  [ "$(metric earshot_capture_frames_total 'process="arecord"')" != "0.000000" ] && break
+  sleep 0.2
+done
 echo go >go
 wait $sender || fail "socat send failed"
 sender=
