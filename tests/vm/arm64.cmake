@@ -40,7 +40,7 @@ earshot_vm_row_check(${row} attribution
   ${vm_checks_dir}/gtest.sh ${arm64_attribution_test}
   "'Tiers/AttributionTest.TwoPrograms*/netfilter'"
   ${results}/attribution.xml)
-# Measured at host load 7-10 on 2 cores: 86-154 s for the row (boot 7-10 s,
+# Measured at host load 3-10 on 2 cores: 81-154 s for the row (boot 7-10 s,
 # check_config 8-14 s, arecord 5-7 s, earshot_kernel_tier 35-76 s,
 # attribution 25-43 s).
 earshot_vm_row(${row} 420 240 KERNEL_ENV ${arm64_env} BUILD_DIR ${arm64_build}
