@@ -5,11 +5,11 @@
 #   default preset: unit, kernel, e2e, vm
 #   asan preset:    unit, kernel (less what the asan test preset excludes)
 # Unit tests run in parallel. Kernel and e2e tests load BPF programs, start
-# daemons and make network namespaces, so they run one at a time. The vm
-# lane (qemu guests, one TCG thread each) runs alongside them from the
-# moment the default build exists: the kernel lane mostly waits on paced
-# traffic, so the two overlap instead of adding up. Its output is shown
-# when it ends.
+# daemons and make network namespaces, so they run one at a time. The arm64
+# build and then the vm lane (qemu guests, one TCG thread each) run
+# alongside them from the moment the default build exists: the kernel lane
+# mostly waits on paced traffic, so they overlap instead of adding up.
+# Their output is shown when they end.
 # The last line is a ctest summary line over every run; the exit status is
 # non-zero when any build or ctest run failed.
 set -euo pipefail
@@ -53,25 +53,40 @@ run_ctest() {
   summarize "$name" "$status"
 }
 
-# start_background_ctest NAME ARGS...: one ctest run in its own process
-# group, its output kept for finish_background_ctest.
-start_background_ctest() {
-  local name=$1
-  shift
+# start_background_vm: in its own process group, the arm64 cross-build (the
+# arm64 guest's binaries), then the vm lane; output kept for
+# finish_background_vm. The build goes first so the arm64 row finds it;
+# both overlap the unit and kernel lanes.
+start_background_vm() {
   echo
-  echo "=== test.sh: ctest $* (in the background) ==="
-  setsid bash -c 'ctest "$@" >"$0" 2>&1; echo $? >"$0.status"' "$logs/$name.log" "$@" &
+  echo "=== test.sh: arm64 build, then ctest --preset default -L vm (in the background) ==="
+  setsid bash -c '
+    log=$0
+    { cmake --preset arm64 && cmake --build --preset arm64 --parallel 1; } >"$log.build" 2>&1
+    echo $? >"$log.build.status"
+    ctest --preset default -L vm --parallel 1 >"$log" 2>&1
+    echo $? >"$log.status"' "$logs/default-vm.log" &
   background=$!
-  background_name=$name
 }
 
-finish_background_ctest() {
+finish_background_vm() {
   wait "$background" || true
   background=""
+  local build_status
+  build_status=$(cat "$logs/default-vm.log.build.status" 2>/dev/null || echo 1)
   echo
-  echo "=== test.sh: background ctest $background_name ==="
-  cat "$logs/$background_name.log"
-  summarize "$background_name" "$(cat "$logs/$background_name.log.status" 2>/dev/null || echo 1)"
+  echo "=== test.sh: background arm64 build (exit $build_status) ==="
+  if [ "$build_status" -ne 0 ]; then
+    cat "$logs/default-vm.log.build"
+    failed_runs=$((failed_runs + 1))
+    summaries+=("$(printf '%-24s %s' "arm64-build:" "failed (exit $build_status)")")
+  else
+    tail -3 "$logs/default-vm.log.build"
+  fi
+  echo
+  echo "=== test.sh: background ctest --preset default -L vm ==="
+  cat "$logs/default-vm.log"
+  summarize default-vm "$(cat "$logs/default-vm.log.status" 2>/dev/null || echo 1)"
 }
 
 # summarize NAME STATUS: counts NAME's ctest summary line into the totals.
@@ -98,14 +113,13 @@ summarize() {
 }
 
 build default
-build arm64
-start_background_ctest default-vm --preset default -L vm --parallel 1
+start_background_vm
 run_ctest default-unit --preset default -L unit --parallel "$jobs"
 run_ctest default-kernel-e2e --preset default -L 'kernel|e2e' --parallel 1
 build asan
 run_ctest asan-unit --preset asan -L unit --parallel "$jobs"
 run_ctest asan-kernel --preset asan -L kernel --parallel 1
-finish_background_ctest
+finish_background_vm
 
 elapsed=$((SECONDS - started))
 echo
