@@ -48,6 +48,8 @@ enum earshot_tier {
 	EARSHOT_TIER_SYSCALL = 3,
 	EARSHOT_TIER_LIBASOUND = 4,
 	EARSHOT_TIER_PROCFS = 5,
+	EARSHOT_TIER_LIBPULSE = 6,    /* a PulseAudio client (pulseaudio or pipewire-pulse serves it) */
+	EARSHOT_TIER_LIBPIPEWIRE = 7, /* a PipeWire client */
 };
 
 /* Why something could not be reported (earshot_events_lost_total{reason}). */
@@ -157,7 +159,8 @@ struct earshot_capture_proc {
 struct earshot_handle_key {
 	__u32 tgid;
 	__u32 tier;
-	__u64 handle; /* fd (syscall tier), snd_pcm_t * (libasound tier), struct file * (kernel tiers) */
+	__u64 handle; /* fd (syscall tier), snd_pcm_t * (libasound tier), struct file * (kernel
+		       * tiers), pa_stream * (libpulse tier), struct pw_stream * (libpipewire tier) */
 };
 
 struct earshot_handle {

@@ -29,8 +29,11 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libasound2-dev alsa-utils
+  pulseaudio pulseaudio-utils libpulse-dev
+  pipewire pipewire-bin wireplumber libpipewire-0.3-dev
   iproute2 nftables iperf3 socat procps util-linux kmod curl jq python3
   busybox-static qemu-system-x86 xz-utils cpio
+  g++-aarch64-linux-gnu qemu-system-arm
 )
 backport_packages=(libbpf-dev bpftool)
 
@@ -68,6 +71,12 @@ if [ ! -x "$prom_dir/usr/bin/prometheus" ] || [ ! -x "$prom_dir/usr/bin/promtool
   )
   dpkg-deb -x "$tmp"/prometheus_*.deb "$prom_dir"
 fi
+
+# The arm64 sysroot, which is also the arm64 guest's userland: Debian's arm64
+# packages unpacked (not installed) with a private apt state, so the
+# machine's own packages and architectures stay as they are. Checks a stamp
+# and returns when it is current.
+bash "$(dirname "$0")/cross/arm64-root.sh" >/dev/null
 
 # bpffs is not always mounted at boot; the kernel tests and pinning need it.
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Sets up (scripts/setup.sh), builds the default and asan presets, and runs
+# Sets up (scripts/setup.sh), builds the default and asan presets and the
+# arm64 cross-build (only what the vm lane's arm64 guest runs), and runs
 # every test lane:
 #   default preset: unit, kernel, e2e, vm
-#   asan preset:    unit, kernel
-# Unit tests run in parallel. Kernel, e2e and vm tests load BPF programs,
-# start daemons and make network namespaces, so they run one at a time.
+#   asan preset:    unit, kernel (less what the asan test preset excludes)
+# Unit tests run in parallel. Kernel and e2e tests load BPF programs, start
+# daemons and make network namespaces, so they run one at a time. The arm64
+# build and then the vm lane (qemu guests, one TCG thread each) run
+# alongside them from the moment the default build exists: the kernel lane
+# mostly waits on paced traffic, so they overlap instead of adding up.
+# Their output is shown when they end.
 # The last line is a ctest summary line over every run; the exit status is
 # non-zero when any build or ctest run failed.
 set -euo pipefail
@@ -15,13 +20,22 @@ started=$SECONDS
 jobs=${EARSHOT_TEST_JOBS:-$(nproc)}
 
 bash scripts/setup.sh
-for preset in default asan; do
-  cmake --preset "$preset"
-  cmake --build --preset "$preset" --parallel "$jobs"
-done
+build() {
+  cmake --preset "$1"
+  cmake --build --preset "$1" --parallel "$jobs"
+}
 
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+background=""
+# An interrupted run takes its background lane (and the guests it booted)
+# down with it.
+cleanup() {
+  [ -n "$background" ] && kill -TERM -- "-$background" 2>/dev/null && wait "$background" 2>/dev/null
+  rm -rf "$logs"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 summaries=()
 failed_runs=0
 total=0
@@ -36,6 +50,48 @@ run_ctest() {
   echo "=== test.sh: ctest $* ==="
   local status=0
   ctest "$@" 2>&1 | tee "$logs/$name.log" || status=$?
+  summarize "$name" "$status"
+}
+
+# start_background_vm: in its own process group, the arm64 cross-build (the
+# arm64 guest's binaries), then the vm lane; output kept for
+# finish_background_vm. The build goes first so the arm64 row finds it;
+# both overlap the unit and kernel lanes.
+start_background_vm() {
+  echo
+  echo "=== test.sh: arm64 build, then ctest --preset default -L vm (in the background) ==="
+  setsid bash -c '
+    log=$0
+    { cmake --preset arm64 && cmake --build --preset arm64 --parallel 1; } >"$log.build" 2>&1
+    echo $? >"$log.build.status"
+    ctest --preset default -L vm --parallel 1 >"$log" 2>&1
+    echo $? >"$log.status"' "$logs/default-vm.log" &
+  background=$!
+}
+
+finish_background_vm() {
+  wait "$background" || true
+  background=""
+  local build_status
+  build_status=$(cat "$logs/default-vm.log.build.status" 2>/dev/null || echo 1)
+  echo
+  echo "=== test.sh: background arm64 build (exit $build_status) ==="
+  if [ "$build_status" -ne 0 ]; then
+    cat "$logs/default-vm.log.build"
+    failed_runs=$((failed_runs + 1))
+    summaries+=("$(printf '%-24s %s' "arm64-build:" "failed (exit $build_status)")")
+  else
+    tail -3 "$logs/default-vm.log.build"
+  fi
+  echo
+  echo "=== test.sh: background ctest --preset default -L vm ==="
+  cat "$logs/default-vm.log"
+  summarize default-vm "$(cat "$logs/default-vm.log.status" 2>/dev/null || echo 1)"
+}
+
+# summarize NAME STATUS: counts NAME's ctest summary line into the totals.
+summarize() {
+  local name=$1 status=$2
   local summary
   summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$logs/$name.log" | tail -1 || true)
   if [ -z "$summary" ]; then
@@ -56,16 +112,20 @@ run_ctest() {
   summaries+=("$(printf '%-24s %s' "$name:" "$summary")")
 }
 
+build default
+start_background_vm
 run_ctest default-unit --preset default -L unit --parallel "$jobs"
-run_ctest default-kernel-e2e-vm --preset default -L 'kernel|e2e|vm' --parallel 1
+run_ctest default-kernel-e2e --preset default -L 'kernel|e2e' --parallel 1
+build asan
 run_ctest asan-unit --preset asan -L unit --parallel "$jobs"
 run_ctest asan-kernel --preset asan -L kernel --parallel 1
+finish_background_vm
 
 elapsed=$((SECONDS - started))
 echo
 echo "=== test.sh: summary ==="
 printf '%s\n' "${summaries[@]}"
-printf 'elapsed %dm%02ds (setup, two builds, four ctest runs)\n' $((elapsed / 60)) $((elapsed % 60))
+printf 'elapsed %dm%02ds (setup, three builds, five ctest runs)\n' $((elapsed / 60)) $((elapsed % 60))
 passed_percent=100
 [ "$total" -gt 0 ] && passed_percent=$(((total - failed) * 100 / total))
 echo "${passed_percent}% tests passed, ${failed} tests failed out of ${total}"

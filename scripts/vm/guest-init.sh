@@ -58,12 +58,20 @@ mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
 # the cgroup2 mount in /proc/self/mountinfo).
 mount -t cgroup2 cgroup2 $r/sys/fs/cgroup || echo "vm-init: mounting cgroup2 at /sys/fs/cgroup failed"
 
-# Host paths hidden by the fresh tmpfs mounts (the build tree under /tmp)
-# come back at the same absolute path, read-only.
+# A guest with a root of its own (another architecture's userland) gets the
+# host's root as a second share, "hostfs": the bind paths come from there.
+hostfs=/host
+mkdir -p /hostfs
+if mount -t 9p -o "$p9,cache=loose,ro" hostfs /hostfs 2>/dev/null; then
+  hostfs=/hostfs
+fi
+
+# Host paths hidden by the fresh tmpfs mounts (the build tree under /tmp),
+# or not in a root of its own, come back at the same absolute path, read-only.
 while IFS= read -r path; do
   [ -n "$path" ] || continue
-  [ -d "/host$path" ] || fail "bind path $path does not exist on the host"
-  mkdir -p "$r$path" && mount --bind "/host$path" "$r$path" || fail "bind-mounting $path failed"
+  [ -d "$hostfs$path" ] || fail "bind path $path does not exist on the host"
+  mkdir -p "$r$path" && mount --bind "$hostfs$path" "$r$path" || fail "bind-mounting $path failed"
 done </results/.vm/binds
 
 # Results: writable at /results and at their host path.

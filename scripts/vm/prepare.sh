@@ -9,7 +9,12 @@
 # tree and one initramfs (initrd-RELEASE-HASH.gz).
 # Idempotent: a second run with the same inputs only checks stamps.
 # Prints the paths run.sh needs as KEY=VALUE lines on stdout:
-#   VM_KERNEL=... VM_INITRD=...
+#   VM_KERNEL=... VM_INITRD=... VM_ARCH=amd64|arm64 and, for a guest of
+#   another architecture than this machine's, VM_ROOT=... (its root tree).
+# A FILE with VM_ARCH=arm64 is an arm64 guest: its kernel and busybox
+# (VM_BUSYBOX_VERSION) are arm64 packages, fetched with a private apt state
+# (scripts/cross/foreign-apt.sh), and its userland is the arm64 root tree
+# scripts/cross/arm64-root.sh makes (VM_ROOT).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +34,8 @@ fi
 kernel_env=$(cd "$(dirname "$kernel_env")" && pwd)/$(basename "$kernel_env")
 VM_GUEST_MODULES=""
 VM_KERNEL_SUITE=bookworm-backports
+VM_ARCH=amd64
+VM_BUSYBOX_VERSION=""
 # shellcheck source=scripts/vm/kernel.env
 . "$kernel_env"
 mkdir -p "$1"
@@ -60,27 +67,76 @@ wanted_modules=(virtio_pci netfs 9pnet 9pnet_virtio 9p overlay veth nf_tables $V
 for tool in apt-get dpkg-deb modinfo depmod xz cpio gzip busybox; do
   command -v "$tool" >/dev/null || die "missing host tool '$tool' (run scripts/setup.sh)"
 done
+host_arch=$(dpkg --print-architecture)
+foreign=0
+[ "$VM_ARCH" = "$host_arch" ] || foreign=1
+if [ $foreign -eq 1 ]; then
+  [ "$VM_ARCH" = arm64 ] || die "VM_ARCH=$VM_ARCH: only $host_arch and arm64 guests are known"
+  [ -n "$VM_BUSYBOX_VERSION" ] || die "an arm64 guest needs VM_BUSYBOX_VERSION in $kernel_env"
+  # shellcheck source=scripts/cross/foreign-apt.sh
+  . "$here/../cross/foreign-apt.sh"
+  foreign_apt_init "$VM_ARCH" "$cache/apt-$VM_ARCH"
+fi
+# apt_download DIR PACKAGE=VERSION: one package of the guest's architecture
+# into DIR; refreshes the package lists once when stale lists are the cause.
+apt_download() {
+  local dir=$1 spec=$2
+  if [ $foreign -eq 1 ]; then
+    foreign_apt_ensure_lists
+    (cd "$dir" && apt-get "${FOREIGN_APT[@]}" -qq download "$spec" >&2) && return 0
+    log "download of $spec failed; refreshing the $VM_ARCH package lists and retrying"
+    foreign_apt_update || die "apt-get update ($VM_ARCH) failed"
+    (cd "$dir" && apt-get "${FOREIGN_APT[@]}" -qq download "$spec" >&2)
+    return
+  fi
+  (cd "$dir" && apt-get download -qq "$spec" >&2) && return 0
+  # Stale package lists are the usual cause; refreshing them needs root.
+  [ "$(id -u)" -eq 0 ] || die "apt-get download $spec failed (not root, cannot apt-get update)"
+  log "download failed; refreshing package lists and retrying"
+  apt-get update -qq >&2 || die "apt-get update failed"
+  (cd "$dir" && apt-get download -qq "$spec" >&2)
+}
+
 busybox_bin=$(command -v busybox)
+# The applets to link: the build machine's busybox lists them (an arm64
+# busybox cannot run here; both come from the same source package).
+busybox_applets=$("$busybox_bin" --list)
+if [ $foreign -eq 1 ]; then
+  bb_dir="$cache/busybox-$VM_ARCH-${VM_BUSYBOX_VERSION//:/%3a}"
+  if [ ! -x "$bb_dir/bin/busybox" ]; then
+    log "downloading busybox-static=$VM_BUSYBOX_VERSION ($VM_ARCH)"
+    tmp=$(mktemp -d "$cache/download.XXXXXX")
+    chmod 0755 "$tmp"
+    id _apt >/dev/null 2>&1 && chown _apt "$tmp"
+    trap 'rm -rf "$tmp"' EXIT
+    apt_download "$tmp" "busybox-static=$VM_BUSYBOX_VERSION" ||
+      die "apt-get download busybox-static=$VM_BUSYBOX_VERSION ($VM_ARCH) failed: does the archive still carry it? ($kernel_env)"
+    got=("$tmp"/*.deb)
+    rm -rf "$bb_dir.tmp"
+    dpkg-deb -x "${got[0]}" "$bb_dir.tmp"
+    [ -x "$bb_dir.tmp/bin/busybox" ] || die "no bin/busybox in $(basename "${got[0]}")"
+    rm -rf "$bb_dir"
+    mv "$bb_dir.tmp" "$bb_dir"
+    rm -rf "$tmp"
+    trap - EXIT
+  fi
+  busybox_bin=$bb_dir/bin/busybox
+fi
 # A dynamically linked busybox cannot run from the initramfs.
 if LC_ALL=C readelf -d "$busybox_bin" 2>/dev/null | grep -q NEEDED; then
   die "$busybox_bin is dynamically linked; install busybox-static"
 fi
 
 # 1. The kernel package, downloaded once.
-deb="$cache/${VM_KERNEL_PACKAGE}_${VM_KERNEL_VERSION}_amd64.deb"
+deb="$cache/${VM_KERNEL_PACKAGE}_${VM_KERNEL_VERSION}_${VM_ARCH}.deb"
 if [ ! -s "$deb" ]; then
   log "downloading ${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION}"
   tmp=$(mktemp -d "$cache/download.XXXXXX")
   chmod 0755 "$tmp" # lets apt fetch as _apt instead of warning
+  [ $foreign -eq 1 ] && id _apt >/dev/null 2>&1 && chown _apt "$tmp"
   trap 'rm -rf "$tmp"' EXIT
-  if ! (cd "$tmp" && apt-get download -qq "${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION}" >&2); then
-    # Stale package lists are the usual cause; refreshing them needs root.
-    [ "$(id -u)" -eq 0 ] || die "apt-get download ${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION} failed (not root, cannot apt-get update)"
-    log "download failed; refreshing package lists and retrying"
-    apt-get update -qq >&2 || die "apt-get update failed"
-    (cd "$tmp" && apt-get download -qq "${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION}" >&2) ||
-      die "apt-get download ${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION} failed: is $VM_KERNEL_SUITE configured and does it still carry this version? ($kernel_env)"
-  fi
+  apt_download "$tmp" "${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION}" ||
+    die "apt-get download ${VM_KERNEL_PACKAGE}=${VM_KERNEL_VERSION} failed: is $VM_KERNEL_SUITE configured and does it still carry this version? ($kernel_env)"
   got=("$tmp"/*.deb)
   [ -s "${got[0]}" ] || die "apt-get download produced no .deb"
   mv "${got[0]}" "$deb"
@@ -175,7 +231,7 @@ if [ ! -s "$initrd" ]; then
   trap 'rm -rf "$root"' EXIT
   mkdir -p "$root"/{bin,dev,proc,sys,host,results,newroot,upper,modules}
   cp "$busybox_bin" "$root/bin/busybox"
-  for applet in $("$busybox_bin" --list); do
+  for applet in $busybox_applets; do
     [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
   done
   : >"$root/modules/order"
@@ -198,5 +254,13 @@ if [ ! -s "$initrd" ]; then
   log "modules: ${load_order[*]}"
 fi
 
+# The userland of a foreign guest: the arm64 root tree (made once, reused).
+vm_root=""
+if [ $foreign -eq 1 ]; then
+  vm_root=$("$here/../cross/arm64-root.sh") || die "making the arm64 root tree failed (scripts/cross/arm64-root.sh)"
+fi
+
 echo "VM_KERNEL=$vmlinuz"
 echo "VM_INITRD=$initrd"
+echo "VM_ARCH=$VM_ARCH"
+[ -z "$vm_root" ] || echo "VM_ROOT=$vm_root"

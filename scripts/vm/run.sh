@@ -18,6 +18,11 @@
 #                (default $EARSHOT_VM_CACHE, else /var/cache/earshot/vm)
 #   --kernel-env FILE  the guest kernel to boot, a kernel.env-like file
 #                (default scripts/vm/kernel.env)
+#
+# A FILE with VM_ARCH=arm64 boots qemu-system-aarch64 -machine virt instead:
+# its root is the arm64 root tree prepare.sh names (VM_ROOT), shared
+# read-only as the guest's root, and the host's root is a second share from
+# which RESULTS_DIR, the --bind directories and the current directory come.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,8 +61,6 @@ state="$results/.vm"
 rm -rf "$state"
 mkdir -p "$state"
 
-qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not found (install qemu-system-x86: scripts/setup.sh)"
-
 prepare_status=0
 prepared=$("$here/prepare.sh" --kernel-env "$kernel_env" "$cache" 2>"$state/prepare.log") || prepare_status=$?
 cat "$state/prepare.log" >&2
@@ -66,6 +69,35 @@ cat "$state/prepare.log" >&2
 VM_KERNEL=$(sed -n 's/^VM_KERNEL=//p' <<<"$prepared")
 VM_INITRD=$(sed -n 's/^VM_INITRD=//p' <<<"$prepared")
 [ -f "$VM_KERNEL" ] && [ -f "$VM_INITRD" ] || skip "prepare.sh gave no kernel/initrd"
+VM_ARCH=$(sed -n 's/^VM_ARCH=//p' <<<"$prepared")
+VM_ROOT=$(sed -n 's/^VM_ROOT=//p' <<<"$prepared")
+
+# The machine. thread=single: multi-threaded TCG crashed during boot in 3 of
+# 34 x86 boots on this kind of VM, single-threaded in none of 25.
+case "${VM_ARCH:-amd64}" in
+amd64)
+  qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not found (install qemu-system-x86: scripts/setup.sh)"
+  machine=(-accel "tcg,thread=single" -cpu max)
+  console=ttyS0
+  root_share=/
+  ;;
+arm64)
+  qemu=$(command -v qemu-system-aarch64) || skip "qemu-system-aarch64 not found (install qemu-system-arm: scripts/setup.sh)"
+  [ -n "$VM_ROOT" ] && [ -x "$VM_ROOT/bin/bash" ] || skip "prepare.sh gave no arm64 root tree (VM_ROOT)"
+  # pauth-impdef: the CPU's pointer authentication with an implementation
+  # defined algorithm, which TCG computes many times faster than the
+  # architected QARMA one; everything else is -cpu max.
+  machine=(-machine virt -accel "tcg,thread=single" -cpu "max,pauth-impdef=on")
+  console=ttyAMA0
+  root_share=$VM_ROOT
+  ;;
+*) skip "unknown guest architecture '$VM_ARCH'" ;;
+esac
+# A guest whose root is not the host's reaches the host's files here.
+host_share=()
+if [ "$root_share" != / ]; then
+  host_share=(-virtfs "local,path=/,mount_tag=hostfs,security_model=none,readonly=on,multidevs=remap")
+fi
 
 # The job the guest init runs, and where it finds things.
 {
@@ -84,14 +116,15 @@ echo "$PWD" >"$state/cwd"
 boot() {
   local attempt=$1
   rm -f "$state/done" "$state/status" "$state/init_error"
-  # thread=single: multi-threaded TCG crashed during boot in 3 of 34 boots
-  # on this kind of VM, single-threaded in none of 25.
-  timeout --kill-after=5 "$timeout_s" "$qemu" \
-    -accel tcg,thread=single -cpu max -m 2048 -smp 2 \
+  # --foreground keeps qemu in the caller's process group, so a signal to
+  # that group (an interrupted test run) stops the guest too.
+  timeout --foreground --kill-after=5 "$timeout_s" "$qemu" \
+    "${machine[@]}" -m 2048 -smp 2 \
     -nographic -no-reboot -nic none \
     -kernel "$VM_KERNEL" -initrd "$VM_INITRD" \
-    -append "console=ttyS0 panic=-1 quiet" \
-    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -append "console=$console panic=-1 quiet" \
+    -virtfs "local,path=$root_share,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+    "${host_share[@]}" \
     -fsdev "local,id=results,path=$results,security_model=none" \
     -device virtio-9p-pci,fsdev=results,mount_tag=results \
     </dev/null 2>&1 |

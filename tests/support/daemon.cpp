@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -35,7 +36,22 @@ std::uint16_t port_of_address(std::string_view address) {
   return static_cast<std::uint16_t>(port);
 }
 
+namespace {
+// EARSHOT_TEST_SLOWDOWN (a whole factor, default 1) stretches the start
+// timeout where the CPU is emulated: loading and verifying the BPF objects
+// takes seconds under qemu TCG instead of milliseconds (the vm lane sets it).
+long slowdown() {
+  const char* text = ::getenv("EARSHOT_TEST_SLOWDOWN");
+  if (text == nullptr) return 1;
+  char* end = nullptr;
+  long factor = std::strtol(text, &end, 10);
+  if (*end != '\0' || factor < 1) throw Error(std::string("bad EARSHOT_TEST_SLOWDOWN: ") + text);
+  return factor;
+}
+}  // namespace
+
 DaemonProcess::DaemonProcess(DaemonOptions options) : dir_("earshot-daemon") {
+  options.start_timeout *= slowdown();
   config_path_ = dir_.write_file("earshot.yaml", options.config_yaml);
   std::vector<std::string> argv{options.binary,         "--config.file",
                                 config_path_,           "--web.listen-address",

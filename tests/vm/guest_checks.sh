@@ -7,6 +7,9 @@ set -u
 manifest=${1:?usage: guest_checks.sh MANIFEST RESULTS_DIR [CHECK_TIMEOUT_S]}
 results=${2:?}
 check_timeout=${3:-60}
+# TCG runs the guest many times slower than the host: test programs stretch
+# their daemon start timeout by this factor.
+export EARSHOT_TEST_SLOWDOWN=${EARSHOT_TEST_SLOWDOWN:-4}
 
 while IFS=$'\t' read -r name command; do
   [ -n "$name" ] || continue

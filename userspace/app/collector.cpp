@@ -125,15 +125,33 @@ std::string Collector::device_label(Tier tier, std::uint32_t dev,
   return fmt::format("char:{}:{}", dev >> EARSHOT_MINORBITS, dev & ((1U << EARSHOT_MINORBITS) - 1));
 }
 
+model::ProcessRef Collector::sound_server(const model::HandleId& id) {
+  if (auto server = sound_servers_.find(id.tgid, id.tier)) {
+    Identity who = identify(server->pid, 0, server->comm.c_str());
+    return {server->pid, 0, who.process};
+  }
+  return {0, 0, resolve::sound_server_protocol(id.tier)};
+}
+
 void Collector::capture_opened(std::uint64_t ts, const model::HandleId& id, std::uint32_t dev,
                                std::uint64_t start_ns, const std::string& comm,
                                const std::string& pcm_name) {
   auto name = [&] {
     Identity who = identify(id.tgid, start_ns, comm.c_str());
-    DeviceKind kind = id.tier != Tier::libasound && cameras_.count(dev) ? DeviceKind::camera
-                                                                        : DeviceKind::microphone;
-    return model::CaptureNames{
-        {id.tgid, start_ns, who.process}, who.unit, device_label(id.tier, dev, pcm_name), kind};
+    model::CaptureNames names{
+        {id.tgid, start_ns, who.process}, who.unit, device_label(id.tier, dev, pcm_name), {}};
+    // The library tiers name a PCM or a stream, never a device node: never a camera.
+    bool library = id.tier == Tier::libasound || sound_server_tier(id.tier);
+    if (!library && cameras_.count(dev)) names.kind = DeviceKind::camera;
+    if (sound_server_tier(id.tier)) {
+      // The device label says which server held the device: "pulseaudio:SOURCE", "pipewire".
+      names.via = sound_server(id);
+      names.device = model::sanitize_label_value(id.tier == Tier::libpulse
+                                                     ? names.via->name + ":" +
+                                                           (pcm_name.empty() ? "default" : pcm_name)
+                                                     : names.via->name);
+    }
+    return names;
   };
   model::Monitor::Opened opened;
   {

@@ -24,6 +24,7 @@
 #include "resolve/destination_names.h"
 #include "resolve/name_table.h"
 #include "resolve/proc_reader.h"
+#include "resolve/sound_server.h"
 
 namespace earshot::app {
 
@@ -56,6 +57,8 @@ class Collector {
   };
   Identity identify(std::uint32_t tgid, std::uint64_t start_ns, const char* comm_hint);
   std::string device_label(Tier tier, std::uint32_t dev, const std::string& pcm_name) const;
+  // A sound server tier's open: the server the client records through.
+  model::ProcessRef sound_server(const model::HandleId& id);
   void capture_opened(std::uint64_t ts, const model::HandleId& id, std::uint32_t dev,
                       std::uint64_t start_ns, const std::string& comm, const std::string& pcm_name);
   void capture_closed(std::uint64_t ts, const model::HandleCount& final_count);
@@ -72,6 +75,7 @@ class Collector {
   std::set<std::uint32_t> cameras_;
   EventLog& events_;
   resolve::ProcReader proc_;
+  resolve::SoundServerFinder sound_servers_;
   resolve::DestinationNamer namer_;
   resolve::NameTable dns_;
   GatewayCollector gateway_;  // gateway mode; uses maps_, namer_ and dns_

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/error.h"
+#include "common/log.h"
 #include "model/label_value.h"
 
 namespace earshot::app {
@@ -23,6 +25,8 @@ GatewayCollector::GatewayCollector(const config::Config& config, const kernel::M
                                    const resolve::DestinationNamer& namer, resolve::NameTable& dns,
                                    std::int64_t realtime_minus_monotonic_ns)
     : enabled_(config.gateway.enabled),
+      forget_idle_ns_(static_cast<std::uint64_t>(
+          std::chrono::nanoseconds(config.gateway.forget_idle_after).count())),
       maps_(maps),
       namer_(namer),
       dns_(dns),
@@ -51,7 +55,8 @@ std::vector<nlohmann::json> GatewayCollector::harvest(std::uint64_t now_ns) {
   std::vector<std::pair<model::DeviceFlowId, model::Counters>> growth;
   {
     std::lock_guard lock(mutex_);
-    growth = accounting_.growth(cumulative);
+    growth = accounting_.growth(cumulative, now_ns);
+    retire_idle_pairs(now_ns, growth);
   }
   std::vector<model::NamedDeviceGrowth> named;
   named.reserve(growth.size());
@@ -69,12 +74,42 @@ std::vector<nlohmann::json> GatewayCollector::harvest(std::uint64_t now_ns) {
   return bursts_.harvested(now_ns, accounting_.last_growth());
 }
 
+void GatewayCollector::retire_idle_pairs(
+    std::uint64_t now_ns, std::vector<std::pair<model::DeviceFlowId, model::Counters>>& growth) {
+  if (!retiring_) return;
+  for (const auto& id : accounting_.idle(now_ns, forget_idle_ns_)) {
+    earshot_device_flow_key key{};
+    std::copy(id.mac.begin(), id.mac.end(), std::begin(key.mac));
+    key.family = id.family;
+    std::copy(id.daddr.begin(), id.daddr.end(), std::begin(key.daddr));
+    std::optional<earshot_device_counters> taken;
+    try {
+      taken = maps_.take_device_flow(key);
+    } catch (const Error& e) {
+      retiring_ = false;
+      log::warn("gateway: idle device pairs stay in the kernel's table", {{"reason", e.what()}});
+      return;
+    }
+    if (!taken) {  // gone already: its last reading was its last count
+      accounting_.retire(id, model::Counters{});
+      continue;
+    }
+    model::Counters last;
+    last.packets = taken->packets;
+    last.bytes = taken->bytes;
+    last.payload_bytes = taken->payload_bytes;
+    model::Counters grew = accounting_.retire(id, last);
+    if (grew.packets || grew.bytes) growth.emplace_back(id, grew);
+  }
+}
+
 void GatewayCollector::fill(exporter::Snapshot& snapshot) const {
   if (!enabled_) return;
   std::lock_guard lock(mutex_);
   snapshot.gateway = true;
   snapshot.device_egress = accounting_.ledger().series();
   snapshot.device_refused = accounting_.refused();
+  snapshot.device_pairs = accounting_.pairs();
   snapshot.device_bursts = bursts_.counts();
 }
 

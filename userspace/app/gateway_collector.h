@@ -37,7 +37,14 @@ class GatewayCollector {
   nlohmann::json bursts_json() const;
 
  private:
+  // Takes the pairs idle for gateway.forget_idle_after out of the kernel's
+  // table, their last counts added to `growth` (caller holds mutex_).
+  void retire_idle_pairs(std::uint64_t now_ns,
+                         std::vector<std::pair<model::DeviceFlowId, model::Counters>>& growth);
+
   bool enabled_;
+  std::uint64_t forget_idle_ns_;
+  bool retiring_ = true;  // false once the kernel said it cannot
   const kernel::MapReader& maps_;
   const resolve::DestinationNamer& namer_;
   resolve::NameTable& dns_;

@@ -68,6 +68,10 @@ kernel::HookOptions hook_options(const config::Config& c, const Watched& devices
   for (const auto& ns : c.network.namespaces) o.netns_paths.emplace_back(ns.path);
   o.btf_file = c.kernel.btf_file.path;
   o.libasound_path = c.capture.libasound.path;
+  if (!c.capture.libpulse.path.empty())
+    o.library_paths[std::string(kernel::kLibpulse)] = c.capture.libpulse.path;
+  if (!c.capture.libpipewire.path.empty())
+    o.library_paths[std::string(kernel::kLibpipewire)] = c.capture.libpipewire.path;
   o.grace_ns = static_cast<std::uint64_t>(c.correlation.grace.count()) * 1'000'000ULL;
   kernel::PlanRequest& plan = o.plan;
   plan.disabled_hooks.insert(c.kernel.disabled_hooks.begin(), c.kernel.disabled_hooks.end());

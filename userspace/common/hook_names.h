@@ -40,6 +40,9 @@ inline constexpr std::string_view kTracepointRead = "tracepoint_read";
 inline constexpr std::string_view kTracepointProcessExit = "tracepoint_process_exit";
 inline constexpr std::string_view kUprobeLibasound = "uprobe_libasound";
 inline constexpr std::string_view kProcfsPoll = "procfs_poll";
+// Clients of sound servers: uprobes in libpulse and libpipewire.
+inline constexpr std::string_view kUprobeLibpulse = "uprobe_libpulse";
+inline constexpr std::string_view kUprobeLibpipewire = "uprobe_libpipewire";
 // Cameras' kernel-level tier (fentry/fexit on the V4L2 core): opens and
 // releases, then frames (VIDIOC_DQBUF, read).
 inline constexpr std::string_view kFentryV4l2 = "fentry_v4l2";
@@ -52,7 +55,8 @@ inline constexpr std::array kAll{
     kFentrySndPcm,     kFexitSndPcmXfer, kLsmFileOpen,          kLsmFileIoctl,
     kTracepointOpen,   kTracepointClose, kTracepointRead,       kTracepointProcessExit,
     kUprobeLibasound,  kProcfsPoll,      kNetfilterForwardIpv4, kNetfilterForwardIpv6,
-    kTcGatewayIngress, kTcDnsLanEgress,  kFentryV4l2,           kFexitV4l2Frames,
+    kTcGatewayIngress, kTcDnsLanEgress,  kUprobeLibpulse,       kUprobeLibpipewire,
+    kFentryV4l2,       kFexitV4l2Frames,
 };
 
 // A hook attached once a monitored namespace is named "<hook>@<namespace>";

@@ -2,7 +2,7 @@
 
 namespace earshot {
 
-static_assert(kTiers.size() == 5);
+static_assert(kTiers.size() == 7);
 static_assert(kWindows.size() == kWindowCount);
 static_assert(kLostReasons.size() == kLostReasonCount);
 
@@ -18,6 +18,10 @@ std::string_view to_string(Tier tier) {
       return "libasound";
     case Tier::procfs:
       return "procfs";
+    case Tier::libpulse:
+      return "libpulse";
+    case Tier::libpipewire:
+      return "libpipewire";
   }
   return "unknown";
 }
@@ -32,6 +36,10 @@ std::optional<Tier> tier_from_abi(std::uint32_t value) {
   for (Tier tier : kTiers)
     if (static_cast<std::uint32_t>(tier) == value) return tier;
   return std::nullopt;
+}
+
+bool sound_server_tier(Tier tier) {
+  return tier == Tier::libpulse || tier == Tier::libpipewire;
 }
 
 std::string_view to_string(Window window) {

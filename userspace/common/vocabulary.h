@@ -23,9 +23,14 @@ enum class Tier : std::uint32_t {
   syscalls = EARSHOT_TIER_SYSCALL,
   libasound = EARSHOT_TIER_LIBASOUND,
   procfs = EARSHOT_TIER_PROCFS,
+  libpulse = EARSHOT_TIER_LIBPULSE,        // clients of a PulseAudio server
+  libpipewire = EARSHOT_TIER_LIBPIPEWIRE,  // clients of PipeWire
 };
-inline constexpr std::array kTiers{Tier::fentry, Tier::lsm, Tier::syscalls, Tier::libasound,
-                                   Tier::procfs};
+inline constexpr std::array kTiers{Tier::fentry, Tier::lsm,      Tier::syscalls,   Tier::libasound,
+                                   Tier::procfs, Tier::libpulse, Tier::libpipewire};
+// A tier that sees a sound server's client record: the client is the one
+// capturing, the server (named by the collector) the way it does.
+bool sound_server_tier(Tier tier);
 // The word of capture.tiers and of the `tier` field of capture events.
 std::string_view to_string(Tier tier);
 std::optional<Tier> tier_named(std::string_view word);

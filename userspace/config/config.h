@@ -55,10 +55,11 @@ struct NetworkConfig {
 struct CaptureConfig {
   bool sysfs = true;                      // watch every PCM capture node listed in /sys/class/sound
   std::vector<SourcePath> extra_devices;  // must exist and be character devices
-  std::vector<Tier> tiers{Tier::fentry, Tier::lsm, Tier::syscalls, Tier::libasound,
-                          Tier::procfs};  // in the order written, no repeats
-  SourcePath libasound;                   // empty path = find it; otherwise must exist
-  milliseconds procfs_interval{1000};     // >= kMinHarvestInterval
+  std::vector<Tier> tiers{kTiers.begin(), kTiers.end()};  // in the order written, no repeats
+  SourcePath libasound;                // empty path = find it; otherwise must exist
+  SourcePath libpulse;                 // likewise, libpulse.so.0 (the libpulse tier)
+  SourcePath libpipewire;              // likewise, libpipewire-0.3.so.0 (the libpipewire tier)
+  milliseconds procfs_interval{1000};  // >= kMinHarvestInterval
   bool cameras = true;  // watch every V4L2 video capture node in /sys/class/video4linux
   std::vector<SourcePath> extra_cameras;  // watched as cameras; must be character devices
   friend bool operator==(const CaptureConfig&, const CaptureConfig&) = default;
@@ -124,6 +125,9 @@ struct GatewayConfig {
   // none. Need not exist at start (read when it appears or changes).
   SourcePath leases_file;
   std::vector<GatewayDevice> devices;  // no MAC twice
+  // A (device, destination) pair that has sent nothing for this long leaves
+  // the kernel's fixed-size table (its counts are kept); >= 1s.
+  std::chrono::milliseconds forget_idle_after = std::chrono::minutes(30);
   friend bool operator==(const GatewayConfig&, const GatewayConfig&) = default;
 };
 

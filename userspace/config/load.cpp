@@ -64,6 +64,12 @@ void check_paths(const Config& config, std::string_view source_name) {
   if (!config.capture.libasound.path.empty()) {
     check_path(config.capture.libasound, "capture.libasound", Expect::exists, source_name);
   }
+  if (!config.capture.libpulse.path.empty()) {
+    check_path(config.capture.libpulse, "capture.libpulse", Expect::exists, source_name);
+  }
+  if (!config.capture.libpipewire.path.empty()) {
+    check_path(config.capture.libpipewire, "capture.libpipewire", Expect::exists, source_name);
+  }
   if (!config.kernel.btf_file.path.empty()) {
     check_path(config.kernel.btf_file, "kernel.btf_file", Expect::btf_file, source_name);
   }

@@ -164,6 +164,12 @@ class Reader {
              [&](const auto& v, const auto& p) {
                capture.libasound = optional_source_path(v, p);  // empty: find it
              }},
+            {"libpulse",
+             [&](const auto& v, const auto& p) { capture.libpulse = optional_source_path(v, p); }},
+            {"libpipewire",
+             [&](const auto& v, const auto& p) {
+               capture.libpipewire = optional_source_path(v, p);
+             }},
             {"procfs_interval",
              [&](const auto& v, const auto& p) {
                capture.procfs_interval = duration(v, p, kMinHarvestInterval);
@@ -319,6 +325,10 @@ class Reader {
             {"leases_file",
              [&](const auto& v, const auto& p) {
                gateway.leases_file = optional_source_path(v, p);
+             }},
+            {"forget_idle_after",
+             [&](const auto& v, const auto& p) {
+               gateway.forget_idle_after = duration(v, p, std::chrono::seconds(1));
              }},
             {"devices",
              [&](const auto& v, const auto& p) {

@@ -121,6 +121,10 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
                          "Bytes LAN devices sent that no device series received: the kernel's "
                          "(device, destination) table was full.",
                          MetricType::Counter, {}, static_cast<double>(s.device_refused.bytes)));
+    out.push_back(single("earshot_device_flow_pairs",
+                         "(device, destination) pairs in the kernel's fixed-size table; pairs "
+                         "idle for gateway.forget_idle_after leave it, their counts kept.",
+                         MetricType::Gauge, {}, static_cast<double>(s.device_pairs)));
   }
 
   auto opens = family("earshot_capture_opens_total", "Capture device opens, by process and device.",

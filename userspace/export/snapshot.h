@@ -75,6 +75,7 @@ struct Snapshot {
   bool gateway = false;
   std::map<model::DeviceSeriesKey, model::Counters> device_egress;
   model::Counters device_refused;  // packets the full device map refused
+  std::uint64_t device_pairs = 0;  // (device, destination) pairs in the kernel's table
   std::map<model::DeviceBursts::Key, std::uint64_t> device_bursts;  // voice-upload bursts
 };
 

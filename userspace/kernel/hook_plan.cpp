@@ -48,6 +48,8 @@ std::optional<std::string> reason_not_loaded(const HookSpec& spec, const PlanReq
     return "not loaded: this kernel has no netfilter BPF programs (6.4+)";
   if (spec.attach == AttachKind::uprobe_libasound && !offer.libasound)
     return "libasound.so.2 not found";
+  if (spec.attach == AttachKind::uprobe_library && offer.libraries_missing.count(spec.library))
+    return std::string(spec.library) + " not found";
   if (spec.object == BpfObject::capture_video) {
     if (request.watched_cameras == 0)
       return "no camera to watch (capture.cameras, capture.extra_cameras)";

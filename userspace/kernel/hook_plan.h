@@ -8,8 +8,9 @@
 //   gateway    netfilter FORWARD (both families) or else tc ingress;
 //   capture    fentry, or else LSM (both see the same opens); the syscall
 //              tier only for what those do not see; libasound beside them;
-//              procfs polling only without a kernel-level tier. Cameras:
-//              fentry on V4L2, or else the syscall tier.
+//              procfs polling only without a kernel-level tier; libpulse
+//              and libpipewire (sound servers' clients) beside them all.
+//              Cameras: fentry on V4L2, or else the syscall tier.
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -44,6 +45,8 @@ struct MachineOffer {
   std::string fentry_missing;      // why the fentry tier cannot work; empty: it may
   std::string lsm_missing;         // likewise for the LSM tier
   std::string v4l2_missing;        // why the cameras' fentry tier cannot work; empty: it may
+  // Sonames of the uprobe_library hooks' libraries not found (kLibpulse, kLibpipewire).
+  std::set<std::string, std::less<>> libraries_missing;
 };
 
 // Before loading: why a hook is not loaded at all, or nullopt. Its programs

@@ -228,6 +228,32 @@ const std::vector<HookSpec>& hook_table() {
                    {"earshot_pcm_read_ret", "snd_pcm_readn", true},
                    {"earshot_pcm_mmap_commit", "snd_pcm_mmap_commit", false},
                    {"earshot_pcm_read_ret", "snd_pcm_mmap_commit", true}}},
+      // Clients of sound servers, where the server holds the device: who
+      // records through libpulse (PulseAudio, pipewire-pulse) or libpipewire.
+      {.hook = hooks::kUprobeLibpulse,
+       .object = capture_user,
+       .attach = uprobe_library,
+       .tier = Tier::libpulse,
+       .uprobes = {{"earshot_pa_stream_new", "pa_stream_new_with_proplist", false},
+                   {"earshot_pa_stream_new_ret", "pa_stream_new_with_proplist", true},
+                   {"earshot_pa_connect_record", "pa_stream_connect_record", false},
+                   {"earshot_pa_connect_record_ret", "pa_stream_connect_record", true},
+                   {"earshot_pa_peek", "pa_stream_peek", false},
+                   {"earshot_pa_peek_ret", "pa_stream_peek", true},
+                   {"earshot_pa_drop", "pa_stream_drop", false},
+                   {"earshot_pa_disconnect", "pa_stream_disconnect", false}},
+       .library = kLibpulse},
+      {.hook = hooks::kUprobeLibpipewire,
+       .object = capture_user,
+       .attach = uprobe_library,
+       .tier = Tier::libpipewire,
+       .uprobes = {{"earshot_pw_connect", "pw_stream_connect", false},
+                   {"earshot_pw_connect_ret", "pw_stream_connect", true},
+                   {"earshot_pw_dequeue", "pw_stream_dequeue_buffer", false},
+                   {"earshot_pw_dequeue_ret", "pw_stream_dequeue_buffer", true},
+                   {"earshot_pw_disconnect", "pw_stream_disconnect", false},
+                   {"earshot_pw_disconnect", "pw_stream_destroy", false}},
+       .library = kLibpipewire},
       // The syscall tier: every system call of every process pays for a
       // tracepoint, so it attaches only where it sees what the kernel-level
       // tiers do not (hook_plan.h).

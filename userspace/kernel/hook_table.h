@@ -25,13 +25,18 @@ enum class AttachKind {
   iterator,          // run once at start
   automatic,         // where the program's section says: tracepoint, fentry, fexit, LSM
   uprobe_libasound,  // uprobes on libasound's functions
+  uprobe_library,    // uprobes on the functions of HookSpec::library, wherever it is
   poll,              // no program: the collector polls /proc/asound
 };
 
 enum class Purpose { counting, owners, dns, capture, gateway };
 std::string_view to_string(Purpose purpose);
 
-// A uprobe of the libasound hook: a program on a function, entry or return.
+// The client libraries of the sound servers (HookSpec::library).
+inline constexpr std::string_view kLibpulse = "libpulse.so.0";
+inline constexpr std::string_view kLibpipewire = "libpipewire-0.3.so.0";
+
+// A uprobe of a library's hook: a program on a function, entry or return.
 struct Uprobe {
   std::string_view program;
   std::string_view function;
@@ -47,10 +52,11 @@ struct HookSpec {
   std::vector<std::string_view> programs;  // all needed
   std::vector<std::string_view> ladder;    // builds of one program, best first: the first loaded
   std::vector<std::string_view> optional;  // used when loaded, missed otherwise (said in detail)
-  std::vector<Uprobe> uprobes;             // AttachKind::uprobe_libasound only
+  std::vector<Uprobe> uprobes;             // AttachKind::uprobe_libasound and uprobe_library
   std::string_view target;                 // cgroup attach point, or what the detail names
   // A kernel-level tier gives up when this hook (its opens) does not attach.
   bool tier_opens = false;
+  std::string_view library;  // AttachKind::uprobe_library: the soname probed
 
   // Every program the hook may load.
   std::vector<std::string_view> all_programs() const;

@@ -20,9 +20,9 @@
 #include "kernel/bpf_objects.h"
 #include "kernel/btf_source.h"
 #include "kernel/dns_ingress.h"
+#include "kernel/lan_interfaces.h"
 #include "kernel/netns_scope.h"
 #include "kernel/system_paths.h"
-#include "kernel/tc_filter.h"
 
 namespace earshot::kernel {
 
@@ -96,13 +96,13 @@ struct KernelHooks::Impl {
   HookOptions options;
   MachineOffer offer;
   std::filesystem::path libasound;
+  std::map<std::string, std::filesystem::path, std::less<>> libraries;  // soname -> file
   std::map<BpfObject, std::unique_ptr<LoadedObject>> objects;
   std::map<BpfObject, std::string> object_errors;  // why an object is not loaded
   std::vector<BpfLink> links;
   std::vector<BpfLink> netfilter_links;  // given back if half the netfilter tier attached
   std::vector<BpfLink> forward_links;    // likewise for gateway mode's FORWARD hooks
-  std::vector<std::unique_ptr<TcFilter>> tc_filters;  // gateway mode, on the LAN interfaces
-  std::vector<std::string> lan_missing;               // gateway.lan_interfaces not found at start
+  std::optional<LanInterfaces> lan;      // gateway mode: the map and the tc filters on the LAN
   std::vector<HookStatus> status;
   std::set<std::string, std::less<>> attached;  // hook base names
   std::vector<ProgramRefusal> refused;          // programs the kernel refused, every object
@@ -156,10 +156,12 @@ struct KernelHooks::Impl {
   std::string attach_tc_lan(const HookSpec& spec, const LoadedObject& object, bool ingress);
   void give_back_forward();
   void set_lan_interfaces();
+  std::string lan_detail() const;
   std::string attach_dns(const HookSpec& spec, const LoadedObject& object,
                          const std::filesystem::path& netns);
   std::string run_iterators(const HookSpec& spec, const LoadedObject& object);
-  std::string attach_uprobes(const HookSpec& spec, const LoadedObject& object);
+  std::string attach_uprobes(const HookSpec& spec, const LoadedObject& object,
+                             const std::filesystem::path& library);
   void give_back_netfilter();
   void set_slot_reclaim(std::uint64_t ns);
   void init_capture_state();
@@ -184,19 +186,19 @@ void KernelHooks::Impl::load_objects() {
 void KernelHooks::Impl::set_lan_interfaces() {
   auto it = objects.find(BpfObject::net);
   if (!options.plan.gateway || it == objects.end()) return;
-  bpf_map* map = it->second->map("lan_interfaces");
-  if (!map) return;
-  for (const auto& name : options.lan_interfaces) {
-    std::uint32_t index = if_nametoindex(name.c_str());
-    std::uint8_t one = 1;
-    if (index == 0) {
-      lan_missing.push_back(name);
-      log::warn("gateway: LAN interface not found", {{"interface", name}});
-      continue;
-    }
-    if (bpf_map_update_elem(bpf_map__fd(map), &index, &one, BPF_ANY) != 0)
-      throw Error(fmt::format("cannot write lan_interfaces: {}", errno_text(errno)));
-  }
+  lan.emplace(options.lan_interfaces, it->second->map("lan_interfaces"));
+  for (const auto& name : lan->missing())
+    log::warn("gateway: LAN interface not found, followed when it appears", {{"interface", name}});
+}
+
+// "from lan1, lan2 (not found yet: lan3)": where a gateway hook counts from.
+std::string KernelHooks::Impl::lan_detail() const {
+  std::vector<std::string> present;
+  std::vector<std::string> missing = lan->missing();
+  for (const auto& name : lan->names())
+    if (std::find(missing.begin(), missing.end(), name) == missing.end()) present.push_back(name);
+  return fmt::format("{}", fmt::join(present, ", ")) +
+         (missing.empty() ? "" : fmt::format(" (not found yet: {})", fmt::join(missing, ", ")));
 }
 
 void KernelHooks::Impl::load(BpfObject which, const std::set<std::string>& off) {
@@ -302,13 +304,11 @@ std::string KernelHooks::Impl::attach(const HookSpec& spec, const LoadedObject& 
       return netns.string();
     }
     case AttachKind::netfilter_forward: {
-      if (options.lan_interfaces.size() == lan_missing.size())
+      if (!lan || !lan->any_present())
         throw Error(fmt::format("no LAN interface found (gateway.lan_interfaces: {})",
                                 fmt::join(options.lan_interfaces, ", ")));
       std::string detail = attach_netfilter(spec, object, kNfInetForward, forward_links);
-      return fmt::format("{}, from {}", detail, fmt::join(options.lan_interfaces, ", ")) +
-             (lan_missing.empty() ? ""
-                                  : fmt::format(" (not found: {})", fmt::join(lan_missing, ", ")));
+      return fmt::format("{}, from {}", detail, lan_detail());
     }
     case AttachKind::tc_lan_ingress:
       return attach_tc_lan(spec, object, true);
@@ -319,7 +319,12 @@ std::string KernelHooks::Impl::attach(const HookSpec& spec, const LoadedObject& 
     case AttachKind::iterator:
       return run_iterators(spec, object);
     case AttachKind::uprobe_libasound:
-      return attach_uprobes(spec, object);
+      return attach_uprobes(spec, object, libasound);
+    case AttachKind::uprobe_library: {
+      auto library = libraries.find(spec.library);
+      if (library == libraries.end()) throw Error(std::string(spec.library) + " not found");
+      return attach_uprobes(spec, object, library->second);
+    }
     case AttachKind::automatic: {
       std::vector<BpfLink> made;
       std::string detail;
@@ -405,23 +410,13 @@ void KernelHooks::Impl::give_back_forward() {
   }
 }
 
-// Legacy tc on each LAN interface found at start; all or none.
+// Legacy tc on each LAN interface present, all or none, and on those that
+// come later (refresh_interfaces).
 std::string KernelHooks::Impl::attach_tc_lan(const HookSpec& spec, const LoadedObject& object,
                                              bool ingress) {
-  bpf_program* program = loaded(object, spec.programs.front());
-  std::vector<std::unique_ptr<TcFilter>> made;
-  std::vector<std::string> names;
-  for (const auto& name : options.lan_interfaces) {
-    if (std::find(lan_missing.begin(), lan_missing.end(), name) != lan_missing.end()) continue;
-    made.push_back(std::make_unique<TcFilter>(program, name, ingress));
-    names.push_back(name);
-  }
-  if (made.empty())
-    throw Error(fmt::format("no LAN interface found (gateway.lan_interfaces: {})",
-                            fmt::join(options.lan_interfaces, ", ")));
-  for (auto& filter : made) tc_filters.push_back(std::move(filter));
-  return fmt::format("{} of {}", spec.target, fmt::join(names, ", ")) +
-         (lan_missing.empty() ? "" : fmt::format(" (not found: {})", fmt::join(lan_missing, ", ")));
+  if (!lan) throw Error("gateway mode: no LAN interfaces map");
+  lan->attach_tc(loaded(object, spec.programs.front()), ingress);
+  return fmt::format("{} of {}", spec.target, lan_detail());
 }
 
 // Half a netfilter tier would leave one family to the cgroup_skb program,
@@ -478,18 +473,19 @@ std::string KernelHooks::Impl::run_iterators(const HookSpec& spec, const LoadedO
   return detail;
 }
 
-std::string KernelHooks::Impl::attach_uprobes(const HookSpec& spec, const LoadedObject& object) {
+std::string KernelHooks::Impl::attach_uprobes(const HookSpec& spec, const LoadedObject& object,
+                                              const std::filesystem::path& library) {
   std::vector<BpfLink> made;
   for (const auto& probe : spec.uprobes) {
     bpf_program* program = loaded(object, probe.program);
     std::string function(probe.function);
     LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = probe.on_return, .func_name = function.c_str());
     made.push_back(
-        checked_link(bpf_program__attach_uprobe_opts(program, -1, libasound.c_str(), 0, &opts),
-                     fmt::format("uprobe {}:{}", libasound.string(), function)));
+        checked_link(bpf_program__attach_uprobe_opts(program, -1, library.c_str(), 0, &opts),
+                     fmt::format("uprobe {}:{}", library.string(), function)));
   }
   for (auto& link : made) links.push_back(std::move(link));
-  return libasound.string();
+  return library.string();
 }
 
 void KernelHooks::Impl::set_slot_reclaim(std::uint64_t ns) {
@@ -535,6 +531,16 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   // refuse those programs with EINVAL: say why instead, and spare the load.
   offer.netfilter_programs = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_NETFILTER, nullptr) != 0;
   offer.libasound = !impl_->libasound.empty();
+  for (const auto& spec : hook_table()) {
+    if (spec.attach != AttachKind::uprobe_library) continue;
+    auto configured = options.library_paths.find(spec.library);
+    std::filesystem::path file =
+        configured != options.library_paths.end() ? configured->second : find_library(spec.library);
+    if (file.empty())
+      offer.libraries_missing.emplace(spec.library);
+    else
+      impl_->libraries.emplace(std::string(spec.library), file);
+  }
   offer.proc_asound = std::filesystem::exists("/proc/asound", ec);
   offer.fentry_missing = fentry_missing();
   offer.lsm_missing = lsm_missing();
@@ -552,11 +558,12 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
 }
 
 KernelHooks::~KernelHooks() {
-  impl_->tc_filters.clear();
+  impl_->lan.reset();
   release_links(impl_->links);
 }
 
 void KernelHooks::refresh_interfaces() {
+  if (impl_->lan) impl_->lan->refresh();
   for (auto& ingress : impl_->dns_ingress) {
     try {
       ingress->refresh();

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,6 +28,9 @@ struct HookOptions {
   // kernel.btf_file: the kernel's BTF for CO-RE when it has none of its own; empty: its own.
   std::filesystem::path btf_file;
   std::filesystem::path libasound_path;  // capture.libasound; empty: search the usual places
+  // capture.libpulse, capture.libpipewire, by soname (kLibpulse, kLibpipewire);
+  // a soname not here is searched for in the usual places.
+  std::map<std::string, std::filesystem::path, std::less<>> library_paths;
   std::uint64_t grace_ns = 5'000'000'000ULL;
   // gateway.lan_interfaces (gateway mode: plan.gateway); names in our namespace.
   std::vector<std::string> lan_interfaces;

@@ -28,4 +28,20 @@ InterfaceChanges plan_interface_changes(const std::vector<NetInterface>& present
   return changes;
 }
 
+std::vector<LanInterfaceChange> plan_lan_changes(
+    const std::vector<std::string>& names, const std::map<std::string, std::uint32_t>& in_use,
+    const std::map<std::string, std::uint32_t>& present) {
+  auto index_in = [](const std::map<std::string, std::uint32_t>& indexes, const std::string& name) {
+    auto it = indexes.find(name);
+    return it == indexes.end() ? 0u : it->second;
+  };
+  std::vector<LanInterfaceChange> changes;
+  for (const auto& name : names) {
+    std::uint32_t before = index_in(in_use, name);
+    std::uint32_t now = index_in(present, name);
+    if (before != now) changes.push_back({name, before, now});
+  }
+  return changes;
+}
+
 }  // namespace earshot::kernel

@@ -1,6 +1,8 @@
 #pragma once
 // Which network interfaces take earshot's DNS program, and which version of
 // it: pure decisions, separate from netlink and bpf() so they are testable.
+#include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,5 +30,21 @@ struct InterfaceChanges {
 // failed once is not tried again until it has gone and come back.
 InterfaceChanges plan_interface_changes(const std::vector<NetInterface>& present,
                                         const std::set<int>& attached, const std::set<int>& failed);
+
+// Gateway mode: a configured LAN interface whose index is not the one in
+// use. It appeared (old 0), went (new 0), or was made again (both set, a
+// new index): its old index leaves the LAN set, its new one joins it.
+struct LanInterfaceChange {
+  std::string name;
+  std::uint32_t old_index = 0;
+  std::uint32_t new_index = 0;
+  friend bool operator==(const LanInterfaceChange&, const LanInterfaceChange&) = default;
+};
+
+// `in_use` and `present` map each configured name to its index (0 or no
+// entry: absent). The changes come in the order of the names.
+std::vector<LanInterfaceChange> plan_lan_changes(
+    const std::vector<std::string>& names, const std::map<std::string, std::uint32_t>& in_use,
+    const std::map<std::string, std::uint32_t>& present);
 
 }  // namespace earshot::kernel

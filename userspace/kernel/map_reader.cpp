@@ -125,6 +125,24 @@ std::vector<DeviceFlowReading> MapReader::device_flows() const {
   return out;
 }
 
+std::optional<earshot_device_counters> MapReader::take_device_flow(
+    const earshot_device_flow_key& key) const {
+  if (fds_.device_flows < 0) return std::nullopt;
+  std::vector<earshot_device_counters> per_cpu(cpus_);
+  earshot_device_flow_key copy = key;
+  if (bpf_map_lookup_and_delete_elem(fds_.device_flows, &copy, per_cpu.data()) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw Error(fmt::format("cannot take a pair out of device_flows: {}", errno_text(errno)));
+  }
+  earshot_device_counters out{};
+  for (const auto& v : per_cpu) {
+    out.packets += v.packets;
+    out.bytes += v.bytes;
+    out.payload_bytes += v.payload_bytes;
+  }
+  return out;
+}
+
 earshot_device_counters MapReader::device_flows_refused() const {
   earshot_device_counters out{};
   if (fds_.gateway_totals < 0) return out;

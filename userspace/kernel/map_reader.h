@@ -56,6 +56,11 @@ class MapReader {
   std::optional<OwnerReading> owner(std::uint64_t cookie) const;
   // Gateway mode's counters; empty when its maps are not loaded.
   std::vector<DeviceFlowReading> device_flows() const;
+  // Takes a pair out of device_flows with its final counts (one step, so
+  // nothing counted before it is missed); nullopt when it is not there.
+  // Throws Error where the kernel cannot (lookup-and-delete on a hash map
+  // needs 5.14).
+  std::optional<earshot_device_counters> take_device_flow(const earshot_device_flow_key& key) const;
   // Packets the full device_flows map refused (gateway_totals).
   earshot_device_counters device_flows_refused() const;
   std::array<std::uint64_t, EARSHOT_LOST_REASONS> lost() const;

@@ -66,4 +66,24 @@ std::filesystem::path find_libasound() {
   return {};
 }
 
+std::filesystem::path find_library(std::string_view soname) {
+  static constexpr std::array kDirectories = {"/usr/lib/x86_64-linux-gnu",
+                                              "/usr/lib/aarch64-linux-gnu",
+                                              "/usr/lib/arm-linux-gnueabihf",
+                                              "/lib/x86_64-linux-gnu",
+                                              "/lib/aarch64-linux-gnu",
+                                              "/usr/lib64",
+                                              "/usr/lib",
+                                              "/lib"};
+  for (const char* directory : kDirectories) {
+    std::error_code ec;
+    std::filesystem::path candidate = std::filesystem::path(directory) / soname;
+    if (std::filesystem::exists(candidate, ec)) {
+      std::filesystem::path file = std::filesystem::canonical(candidate, ec);
+      if (!ec) return file;
+    }
+  }
+  return {};
+}
+
 }  // namespace earshot::kernel

@@ -20,4 +20,9 @@ std::string read_text_file(const std::filesystem::path& path);
 // libasound.so.2 in the usual library directories; empty when absent.
 std::filesystem::path find_libasound();
 
+// A shared library (by soname, e.g. libpulse.so.0) in the usual library
+// directories, resolved to its file (uprobes attach to the file); empty
+// when absent.
+std::filesystem::path find_library(std::string_view soname);
+
 }  // namespace earshot::kernel

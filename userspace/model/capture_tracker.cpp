@@ -4,15 +4,24 @@ namespace earshot::model {
 
 CaptureTracker::Opened CaptureTracker::opened(MonotonicNs ts, const HandleId& id, std::uint32_t dev,
                                               const std::function<CaptureNames()>& name) {
-  // libasound names a PCM, not a device node: its dev means nothing to dedup.
-  if (auto counted = dedup_.opened(id, id.tier == Tier::libasound ? 0 : dev))
+  // The library tiers name a PCM or a stream, not a device node: their dev
+  // means nothing to dedup.
+  bool library = id.tier == Tier::libasound || sound_server_tier(id.tier);
+  if (auto counted = dedup_.opened(id, library ? 0 : dev)) {
+    // An ALSA application on a sound server's plugin: the server is named.
+    if (sound_server_tier(id.tier))
+      if (std::uint64_t sid = session_id(*counted, false))
+        if (auto via = name().via) sessions_.on(CaptureVia{ts, sid, *via});
     return {counted, std::nullopt};
+  }
   CaptureNames names = name();
+  if (names.via) via_[id] = *names.via;
   if (ledger_.opened(id, {names.process.name, names.unit, names.device, names.kind}))
-    sessions_.on(
-        CaptureOpened{ts, session_id(id, true), names.process, names.device, true, names.kind});
-  return {std::nullopt, CaptureRecord{CaptureRecord::Kind::open, ts, names.process.name, names.unit,
-                                      names.device, id.tgid, id.tier, false, names.kind}};
+    sessions_.on(CaptureOpened{ts, session_id(id, true), names.process, names.device, true,
+                               names.via, names.kind});
+  return {std::nullopt,
+          CaptureRecord{CaptureRecord::Kind::open, ts, names.process.name, names.unit, names.device,
+                        id.tgid, id.tier, false, names.via, names.kind}};
 }
 
 std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
@@ -22,6 +31,7 @@ std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
   credit_final(final_count, ts);
   auto series = ledger_.closed(id);
   if (series) sessions_.on(CaptureClosed{ts, session_id(id, false)});
+  std::optional<ProcessRef> via = via_of(id);
   forget(id);
   if (!series) return std::nullopt;
   return CaptureRecord{CaptureRecord::Kind::close,
@@ -32,6 +42,7 @@ std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
                        id.tgid,
                        id.tier,
                        false,
+                       via,
                        series->kind};
 }
 
@@ -47,10 +58,11 @@ CaptureTracker::Exited CaptureTracker::process_exited(
   Exited out;
   for (const auto& [id, series] : ledger_.process_exited(tgid)) {
     sessions_.on(CaptureClosed{ts, session_id(id, false)});
+    std::optional<ProcessRef> via = via_of(id);
     forget(id);
     out.closed.push_back(id);
     out.records.push_back({CaptureRecord::Kind::close, ts, series.process, series.unit,
-                           series.device, tgid, id.tier, true, series.kind});
+                           series.device, tgid, id.tier, true, via, series.kind});
   }
   return out;
 }
@@ -92,7 +104,13 @@ void CaptureTracker::credit_final(const HandleCount& count, MonotonicNs ts) {
   credit(count.id, ts, count.frames, count.bytes, since);
 }
 
+std::optional<ProcessRef> CaptureTracker::via_of(const HandleId& id) const {
+  auto it = via_.find(id);
+  return it == via_.end() ? std::nullopt : std::optional(it->second);
+}
+
 void CaptureTracker::forget(const HandleId& id) {
+  via_.erase(id);
   session_ids_.erase(id);
   frames_seen_.erase(id);
   polled_.erase(id);

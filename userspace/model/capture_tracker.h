@@ -31,6 +31,7 @@ struct CaptureNames {
   ProcessRef process;
   std::string unit;
   std::string device;
+  std::optional<ProcessRef> via = std::nullopt;  // a sound server tier's open: its server
   DeviceKind kind = DeviceKind::microphone;
 };
 
@@ -41,7 +42,8 @@ struct CaptureRecord {
   std::string process, unit, device;
   std::uint32_t pid = 0;
   Tier tier{};
-  bool process_exit = false;  // a close because the process exited
+  bool process_exit = false;                     // a close because the process exited
+  std::optional<ProcessRef> via = std::nullopt;  // the sound server the capture goes through
   DeviceKind device_kind = DeviceKind::microphone;
 };
 
@@ -59,7 +61,8 @@ class CaptureTracker {
     std::optional<CaptureRecord> record;  // set for a counted open
   };
   // dev: kernel dev_t, 0 when the tier cannot see it. `name` is called only
-  // for a counted open.
+  // for a counted open, or a sound server tier's duplicate (whose server
+  // the counted open's session then names).
   Opened opened(MonotonicNs ts, const HandleId& id, std::uint32_t dev,
                 const std::function<CaptureNames()>& name);
   // A close, with the handle's final counts (a harvest may not have read them).
@@ -89,6 +92,7 @@ class CaptureTracker {
               double seconds);
   void credit_final(const HandleCount& count, MonotonicNs ts);
   void forget(const HandleId& id);
+  std::optional<ProcessRef> via_of(const HandleId& id) const;
 
   SessionBuilder& sessions_;
   TierDedup dedup_;
@@ -97,6 +101,7 @@ class CaptureTracker {
   std::uint64_t next_session_id_ = 1;
   std::map<HandleId, std::uint64_t> frames_seen_;  // per handle, last cumulative frames credited
   std::map<HandleId, std::uint64_t> polled_;
+  std::map<HandleId, ProcessRef> via_;  // open handles through a sound server
   std::map<CaptureSeriesKey, CaptureTime> time_;
   MonotonicNs last_harvest_ = 0;
 };

@@ -15,6 +15,12 @@ std::string mac_key(const std::array<std::uint8_t, 6>& mac) {
   return text;
 }
 
+EpisodeRules gateway_episode_rules() {
+  EpisodeRules rules;
+  rules.end_gap_seconds = 3;
+  return rules;
+}
+
 DeviceBursts::DeviceBursts(DeviceBurstsConfig config)
     : config_(std::move(config)), detector_(config_.episodes) {}
 

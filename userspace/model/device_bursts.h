@@ -22,8 +22,17 @@
 
 namespace earshot::model {
 
+// The detector's rules on a gateway: the defaults, but an episode ends
+// after three quiet seconds, not two. No capture bounds an episode there
+// and the traffic's shape is all the evidence: an uneven upload that
+// pauses for two seconds would fall into episodes of a second or two,
+// too short to show they are uneven, each one passing for a voice upload.
+// A voice upload does not pause, so it only costs a second of delay
+// (and two uploads less than three seconds apart are one burst).
+EpisodeRules gateway_episode_rules();
+
 struct DeviceBurstsConfig {
-  EpisodeRules episodes;
+  EpisodeRules episodes = gateway_episode_rules();
   std::size_t kept = 50;                    // recent bursts listed in /api/sessions
   std::size_t max_series = 1024;            // (device, destination, allowed) counted apart
   std::vector<std::string> upload_allowed;  // destination labels; empty: anywhere

@@ -2,44 +2,13 @@
 
 namespace earshot::model {
 
-std::vector<std::pair<DeviceFlowId, Counters>> DeviceDeltas::update(
-    const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative) {
-  std::vector<std::pair<DeviceFlowId, Counters>> growth;
-  std::map<DeviceFlowId, Counters> now;
-  for (const auto& [id, counters] : cumulative) {
-    auto it = last_.find(id);
-    Counters d = it == last_.end() ? counters : delta(counters, it->second);
-    if (d.packets || d.bytes) growth.emplace_back(id, d);
-    now[id] = counters;
-  }
-  last_ = std::move(now);
-  return growth;
-}
-
 DeviceLedger::DeviceLedger(std::size_t max_devices, std::size_t max_destinations_per_device)
-    : max_devices_(max_devices), max_destinations_(max_destinations_per_device) {}
+    : labels_(max_devices, max_destinations_per_device, kOtherLabel) {}
 
 void DeviceLedger::add(const std::string& device, const std::string& destination,
                        const Counters& growth) {
-  std::string who = device;
-  auto known = destinations_per_device_.find(who);
-  if (known == destinations_per_device_.end()) {
-    if (destinations_per_device_.size() >= max_devices_) who = kOtherLabel;
-    known = destinations_per_device_.try_emplace(who, 0).first;
-  }
-  DeviceSeriesKey key{who, destination};
-  auto series = series_.find(key);
-  if (series == series_.end()) {
-    if (known->second >= max_destinations_) {
-      key.destination = kOtherLabel;
-      series = series_.find(key);
-    }
-    if (series == series_.end()) {
-      series = series_.emplace(key, Counters{}).first;
-      ++known->second;
-    }
-  }
-  series->second += growth;
+  auto [who, where] = labels_.place(device, destination);
+  series_[DeviceSeriesKey{who, where}] += growth;
 }
 
 GatewayAccounting::GatewayAccounting(std::size_t max_devices,
@@ -47,8 +16,29 @@ GatewayAccounting::GatewayAccounting(std::size_t max_devices,
     : ledger_(max_devices, max_destinations_per_device) {}
 
 std::vector<std::pair<DeviceFlowId, Counters>> GatewayAccounting::growth(
-    const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative) {
-  return deltas_.update(cumulative);
+    const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative, std::uint64_t now_ns) {
+  auto grew = deltas_.update(cumulative);
+  std::map<DeviceFlowId, std::uint64_t> present;
+  for (const auto& [id, counters] : cumulative) {
+    auto it = last_grew_.find(id);
+    present[id] = it == last_grew_.end() ? now_ns : it->second;
+  }
+  for (const auto& [id, counters] : grew) present[id] = now_ns;
+  last_grew_ = std::move(present);
+  return grew;
+}
+
+std::vector<DeviceFlowId> GatewayAccounting::idle(std::uint64_t now_ns,
+                                                  std::uint64_t idle_ns) const {
+  std::vector<DeviceFlowId> out;
+  for (const auto& [id, grew] : last_grew_)
+    if (now_ns - grew >= idle_ns) out.push_back(id);
+  return out;
+}
+
+Counters GatewayAccounting::retire(const DeviceFlowId& id, const Counters& final_reading) {
+  last_grew_.erase(id);
+  return deltas_.retire(id, final_reading);
 }
 
 void GatewayAccounting::account(std::vector<NamedDeviceGrowth> named, const Counters& refused) {

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/bounded_labels.h"
+#include "model/cumulative_deltas.h"
 #include "model/egress_ledger.h"
 
 namespace earshot::model {
@@ -24,17 +26,8 @@ struct DeviceFlowId {
   auto operator<=>(const DeviceFlowId&) const = default;
 };
 
-// Remembers the last cumulative reading of each pair and yields the growth
-// (a pair gone from the map is forgotten; one that went backwards counts
-// from zero, as FlowDeltas).
-class DeviceDeltas {
- public:
-  std::vector<std::pair<DeviceFlowId, Counters>> update(
-      const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative);
-
- private:
-  std::map<DeviceFlowId, Counters> last_;
-};
+// The growth of each pair between readings, as FlowDeltas.
+using DeviceDeltas = CumulativeDeltas<DeviceFlowId, Counters>;
 
 struct DeviceSeriesKey {
   std::string device;
@@ -61,9 +54,7 @@ class DeviceLedger {
   const std::map<DeviceSeriesKey, Counters>& series() const { return series_; }
 
  private:
-  std::size_t max_devices_;
-  std::size_t max_destinations_;
-  std::map<std::string, std::size_t> destinations_per_device_;
+  BoundedLabels<std::string> labels_;
   std::map<DeviceSeriesKey, Counters> series_;
 };
 
@@ -71,9 +62,18 @@ class GatewayAccounting {
  public:
   GatewayAccounting(std::size_t max_devices, std::size_t max_destinations_per_device);
 
-  // The growth of every pair since the last call (the caller names them).
+  // The growth of every pair since the last call (the caller names them);
+  // `now_ns` dates the pairs that grew.
   std::vector<std::pair<DeviceFlowId, Counters>> growth(
-      const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative);
+      const std::vector<std::pair<DeviceFlowId, Counters>>& cumulative, std::uint64_t now_ns);
+  // Pairs that have not grown for `idle_ns`: the kernel's table has room
+  // for a fixed number, so these are taken out of it (retire).
+  std::vector<DeviceFlowId> idle(std::uint64_t now_ns, std::uint64_t idle_ns) const;
+  // A pair taken out of the kernel's table with its final counts: the
+  // growth since the last reading (the caller adds it to this harvest's).
+  Counters retire(const DeviceFlowId& id, const Counters& final_reading);
+  // Pairs in the kernel's table at the last reading, less those retired.
+  std::size_t pairs() const { return last_grew_.size(); }
   // Adds the named growth to the ledger; `refused` is the kernel's
   // cumulative count of packets the full map could not take.
   void account(std::vector<NamedDeviceGrowth> named, const Counters& refused);
@@ -86,6 +86,7 @@ class GatewayAccounting {
 
  private:
   DeviceDeltas deltas_;
+  std::map<DeviceFlowId, std::uint64_t> last_grew_;  // pairs in the table: when each last grew
   DeviceLedger ledger_;
   Counters refused_;
   std::vector<NamedDeviceGrowth> last_growth_;

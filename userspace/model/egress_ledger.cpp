@@ -21,20 +21,6 @@ Counters delta(const Counters& now, const Counters& before) {
   return d;
 }
 
-std::vector<std::pair<FlowId, Counters>> FlowDeltas::update(
-    const std::vector<std::pair<FlowId, Counters>>& cumulative) {
-  std::vector<std::pair<FlowId, Counters>> growth;
-  std::map<FlowId, Counters> now;
-  for (const auto& [id, counters] : cumulative) {
-    auto it = last_.find(id);
-    Counters d = it == last_.end() ? counters : delta(counters, it->second);
-    if (d.packets || d.bytes) growth.emplace_back(id, d);
-    now[id] = counters;
-  }
-  last_ = std::move(now);
-  return growth;
-}
-
 std::vector<std::pair<FlowId, Counters>> SlotDeltas::update(
     const std::vector<SlotReading>& readings) {
   std::map<FlowId, Counters> summed;
@@ -51,31 +37,12 @@ std::vector<std::pair<FlowId, Counters>> SlotDeltas::update(
 }
 
 EgressLedger::EgressLedger(std::size_t max_processes, std::size_t max_destinations_per_process)
-    : max_processes_(max_processes), max_destinations_(max_destinations_per_process) {}
+    : labels_(max_processes, max_destinations_per_process, {kOtherLabel, ""}) {}
 
 void EgressLedger::add(const std::string& process, const std::string& unit,
                        const std::string& destination, const Counters& growth) {
-  std::pair<std::string, std::string> who{process, unit};
-  auto known = destinations_per_process_.find(who);
-  if (known == destinations_per_process_.end()) {
-    if (destinations_per_process_.size() >= max_processes_) {
-      who = {kOtherLabel, ""};
-    }
-    known = destinations_per_process_.try_emplace(who, 0).first;
-  }
-  SeriesKey key{who.first, who.second, destination};
-  auto series = series_.find(key);
-  if (series == series_.end()) {
-    if (known->second >= max_destinations_) {
-      key.destination = kOtherLabel;
-      series = series_.find(key);
-    }
-    if (series == series_.end()) {
-      series = series_.emplace(key, Counters{}).first;
-      ++known->second;
-    }
-  }
-  series->second += growth;
+  auto [who, where] = labels_.place({process, unit}, destination);
+  series_[SeriesKey{who.first, who.second, where}] += growth;
 }
 
 }  // namespace earshot::model

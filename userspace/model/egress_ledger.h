@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "common/vocabulary.h"
+#include "model/bounded_labels.h"
+#include "model/cumulative_deltas.h"
 
 namespace earshot::model {
 
@@ -38,16 +40,9 @@ struct FlowId {
   auto operator<=>(const FlowId&) const = default;
 };
 
-// Remembers the last cumulative reading of each flow and yields the growth.
-class FlowDeltas {
- public:
-  // `cumulative` is every flow present now; flows no longer present are forgotten.
-  std::vector<std::pair<FlowId, Counters>> update(
-      const std::vector<std::pair<FlowId, Counters>>& cumulative);
-
- private:
-  std::map<FlowId, Counters> last_;
-};
+// The growth of each flow between readings (flows no longer present are
+// forgotten).
+using FlowDeltas = CumulativeDeltas<FlowId, Counters>;
 
 // The same for the kernel's per-CPU socket slots. A slot is one identity:
 // while it holds the same flow its counters only grow (a decrease counts from
@@ -76,8 +71,6 @@ struct SeriesKey {
   auto operator<=>(const SeriesKey&) const = default;
 };
 
-inline constexpr const char* kOtherLabel = "other";
-
 class EgressLedger {
  public:
   EgressLedger(std::size_t max_processes, std::size_t max_destinations_per_process);
@@ -95,9 +88,8 @@ class EgressLedger {
   std::uint64_t unaccounted_bytes() const { return unaccounted_bytes_; }
 
  private:
-  std::size_t max_processes_;
-  std::size_t max_destinations_;
-  std::map<std::pair<std::string, std::string>, std::size_t> destinations_per_process_;
+  // Owner: (process, unit).
+  BoundedLabels<std::pair<std::string, std::string>> labels_;
   std::map<SeriesKey, Counters> series_;
   Counters unattributed_;
   std::uint64_t unaccounted_bytes_ = 0;

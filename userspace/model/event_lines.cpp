@@ -15,6 +15,10 @@ nlohmann::json event_line(const CaptureRecord& record, std::int64_t realtime_min
                          {"tier", to_string(record.tier)}};
   line["kind"] = to_string(record.device_kind);
   if (record.process_exit) line["reason"] = "process_exit";
+  if (record.via) {
+    line["via"] = record.via->name;
+    line["via_pid"] = record.via->tgid ? nlohmann::json(record.via->tgid) : nlohmann::json(nullptr);
+  }
   return line;
 }
 

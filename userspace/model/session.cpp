@@ -87,6 +87,13 @@ nlohmann::json to_json(const Session& session, std::int64_t realtime_minus_monot
     json.erase("audio_bytes");
     json["video_bytes"] = session.audio_bytes;
   }
+  json["via"] = session.via ? nlohmann::json(session.via->name) : nlohmann::json(nullptr);
+  json["via_pid"] = session.via && session.via->tgid ? nlohmann::json(session.via->tgid)
+                                                     : nlohmann::json(nullptr);
+  nlohmann::json clients = nlohmann::json::array();
+  for (const auto& client : session.clients)
+    clients.push_back({{"process", client.name}, {"pid", client.tgid}});
+  json["clients"] = std::move(clients);
   return json;
 }
 

@@ -4,6 +4,7 @@
 // its grace period, against that process's baseline rate before it.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,12 @@ struct Session {
   Verdict verdict = Verdict::quiet;
   std::vector<SessionDestination> destinations;  // largest total bytes first
   DeviceKind kind = DeviceKind::microphone;      // a camera's bytes are video, not audio
+  // A client of a sound server: the server its capture goes through.
+  std::optional<ProcessRef> via = std::nullopt;
+  // A sound server: its clients that captured through it during the
+  // session. When there are any, the verdict judges only the server's own
+  // traffic (each client's session judges the client's).
+  std::vector<ProcessRef> clients = {};
 };
 
 // Monotonic ns -> RFC 3339 UTC with milliseconds ("2026-11-24T10:00:00.123Z"),

@@ -95,6 +95,7 @@ void SessionBuilder::on(const CaptureOpened& event) {
   handle.kind = event.kind;
   handle.frames_visible = event.frames_visible;
   handle.last_seen = ts;
+  handle.via = event.via;
   start_session(event.handle_id, handle, ts);
   if (event.frames_visible) sessions_.at(*handle.session_id).awaiting_frames = true;
 }
@@ -155,6 +156,36 @@ void SessionBuilder::on(const CaptureClosed& event) {
   handles_.erase(it);
 }
 
+void SessionBuilder::on(const CaptureVia& event) {
+  advance(event.ts);
+  auto it = handles_.find(event.handle_id);
+  if (it == handles_.end()) {
+    ++unknown_handle_events_;
+    return;
+  }
+  Handle& handle = it->second;
+  handle.via = event.via;
+  if (handle.session_id) {
+    sessions_.at(*handle.session_id).head.via = event.via;
+    link_server(handle);
+  }
+}
+
+void SessionBuilder::link_server(const Handle& client) {
+  if (!client.via || client.via->tgid == 0) return;
+  for (auto& [id, live] : sessions_)
+    if (!live.end && live.head.process.tgid == client.via->tgid &&
+        live.head.process.tgid != client.process.tgid)
+      live.clients.try_emplace(client.process.tgid, client.process);
+}
+
+void SessionBuilder::link_clients(Live& server) {
+  for (const auto& [id, handle] : handles_)
+    if (handle.via && handle.via->tgid == server.head.process.tgid && handle.session_id &&
+        handle.process.tgid != server.head.process.tgid)
+      server.clients.try_emplace(handle.process.tgid, handle.process);
+}
+
 void SessionBuilder::on(const EgressSample& sample) {
   MonotonicNs ts = advance(sample.ts);
   pending_.push_back(sample);
@@ -212,8 +243,11 @@ void SessionBuilder::start_session(std::uint64_t handle_id, Handle& handle, Mono
   live.head.end = start;
   live.last_frames_ts = start;
   live.baseline = history_.rates_before(start, first_ts_.value_or(start));
+  live.head.via = handle.via;
   handle.session_id = live.head.id;
+  link_clients(live);
   sessions_.emplace(live.head.id, std::move(live));
+  link_server(handle);
 }
 
 void SessionBuilder::end_session(Live& live, MonotonicNs end, SessionEnd reason) {
@@ -277,6 +311,10 @@ Session SessionBuilder::summarize(const Live& live, bool finished) const {
   std::uint64_t seconds = (end - start + kNanosPerSecond - 1) / kNanosPerSecond;
   seconds = std::clamp<std::uint64_t>(seconds, 1, kMaxSeriesSeconds);
 
+  // A server with known clients: its clients' sessions judge their
+  // traffic, this one judges the server's own.
+  const bool serving = !live.clients.empty();
+  for (const auto& [tgid, client] : live.clients) session.clients.push_back(client);
   std::vector<std::vector<double>> series;
   std::vector<StreamEvidence> evidence;
   series.reserve(live.streams.size());
@@ -290,7 +328,7 @@ Session SessionBuilder::summarize(const Live& live, bool finished) const {
       spread(part.begin, part.end, part.bytes, start, per_second);
     }
     for (double& value : per_second) value -= stream.baseline_bytes_per_second;
-    StreamEvidence& ev = evidence.emplace_back();
+    StreamEvidence ev;
     ev.bytes = bytes;
     ev.expected_bytes = stream.baseline_bytes_per_second * counted_seconds;
     ev.excess_per_second = per_second;
@@ -304,6 +342,7 @@ Session SessionBuilder::summarize(const Live& live, bool finished) const {
     bool camera = session.kind == DeviceKind::camera;
     sender.audio_like = !camera && sender.above_baseline && looks_like_audio(ev, config_.rules);
     sender.video_like = camera && sender.above_baseline && looks_like_video(ev, config_.rules);
+    if (!serving || pair.first == session.process.key()) evidence.push_back(ev);
 
     auto [entry, created] = by_destination.try_emplace(stream.destination);
     SessionDestination& destination = entry->second;

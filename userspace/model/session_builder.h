@@ -17,6 +17,10 @@
 // as the session's own bytes when the sender is the capturing process, else
 // under others. Every sample, whatever its window, feeds the baseline history.
 //
+// A capture through a sound server (CaptureOpened::via) names the server in
+// its session; the server's own session (it holds the device) lists its
+// clients and, while it has any, is judged on its own traffic only.
+//
 // Feeding: events in time order; after each harvest call tick(now). Samples
 // are held until the harvest is complete (a later timestamp or tick), so the
 // order of capture events and samples within one harvest does not matter.
@@ -58,6 +62,7 @@ class SessionBuilder {
   void on(const CaptureOpened& event);
   void on(const CaptureFrames& event);
   void on(const CaptureClosed& event);
+  void on(const CaptureVia& event);
   void on(const EgressSample& sample);
   // Completes the harvest at now: applies its samples, ends idle sessions,
   // finishes those whose grace period has passed.
@@ -100,6 +105,8 @@ class SessionBuilder {
     bool awaiting_frames = false;
     std::map<SenderDestination, double> baseline;  // every pair's rate before start
     std::map<SenderDestination, Stream> streams;
+    // A sound server's session: the clients that captured through it, by tgid.
+    std::map<std::uint32_t, ProcessRef> clients;
   };
   struct Handle {
     ProcessRef process;
@@ -110,6 +117,7 @@ class SessionBuilder {
     std::uint64_t frames_total = 0;
     std::uint64_t bytes_total = 0;
     std::optional<std::uint64_t> session_id;
+    std::optional<ProcessRef> via;
   };
 
   MonotonicNs advance(MonotonicNs ts);
@@ -118,6 +126,9 @@ class SessionBuilder {
   void start_session(std::uint64_t handle_id, Handle& handle, MonotonicNs start);
   void end_session(Live& live, MonotonicNs end, SessionEnd reason);
   void end_idle_sessions();
+  // Joins a client capture and the live sessions of the server it goes through.
+  void link_server(const Handle& client);
+  void link_clients(Live& server);
   void finish_sessions();
   Session summarize(const Live& live, bool finished) const;
 

@@ -4,6 +4,7 @@
 // Timestamps are CLOCK_MONOTONIC nanoseconds.
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/vocabulary.h"
@@ -33,7 +34,20 @@ struct CaptureOpened {
   ProcessRef process;
   std::string device;
   bool frames_visible = true;  // false when the tier that saw the open cannot see frames
+  // The sound server the capture goes through (its client is `process`);
+  // nullopt for a capture straight from the device. tgid 0: a server not
+  // found, named by its protocol.
+  std::optional<ProcessRef> via = std::nullopt;
   DeviceKind kind = DeviceKind::microphone;
+};
+
+// A capture already open turns out to go through a sound server (an ALSA
+// application whose PCM is the server's plugin: the library tier saw the
+// open first).
+struct CaptureVia {
+  MonotonicNs ts = 0;
+  std::uint64_t handle_id = 0;
+  ProcessRef via;
 };
 
 struct CaptureFrames {
@@ -51,8 +65,8 @@ struct CaptureClosed {
 struct EgressSample {
   MonotonicNs ts = 0;  // the harvest time; the bytes left since the previous harvest
   ProcessRef process;
-  std::string destination;  // already named: DNS name, CIDR label or address
-  std::uint64_t bytes = 0;  // delta since the previous harvest
+  std::string destination;       // already named: DNS name, CIDR label or address
+  std::uint64_t bytes = 0;       // delta since the previous harvest
   Window window = Window::none;  // none: no capture live, no grace period
 };
 

@@ -45,6 +45,9 @@ std::vector<PolicyAlert> SessionPolicy::check(const Session& session) {
                        session.device, session.id, session.end, session.kind});
       };
       check_sender(destination.self);
+      // A sound server's session with known clients: the others' uploads
+      // are judged in their own sessions (a client's) or not at all.
+      if (!session.clients.empty()) continue;
       for (const auto& other : destination.others) check_sender(other);
     }
   }

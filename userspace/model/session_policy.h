@@ -46,7 +46,8 @@ class SessionPolicy {
   // Alerts not raised before for this session. A capture by a process not
   // allowed to; bytes above baseline (by the capturing process or any other)
   // to a destination not allowed: bytes a process sends anyway, at its usual
-  // rate, are not an upload of what was heard. Call with finished sessions
+  // rate, are not an upload of what was heard; in the session of a sound
+  // server with known clients, only the server's own. Call with finished sessions
   // too: that also forgets the session.
   std::vector<PolicyAlert> check(const Session& session);
 

@@ -10,7 +10,11 @@
 //     libasound open (device unknown) and none from its tier;
 //   - a libasound open joins the most recent live group of the process that
 //     has no libasound open (snd_pcm_open opens the device inside, so the
-//     kernel-side opens come first).
+//     kernel-side opens come first);
+//   - a libpulse or libpipewire open (a sound server's client stream, no
+//     device) joins only a live group of the process that has a libasound
+//     open and no device (an ALSA application on the server's plugin, whose
+//     snd_pcm_open came first); nothing joins a group it is the primary of.
 // The first open of a group is its primary: only it is counted, its frames
 // are the group's, and the group ends when it closes (later closes of the
 // others are swallowed). The kernel tiers fire first, so in practice the

@@ -88,8 +88,12 @@ void EpisodeDetector::close_second(const Pair& pair, State& state, std::uint64_t
     state.current = Current{second, second, 0, 0, 0, state.baseline, {}};
   }
   // Busy seconds teach it too, slowly, so a sender that now always sends
-  // this much stops standing out (one long episode, then its new normal).
-  if (busy) state.baseline += (rate - state.baseline) / rules_.busy_baseline_seconds;
+  // this much stops standing out (one long episode, then its new normal);
+  // clipped, or one second of a bulk transfer would raise the threshold
+  // above voice rates for minutes.
+  if (busy)
+    state.baseline += (std::min(rate, threshold * rules_.busy_baseline_clip) - state.baseline) /
+                      rules_.busy_baseline_seconds;
   Current& c = *state.current;
   c.bytes += bytes;
   double excess = std::max(0.0, rate - c.baseline);
@@ -135,9 +139,11 @@ Verdict EpisodeDetector::classify(const Current& c, double seconds) const {
     return Verdict::upload;
   double mean = c.excess / std::max(seconds, 1.0);
   if (mean < rules_.audio_min_rate || mean > rules_.audio_max_rate) return Verdict::upload;
-  // Steady: the inner seconds (the first and last are partial) near their median.
+  // Steady: the inner seconds near their median. The first and last are
+  // partial, so an episode of two seconds has none to judge: a voice upload
+  // of about a second mostly straddles a second boundary, unevenly.
   std::vector<double> inner = c.excess_rates;
-  if (inner.size() > 2) inner = std::vector<double>(inner.begin() + 1, inner.end() - 1);
+  if (inner.size() >= 2) inner = std::vector<double>(inner.begin() + 1, inner.end() - 1);
   if (inner.empty()) return Verdict::audio_upload;
   std::vector<double> sorted = inner;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());

@@ -35,9 +35,14 @@ struct EpisodeRules {
   double min_excess_rate = 750;
   double baseline_factor = 3;
   // The baseline follows quiet seconds with this time constant, and busy
-  // ones with the slower busy_baseline_seconds.
+  // ones with the slower busy_baseline_seconds, each counted at most
+  // busy_baseline_clip x the threshold: a stream that never stops still
+  // becomes its sender's normal within minutes (the baseline grows by a
+  // factor each second), while a few seconds of bulk transfer barely move
+  // it, so a voice upload soon after one still stands out.
   double baseline_seconds = 30;
   double busy_baseline_seconds = 600;
+  double busy_baseline_clip = 4;
   // Quiet seconds that end an episode.
   std::uint32_t end_gap_seconds = 2;
   // Less payload than this in an episode is noise, not reported.

@@ -43,7 +43,7 @@ void up(const LabHost& host, const std::string& interface) {
 }  // namespace
 
 void GatewayLab::remove_leftovers() {
-  static const std::regex ours("es([0-9]+)g[sdgi]");
+  static const std::regex ours("es([0-9]+)g[a-z]");
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator("/var/run/netns", error)) {
     std::string name = entry.path().filename();
@@ -106,12 +106,41 @@ GatewayLab::GatewayLab() {
   }
 }
 
+LabHost GatewayLab::add_device(char role, const std::string& lan, const std::string& mac,
+                               int subnet) {
+  const std::string net = std::to_string(subnet);
+  LabHost device{"es" + std::to_string(::getpid()) + "g" + role, ""};
+  device.path = "/var/run/netns/" + device.name;
+  ip({"netns", "add", device.name});
+  joined_.push_back(device);
+  up(device, "lo");
+  link(gateway, lan, device, "eth0");
+  ip({"-n", device.name, "link", "set", "eth0", "address", mac});
+  address(gateway, lan, "192.168." + net + ".1/24");
+  address(gateway, lan, "fd" + net + "::1/64");
+  address(device, "eth0", "192.168." + net + ".10/24");
+  address(device, "eth0", "fd" + net + "::10/64");
+  up(gateway, lan);
+  up(device, "eth0");
+  ip({"-n", device.name, "route", "add", "default", "via", "192.168." + net + ".1"});
+  ip({"-n", device.name, "-6", "route", "add", "default", "via", "fd" + net + "::1"});
+  return device;
+}
+
+void GatewayLab::remove_device(const LabHost& device, const std::string& lan) {
+  ip({"-n", gateway.name, "link", "del", lan});
+  ip({"netns", "delete", device.name});
+  std::erase_if(joined_, [&](const LabHost& h) { return h.name == device.name; });
+}
+
 GatewayLab::~GatewayLab() {
   remove();
 }
 
 void GatewayLab::remove() {
-  for (const LabHost* host : {&speaker, &second, &gateway, &internet}) {
+  std::vector<const LabHost*> hosts{&speaker, &second, &gateway, &internet};
+  for (const auto& device : joined_) hosts.push_back(&device);
+  for (const LabHost* host : hosts) {
     if (host->name.empty() || !netns_exists(host->name)) continue;
     try {
       run_command({"ip", "netns", "delete", host->name}, {}, std::chrono::seconds(10));

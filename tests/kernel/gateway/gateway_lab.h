@@ -4,6 +4,7 @@
 // "internet" namespace. Names are es<pid>g<role>, so a crashed run's
 // leftovers are removed by the next one; the destructor removes them.
 #include <string>
+#include <vector>
 
 namespace earshot::test {
 
@@ -35,8 +36,17 @@ class GatewayLab {
   // Deletes namespaces of this pattern whose test process is gone.
   static void remove_leftovers();
 
+  // A LAN device that joins while earshot runs: namespace es<pid>g<role>
+  // (role a lowercase letter other than s, d, g, i), on the gateway's new
+  // veth `lan`, at 192.168.<subnet>.10/24 and fd<subnet>::10/64 behind
+  // .1/::1. Removed with the lab, or earlier by remove_device.
+  LabHost add_device(char role, const std::string& lan, const std::string& mac, int subnet);
+  // Deletes the device's veth (both ends, at once) and its namespace.
+  void remove_device(const LabHost& device, const std::string& lan);
+
  private:
   void remove();
+  std::vector<LabHost> joined_;
 };
 
 }  // namespace earshot::test

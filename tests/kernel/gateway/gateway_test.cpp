@@ -284,7 +284,7 @@ TEST_P(GatewayTest, OnlyAVoiceShapedUploadIsABurst) {
   ASSERT_EQ(streaming.wait(60s), 0) << streaming.stderr_text();
   const std::string speaker_out = speaker.stdout_text();
 
-  // A burst is reported two quiet seconds after it ends: the upload ended
+  // A burst is reported three quiet seconds after it ends: the upload ended
   // 10 s before the speaker did, the downloads 3 s before. Wait a little
   // more for anything wrongly reported late.
   auto bursts_in_log = [&] {

@@ -84,7 +84,8 @@ TEST(TiersTest, DisabledTiersSaySo) {
   auto result = check_config(dir, watched + "  tiers: [syscalls]\n");
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   auto hooks = printed_hooks(result.out);
-  for (const char* hook : {"fentry_snd_pcm", "lsm_file_open", "procfs_poll", "uprobe_libasound"}) {
+  for (const char* hook : {"fentry_snd_pcm", "lsm_file_open", "procfs_poll", "uprobe_libasound",
+                           "uprobe_libpulse", "uprobe_libpipewire"}) {
     SCOPED_TRACE(hook);
     EXPECT_FALSE(hooks[hook].attached);
     EXPECT_THAT(hooks[hook].detail, HasSubstr("capture.tiers"));

@@ -10,7 +10,10 @@
 //     the peer, sends a keep-alive every --keepalive-ms, and runs the
 //     --upload and --download actions (AT:SECONDS:BYTES_PER_SECOND, seconds
 //     from the start) on it. A download sends only its request (9 bytes);
-//     what comes back is the peer's.
+//     what comes back is the peer's. A --bursty-upload sends the same
+//     average rate unevenly, as a sync of files or logs does: chunks of
+//     random size (1-64 kB, log-uniform, scaled to the rate) at random gaps
+//     (0.1-1.8 s), drawn from --seed.
 //
 // Frames (both protocols): a type byte, a 4-byte big-endian length, a body.
 // Output: "ready", "opened" (capturing from here), one line an action when
@@ -25,10 +28,12 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -103,6 +108,35 @@ std::uint64_t paced(const std::function<void(std::size_t)>& send, std::uint32_t 
       sent += n;
       owed -= static_cast<double>(n);
     }
+  }
+  return sent;
+}
+
+// Sends about `rate` bytes a second for `ms`, unevenly: chunks whose size is
+// log-uniform over a 64x range, at gaps of 0.1-1.8 s, each chunk at once
+// in frames of at most `slice` bytes.
+std::uint64_t bursty(const std::function<void(std::size_t)>& send, std::uint32_t ms,
+                     std::uint32_t rate, std::uint32_t seed, std::size_t max_slice = 1200) {
+  std::mt19937 random(seed);
+  auto uniform = [&](double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(random);
+  };
+  // The mean of a log-uniform over [c, 64c] is 63c / ln 64; the mean gap is 0.95 s.
+  const double smallest = rate * 0.95 * std::log(64.0) / 63;
+  const auto start = Clock::now();
+  const auto end = start + milliseconds(ms);
+  std::uint64_t sent = 0;
+  for (auto next = start; next < end;
+       next += std::chrono::duration_cast<Clock::duration>(
+           std::chrono::duration<double>(uniform(0.1, 1.8)))) {
+    std::this_thread::sleep_until(next);
+    auto chunk = static_cast<std::size_t>(smallest * std::exp(uniform(0, std::log(64.0))));
+    for (std::size_t left = chunk; left > 0;) {
+      std::size_t n = std::min(left, max_slice);
+      send(n);
+      left -= n;
+    }
+    sent += chunk;
   }
   return sent;
 }
@@ -199,7 +233,8 @@ struct Listen {
   std::uint64_t read_rate = 4000;
   std::uint32_t keepalive_ms = 5000;
   std::size_t keepalive_size = 40;
-  std::vector<std::string> uploads, downloads;
+  std::vector<std::string> uploads, bursty_uploads, downloads;
+  std::uint32_t seed = 1;  // of the bursty uploads
 };
 
 int run_listen(const Listen& o, const traffic::Common& common) {
@@ -243,6 +278,17 @@ int run_listen(const Listen& o, const traffic::Common& common) {
       auto begin = ms_since_start();
       std::uint64_t bytes = paced([&](std::size_t n) { send_frame(kUpload, n); },
                                   static_cast<std::uint32_t>(a.seconds * 1000), a.rate, 1200);
+      report("upload begin_ms=" + std::to_string(begin) + " end_ms=" +
+             std::to_string(ms_since_start()) + " bytes=" + std::to_string(bytes));
+    });
+  }
+  for (const auto& text : o.bursty_uploads) {
+    Action a = parse_action(text);
+    threads.emplace_back([&, a] {
+      std::this_thread::sleep_until(start + milliseconds(static_cast<int>(a.at * 1000)));
+      auto begin = ms_since_start();
+      std::uint64_t bytes = bursty([&](std::size_t n) { send_frame(kUpload, n); },
+                                   static_cast<std::uint32_t>(a.seconds * 1000), a.rate, o.seed);
       report("upload begin_ms=" + std::to_string(begin) + " end_ms=" +
              std::to_string(ms_since_start()) + " bytes=" + std::to_string(bytes));
     });
@@ -324,6 +370,9 @@ int main(int argc, char** argv) {
   speaker->add_option("--keepalive-ms", listen.keepalive_ms, "0: none")->capture_default_str();
   speaker->add_option("--keepalive-size", listen.keepalive_size)->capture_default_str();
   speaker->add_option("--upload", listen.uploads, "AT:SECONDS:BYTES_PER_SECOND");
+  speaker->add_option("--bursty-upload", listen.bursty_uploads,
+                      "AT:SECONDS:BYTES_PER_SECOND on average, unevenly");
+  speaker->add_option("--seed", listen.seed, "of the bursty uploads")->capture_default_str();
   speaker->add_option("--download", listen.downloads, "AT:SECONDS:BYTES_PER_SECOND");
   speaker->add_option("--wait-file", common.wait_file);
   CLI11_PARSE(app, argc, argv);

@@ -27,6 +27,14 @@ TEST(Vocabulary, TiersAreTheAbisValuesStrongestFirstAndNamedOnce) {
   EXPECT_EQ(tier_from_abi(99), std::nullopt);
 }
 
+TEST(Vocabulary, TheSoundServerTiersAreTheClientLibraries) {
+  EXPECT_EQ(to_string(Tier::libpulse), "libpulse");
+  EXPECT_EQ(to_string(Tier::libpipewire), "libpipewire");
+  for (Tier tier : kTiers)
+    EXPECT_EQ(sound_server_tier(tier), tier == Tier::libpulse || tier == Tier::libpipewire)
+        << to_string(tier);
+}
+
 TEST(Vocabulary, WindowsIndexTheKernelsCountersAndNoneIsNotOne) {
   EXPECT_EQ(static_cast<int>(Window::self), EARSHOT_WINDOW_SELF);
   EXPECT_EQ(static_cast<int>(Window::grace), EARSHOT_WINDOW_GRACE);

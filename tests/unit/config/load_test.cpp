@@ -77,6 +77,20 @@ TEST(CheckPaths, Libasound) {
             "exist");
 }
 
+TEST(CheckPaths, SoundServerLibraries) {
+  const TempDir dir("earshot-config");
+  const std::string pulse = dir.write_file("libpulse.so.0", "");
+  const std::string pipewire = dir.write_file("libpipewire-0.3.so.0", "");
+  const Config config =
+      parse("capture: {libpulse: " + pulse + ", libpipewire: " + pipewire + "}", "x");
+  EXPECT_EQ(config.capture.libpulse.path, pulse);
+  EXPECT_EQ(config.capture.libpipewire.path, pipewire);
+  EXPECT_NO_THROW(check_paths(config, "x"));
+  EXPECT_EQ(check_error("capture:\n  libpipewire: /earshot-test-nope/libpipewire-0.3.so.0\n"),
+            "earshot.yaml:2:16: 'capture.libpipewire': /earshot-test-nope/libpipewire-0.3.so.0 "
+            "does not exist");
+}
+
 TEST(LoadFile, ReadsAndChecks) {
   const TempDir dir("earshot-config");
   const std::string good = dir.write_file("good.yaml", "capture:\n  extra_devices: [/dev/null]\n");

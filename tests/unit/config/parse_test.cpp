@@ -48,9 +48,12 @@ TEST(Parse, EmptyInputGivesDefaults) {
   EXPECT_TRUE(config.capture.extra_devices.empty());
   EXPECT_TRUE(config.capture.cameras);
   EXPECT_TRUE(config.capture.extra_cameras.empty());
-  EXPECT_EQ(config.capture.tiers, (std::vector<Tier>{Tier::fentry, Tier::lsm, Tier::syscalls,
-                                                     Tier::libasound, Tier::procfs}));
+  EXPECT_EQ(config.capture.tiers,
+            (std::vector<Tier>{Tier::fentry, Tier::lsm, Tier::syscalls, Tier::libasound,
+                               Tier::procfs, Tier::libpulse, Tier::libpipewire}));
   EXPECT_EQ(config.capture.libasound.path, "");
+  EXPECT_EQ(config.capture.libpulse.path, "");
+  EXPECT_EQ(config.capture.libpipewire.path, "");
   EXPECT_EQ(config.capture.procfs_interval, milliseconds(1000));
   EXPECT_EQ(config.correlation.grace, milliseconds(5000));
   EXPECT_EQ(config.correlation.idle_gap, milliseconds(2000));
@@ -244,6 +247,7 @@ gateway:
   enabled: true
   lan_interfaces: [br-lan, wlan0]
   leases_file: /tmp/dhcp.leases
+  forget_idle_after: 2h
   devices:
     - {mac: "02:00:00:AA:bb:01", name: kitchen-echo}
     - {mac: "02-00-00-aa-bb-02", name: nest}
@@ -259,10 +263,14 @@ limits: {devices: 3, destinations_per_device: 4}
   EXPECT_EQ(format_mac(config.gateway.devices[1].mac), "02:00:00:aa:bb:02");
   EXPECT_EQ(config.limits.devices, 3u);
   EXPECT_EQ(config.limits.destinations_per_device, 4u);
+  EXPECT_EQ(config.gateway.forget_idle_after, std::chrono::hours(2));
   EXPECT_FALSE(parse("", "earshot.yaml").gateway.enabled);
+  EXPECT_EQ(parse("", "earshot.yaml").gateway.forget_idle_after, std::chrono::minutes(30));
 }
 
 TEST(ParseErrors, GatewayErrorsNameKeyAndLine) {
+  EXPECT_EQ(error_of("gateway:\n  forget_idle_after: 10ms\n"),
+            "earshot.yaml:2:22: 'gateway.forget_idle_after' must be at least 1s (got '10ms')");
   EXPECT_EQ(error_of("gateway:\n  enabled: true\n"),
             "earshot.yaml:2:3: 'gateway.lan_interfaces' must list the LAN interfaces when "
             "'gateway.enabled' is true");
@@ -291,7 +299,7 @@ TEST(ParseErrors, BadChoices) {
             "earshot.yaml:2:11: 'log.format' must be one of logfmt|json (got 'text')");
   EXPECT_EQ(error_of("capture:\n  tiers: [fentry, kprobe]\n"),
             "earshot.yaml:2:19: 'capture.tiers[1]' must be one of "
-            "fentry|lsm|syscalls|libasound|procfs (got 'kprobe')");
+            "fentry|lsm|syscalls|libasound|procfs|libpulse|libpipewire (got 'kprobe')");
   EXPECT_EQ(error_of("capture:\n  tiers:\n    - lsm\n    - procfs\n    - lsm\n"),
             "earshot.yaml:5:7: 'capture.tiers[2]': 'lsm' is listed twice");
   EXPECT_EQ(error_of("network:\n  dns_hook: tc\n"),

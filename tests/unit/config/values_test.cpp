@@ -54,7 +54,7 @@ TEST(Duration, FormatReadsBack) {
 }
 
 TEST(Choices, ReadAndPrintEveryName) {
-  for (const Tier tier : {Tier::fentry, Tier::lsm, Tier::syscalls, Tier::libasound, Tier::procfs}) {
+  for (const Tier tier : kTiers) {
     EXPECT_EQ(parse_tier(to_string(tier)), tier);
   }
   for (const LogLevel level :

@@ -256,5 +256,25 @@ TEST(HookPlan, WhatTheMachineLacksIsSaid) {
   EXPECT_EQ(reason_not_loaded(row(hooks::kLsmFileIoctl), request, offer), offer.lsm_missing);
 }
 
+TEST(HookPlan, TheSoundServerTiersNeedTheirLibraryAndGoBesideTheOthers) {
+  MachineOffer offer;
+  offer.libraries_missing = {std::string(kLibpipewire)};
+  PlanRequest request;
+  EXPECT_EQ(reason_not_loaded(row(hooks::kUprobeLibpulse), request, offer), std::nullopt);
+  EXPECT_EQ(reason_not_loaded(row(hooks::kUprobeLibpipewire), request, offer),
+            "libpipewire-0.3.so.0 not found");
+  request.tiers = {Tier::fentry, Tier::libasound, Tier::libpipewire};
+  EXPECT_EQ(reason_not_loaded(row(hooks::kUprobeLibpulse), request, {}),
+            "disabled in config (capture.tiers)");
+  request.tiers = {kTiers.begin(), kTiers.end()};
+  request.disabled_hooks = {"uprobe_libpipewire"};
+  EXPECT_EQ(reason_not_loaded(row(hooks::kUprobeLibpipewire), request, {}),
+            "disabled in config (kernel.disabled_hooks)");
+  // A kernel-level tier does not make them unnecessary: they see clients, not devices.
+  auto plan = walk({}, {}, {"fentry_snd_pcm", "uprobe_libpulse", "uprobe_libpipewire"});
+  EXPECT_EQ(plan["uprobe_libpulse"], "attached");
+  EXPECT_EQ(plan["uprobe_libpipewire"], "attached");
+}
+
 }  // namespace
 }  // namespace earshot::kernel

@@ -49,3 +49,25 @@ TEST(InterfacePlanTest, AFailedInterfaceIsNotRetriedUntilItHasGone) {
 
 }  // namespace
 }  // namespace earshot::kernel
+
+namespace earshot::kernel {
+namespace {
+
+TEST(LanChanges, AnInterfaceThatAppearsJoinsAndOneThatGoesLeaves) {
+  auto changes = plan_lan_changes({"lan1", "wlan0", "lan2"}, {{"lan1", 4}, {"lan2", 5}},
+                                  {{"lan1", 4}, {"wlan0", 9}});
+  EXPECT_EQ(changes, (std::vector<LanInterfaceChange>{{"wlan0", 0, 9}, {"lan2", 5, 0}}));
+}
+
+TEST(LanChanges, AnInterfaceMadeAgainMovesToItsNewIndex) {
+  auto changes = plan_lan_changes({"br-lan"}, {{"br-lan", 6}}, {{"br-lan", 11}});
+  EXPECT_EQ(changes, (std::vector<LanInterfaceChange>{{"br-lan", 6, 11}}));
+}
+
+TEST(LanChanges, NothingChangesWhileTheIndexesStayAndNamesNotConfiguredAreIgnored) {
+  EXPECT_TRUE(
+      plan_lan_changes({"lan1", "lan3"}, {{"lan1", 4}}, {{"lan1", 4}, {"eth9", 2}}).empty());
+}
+
+}  // namespace
+}  // namespace earshot::kernel

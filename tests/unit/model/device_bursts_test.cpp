@@ -93,6 +93,35 @@ TEST(DeviceBursts, ABulkUploadIsNoBurstAndAForbiddenDestinationIsNotAllowed) {
   EXPECT_FALSE(bursts.counts().begin()->first.allowed);
 }
 
+// A sync that sends chunks of 3-20 kB with two quiet seconds between some:
+// one uneven upload, not a row of one-second voice uploads.
+TEST(DeviceBursts, AnUnevenUploadThatPausesForTwoSecondsIsNoBurst) {
+  DeviceBursts bursts;
+  auto lines = feed(bursts, 0, 40, [](std::uint64_t t) {
+    std::vector<NamedDeviceGrowth> g;
+    const std::uint64_t chunks[][2] = {
+        {10, 9000}, {13, 12000}, {16, 3000}, {17, 20000}, {20, 8000}};
+    for (const auto& [at, bytes] : chunks)
+      if (t == at) g.push_back(growth(1, "kitchen", "sync.example", bytes + 400, bytes));
+    return g;
+  });
+  EXPECT_TRUE(lines.empty()) << nlohmann::json(lines).dump(2);
+}
+
+// Voice uploads four seconds apart are still two bursts.
+TEST(DeviceBursts, VoiceUploadsFourSecondsApartAreTwoBursts) {
+  DeviceBursts bursts;
+  auto lines = feed(bursts, 0, 40, [](std::uint64_t t) {
+    std::vector<NamedDeviceGrowth> g;
+    if ((t >= 10 && t < 15) || (t >= 19 && t < 22))
+      g.push_back(growth(1, "kitchen", "voice.example", 3300, 3000));
+    return g;
+  });
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NEAR(lines[0]["seconds"].get<double>(), 5, 1);
+  EXPECT_NEAR(lines[1]["seconds"].get<double>(), 3, 1);
+}
+
 TEST(DeviceBursts, KeepsTheLastBurstsAndBoundsItsSeries) {
   DeviceBurstsConfig config;
   config.kept = 2;

@@ -54,17 +54,48 @@ TEST(DeviceLedger, LabelsBeyondTheLimitsBecomeOther) {
 
 TEST(GatewayAccounting, KeepsTheLastHarvestsGrowthAndTheRefusedCount) {
   GatewayAccounting accounting(10, 10);
-  auto growth = accounting.growth({{pair(1, 1), bytes(1000, 4)}});
+  auto growth = accounting.growth({{pair(1, 1), bytes(1000, 4)}}, 1);
   ASSERT_EQ(growth.size(), 1u);
   accounting.account({{growth[0].first, "echo", "avs.example", growth[0].second}}, bytes(60, 1));
   EXPECT_EQ(accounting.ledger().series().at({"echo", "avs.example"}).bytes, 1000u);
   EXPECT_EQ(accounting.refused().bytes, 60u);
   ASSERT_EQ(accounting.last_growth().size(), 1u);
   EXPECT_EQ(accounting.last_growth()[0].device, "echo");
-  growth = accounting.growth({{pair(1, 1), bytes(1500, 5)}});
+  growth = accounting.growth({{pair(1, 1), bytes(1500, 5)}}, 2);
   accounting.account({{growth[0].first, "echo", "avs.example", growth[0].second}}, bytes(60, 1));
   EXPECT_EQ(accounting.last_growth()[0].growth.bytes, 500u);
   EXPECT_EQ(accounting.ledger().series().at({"echo", "avs.example"}).bytes, 1500u);
+}
+
+// Pairs idle for the given time are taken out of the kernel's table; what
+// they counted since the last reading is still growth, and a pair made
+// again afterwards counts from zero: nothing twice, nothing lost.
+TEST(GatewayAccounting, IdlePairsRetireWithTheirLastCountsAndComeBackFromZero) {
+  GatewayAccounting accounting(10, 10);
+  constexpr std::uint64_t s = 1'000'000'000;
+  accounting.growth({{pair(1, 1), bytes(1000)}, {pair(1, 2), bytes(50)}}, 0 * s);
+  accounting.growth({{pair(1, 1), bytes(1000)}, {pair(1, 2), bytes(80)}}, 5 * s);
+  EXPECT_EQ(accounting.pairs(), 2u);
+  EXPECT_TRUE(accounting.idle(9 * s, 10 * s).empty());
+  EXPECT_EQ(accounting.idle(10 * s, 10 * s), std::vector<DeviceFlowId>{pair(1, 1)});
+
+  // Taken out with 30 bytes more than the last reading (sent in between).
+  Counters last = accounting.retire(pair(1, 1), bytes(1030, 2));
+  EXPECT_EQ(last.bytes, 30u);
+  EXPECT_EQ(last.packets, 1u);
+  EXPECT_EQ(accounting.pairs(), 1u);
+
+  // Made again by the kernel: all of it is new.
+  auto growth = accounting.growth({{pair(1, 1), bytes(7)}, {pair(1, 2), bytes(80)}}, 11 * s);
+  ASSERT_EQ(growth.size(), 1u);
+  EXPECT_EQ(growth[0].second.bytes, 7u);
+  // At 20 s only pair 2 (last grew at 5 s) is idle; pair 1 came back at 11 s.
+  EXPECT_EQ(accounting.idle(20 * s, 10 * s), std::vector<DeviceFlowId>{pair(1, 2)});
+}
+
+TEST(DeviceDeltas, RetiringAPairNeverSeenIsAllGrowth) {
+  DeviceDeltas deltas;
+  EXPECT_EQ(deltas.retire(pair(3, 3), bytes(12)).bytes, 12u);
 }
 
 }  // namespace

@@ -81,6 +81,24 @@ TEST(TierDedup, EndedGroupTakesNoNewMembers) {
   EXPECT_EQ(d.opened({1, kProcfs, 4}, kMic), std::nullopt);
 }
 
+TEST(TierDedup, AClientStreamOfASoundServerJoinsOnlyAnAlsaApplicationsOpen) {
+  TierDedup d;
+  // arecord -D pulse: snd_pcm_open, then the plugin's record stream.
+  HandleId pcm{1, kLibasound, 0x10}, stream{1, Tier::libpulse, 0x20};
+  EXPECT_EQ(d.opened(pcm, 0), std::nullopt);
+  EXPECT_EQ(d.opened(stream, 0), pcm);
+  // A process capturing from a device and, besides, through PipeWire: two captures.
+  HandleId kernel{2, kFentry, 0xffff}, pw{2, Tier::libpipewire, 0x30};
+  EXPECT_EQ(d.opened(kernel, kMic), std::nullopt);
+  EXPECT_EQ(d.opened(pw, 0), std::nullopt);
+  // Nothing joins a client stream: a later snd_pcm_open of hw is its own.
+  HandleId pcm2{2, kLibasound, 0x40};
+  EXPECT_EQ(d.opened(pcm2, 0), kernel);
+  HandleId pw_only{3, Tier::libpipewire, 0x50}, pcm3{3, kLibasound, 0x60};
+  EXPECT_EQ(d.opened(pw_only, 0), std::nullopt);
+  EXPECT_EQ(d.opened(pcm3, 0), std::nullopt);
+}
+
 TEST(TierDedup, UnknownCloseIsLeftToTheLedger) {
   TierDedup d;
   EXPECT_TRUE(d.closed({3, kSyscall, 9}));

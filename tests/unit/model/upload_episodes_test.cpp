@@ -51,6 +51,19 @@ TEST(EpisodeDetector, ASteadyVoiceUploadIsOneAudioEpisodeReportedSoonAfterItEnds
   EXPECT_LE(fed[0].reported_at, 28u + d.rules().end_gap_seconds + 2);
 }
 
+// 1.2 s at 24 kbit/s across a second boundary: 900 bytes in one harvest
+// second, 2700 in the next. Both seconds are partial; neither says the
+// upload was unsteady.
+TEST(EpisodeDetector, AVoiceUploadOfAboutASecondAcrossTwoSecondsIsAudio) {
+  EpisodeDetector d;
+  auto fed = feed(d, 0, 30, [](std::uint64_t t) {
+    return (t == 11 ? 900 : t == 12 ? 2700 : 0) + heartbeat(t);
+  });
+  ASSERT_EQ(fed.size(), 1u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::audio_upload);
+  EXPECT_EQ(fed[0].episode.bytes, 3600u);
+}
+
 TEST(EpisodeDetector, HeartbeatsAndAnAcknowledgementStreamRaiseNothing) {
   EpisodeDetector d;
   // A download's acknowledgements carry no payload: only keep-alives are fed.
@@ -92,6 +105,22 @@ TEST(EpisodeDetector, ASenderStandsOutOnlyFromItsOwnBaseline) {
   EXPECT_NEAR(static_cast<double>(fed[1].episode.start) / kSecond, 800, 1);
   EXPECT_NEAR(fed[1].episode.baseline_bytes_per_second, 5000, 500);
   EXPECT_NEAR(static_cast<double>(fed[1].episode.excess_bytes), 10 * 15000, 10 * 1500);
+}
+
+// A 3 s bulk upload at 4 MB/s, then 20 s later a voice upload at 16
+// kbit/s to the same destination: the bulk transfer must not have taught
+// the baseline so much that the voice no longer stands out.
+TEST(EpisodeDetector, AVoiceUploadSoonAfterABulkTransferStillStandsOut) {
+  EpisodeDetector d;
+  auto fed = feed(d, 0, 60, [](std::uint64_t t) -> std::uint64_t {
+    if (t >= 10 && t < 13) return 4'000'000;
+    return (t >= 33 && t < 38 ? 2000 : 0) + heartbeat(t);
+  });
+  ASSERT_EQ(fed.size(), 2u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::upload);
+  EXPECT_EQ(fed[1].episode.verdict, Verdict::audio_upload);
+  EXPECT_NEAR(static_cast<double>(fed[1].episode.start) / kSecond, 33, 1);
+  EXPECT_LT(fed[1].episode.baseline_bytes_per_second, 100);
 }
 
 TEST(EpisodeDetector, AnEpisodeUnderWayIsShownAsOngoing) {

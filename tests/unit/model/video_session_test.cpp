@@ -20,7 +20,8 @@ constexpr std::uint64_t kVoicePerSecond = 4'000;    // 32 kbit/s: an Opus voice 
 const ProcessRef kDoorbell{500, seconds(1), "doorbell"};
 
 void open_camera(SessionFeed& feed, double t, std::uint64_t handle, const ProcessRef& process) {
-  feed.builder.on(CaptureOpened{seconds(t), handle, process, "video0", true, DeviceKind::camera});
+  feed.builder.on(
+      CaptureOpened{seconds(t), handle, process, "video0", true, std::nullopt, DeviceKind::camera});
 }
 
 // The doorbell app opens the camera at 10 s, dequeues frames in (20 s, 25 s]
@@ -130,7 +131,7 @@ TEST(VideoSession, TheTrackerCarriesTheKindIntoSeriesRecordsAndSessions) {
   CaptureTracker tracker(sessions);
   HandleId id{500, Tier::syscalls, 3};
   auto opened = tracker.opened(seconds(1), id, 81u << 20, [] {
-    return CaptureNames{kDoorbell, "", "video0", DeviceKind::camera};
+    return CaptureNames{kDoorbell, "", "video0", std::nullopt, DeviceKind::camera};
   });
   ASSERT_TRUE(opened.record);
   EXPECT_EQ(opened.record->device_kind, DeviceKind::camera);
