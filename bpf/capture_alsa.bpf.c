@@ -218,6 +218,7 @@ SEC("lsm/file_open")
 int BPF_PROG(earshot_lsm_file_open, struct file *file, int ret)
 {
 	struct inode *inode;
+	__u8 *kind;
 	__u32 dev;
 
 	if (ret != 0)
@@ -226,7 +227,9 @@ int BPF_PROG(earshot_lsm_file_open, struct file *file, int ret)
 	if ((BPF_CORE_READ(inode, i_mode) & EARSHOT_S_IFMT) != EARSHOT_S_IFCHR)
 		return 0;
 	dev = BPF_CORE_READ(inode, i_rdev);
-	if (bpf_map_lookup_elem(&watched_devices, &dev))
+	kind = bpf_map_lookup_elem(&watched_devices, &dev);
+	/* A camera is not a PCM (its frames are not appl_ptr): capture_v4l2.bpf.c's. */
+	if (kind && *kind != EARSHOT_DEVICE_CAMERA)
 		file_opened(file, EARSHOT_TIER_LSM, dev);
 	return 0;
 }

@@ -3,16 +3,17 @@
  * The syscall capture tier, which needs no ALSA-level hook: tracepoints on
  * the openat/openat2 exits resolve fd -> file -> inode against the watched
  * device numbers; close ends the handle; read() and the READI/READN ioctls
- * on an open handle add the frames (or bytes) delivered.
+ * on an open handle add the frames (or bytes) delivered. On a camera
+ * (capture_v4l2.bpf.h) each VIDIOC_DQBUF that succeeds is a frame, and so
+ * is each read() that returned data.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
-#include "capture.bpf.h"
+#include "capture_v4l2.bpf.h"
 
-#define EARSHOT_ALSA_MAJOR 116
 /* _IOR('A', 0x51 / 0x53, struct snd_xferi / snd_xfern), 24 bytes on 64-bit */
 #define EARSHOT_SNDRV_PCM_IOCTL_READI_FRAMES 0x80184151U
 #define EARSHOT_SNDRV_PCM_IOCTL_READN_FRAMES 0x80184153U
@@ -52,8 +53,7 @@ static __always_inline int on_open_exit(long fd)
 	if (!bpf_map_lookup_elem(&watched_devices, &dev))
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (open_handle(tgid, EARSHOT_TIER_SYSCALL, fd, dev,
-			(dev >> EARSHOT_MINORBITS) == EARSHOT_ALSA_MAJOR ? EARSHOT_HANDLE_PCM : 0) == 0)
+	if (open_handle(tgid, EARSHOT_TIER_SYSCALL, fd, dev, watched_handle_flags(dev)) == 0)
 		emit(EARSHOT_EVENT_CAPTURE_OPEN, EARSHOT_TIER_SYSCALL, fd, dev, 0);
 	return 0;
 }
@@ -91,7 +91,9 @@ int earshot_enter_close(struct trace_event_raw_sys_enter *ctx)
 /* A read or read ioctl on a capture fd, between entry and exit, per thread. */
 struct pending_read {
 	__u64 fd;
-	__u64 xfer;  /* struct snd_xferi/xfern * for the ioctls; 0 for read() */
+	__u64 xfer;  /* struct snd_xferi/xfern * (struct v4l2_buffer * for DQBUF); 0 for read() */
+	__u32 video; /* the handle is a camera's: a frame per DQBUF or read() */
+	__u32 reserved;
 };
 
 struct {
@@ -107,14 +109,21 @@ struct {
  * entry is counted before its exit runs, so the gate never hides it. */
 __u64 reads_pending = 0;
 
-static __always_inline void read_started(__u64 fd, __u64 xfer)
+static __always_inline void read_started(__u64 fd, __u64 xfer, int dqbuf)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct earshot_handle_key key = { .tgid = tgid, .tier = EARSHOT_TIER_SYSCALL, .handle = fd };
 	struct pending_read p = { .fd = fd, .xfer = xfer };
+	struct earshot_handle *h;
 
-	if (!may_be_capturing(tgid) || !bpf_map_lookup_elem(&capture_handles, &key))
+	if (!may_be_capturing(tgid))
+		return;
+	h = bpf_map_lookup_elem(&capture_handles, &key);
+	if (!h)
+		return;
+	p.video = (h->flags & EARSHOT_HANDLE_VIDEO) != 0;
+	if (xfer && dqbuf != p.video) /* a DQBUF on a microphone, or READI on a camera */
 		return;
 	if (bpf_map_update_elem(&read_pending, &tid, &p, BPF_NOEXIST) == 0)
 		__sync_fetch_and_add(&reads_pending, 1);
@@ -136,7 +145,13 @@ static __always_inline void read_finished(long ret)
 	if (!p)
 		return;
 	fd = p->fd;
-	if (p->xfer) {
+	if (p->video) {
+		/* DQBUF returns 0 with a filled buffer; read() the bytes of a frame */
+		if (p->xfer && ret == 0)
+			add_frames(id >> 32, EARSHOT_TIER_SYSCALL, fd, 1, v4l2_dqbuf_bytes((void *)p->xfer));
+		else if (!p->xfer && ret > 0)
+			add_frames(id >> 32, EARSHOT_TIER_SYSCALL, fd, 1, ret);
+	} else if (p->xfer) {
 		/* snd_xferi/xfern: result (frames transferred) is the first field */
 		if (ret == 0 && !bpf_probe_read_user(&frames, sizeof(frames), (void *)p->xfer) && frames > 0)
 			add_frames(id >> 32, EARSHOT_TIER_SYSCALL, fd, frames, 0);
@@ -151,7 +166,7 @@ static __always_inline void read_finished(long ret)
 SEC("tracepoint/syscalls/sys_enter_read")
 int earshot_enter_read(struct trace_event_raw_sys_enter *ctx)
 {
-	read_started(ctx->args[0], 0);
+	read_started(ctx->args[0], 0, 0);
 	return 0;
 }
 
@@ -170,7 +185,9 @@ int earshot_enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 	__u32 cmd = ctx->args[1];
 
 	if (cmd == EARSHOT_SNDRV_PCM_IOCTL_READI_FRAMES || cmd == EARSHOT_SNDRV_PCM_IOCTL_READN_FRAMES)
-		read_started(ctx->args[0], ctx->args[2]);
+		read_started(ctx->args[0], ctx->args[2], 0);
+	else if (cmd == EARSHOT_VIDIOC_DQBUF)
+		read_started(ctx->args[0], ctx->args[2], 1);
 	return 0;
 }
 

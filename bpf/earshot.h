@@ -173,6 +173,27 @@ struct earshot_handle {
 };
 
 #define EARSHOT_HANDLE_PCM 1 /* a real PCM: frames are frames, not bytes */
+#define EARSHOT_HANDLE_VIDEO 2 /* a camera: frames are buffers dequeued (or reads) */
+
+/* watched_devices value: what kind of capture device a node is. */
+enum earshot_device_kind {
+	EARSHOT_DEVICE_MICROPHONE = 1,
+	EARSHOT_DEVICE_CAMERA = 2,
+};
+
+/* V4L2 (uapi linux/videodev2.h, 64-bit layout; userspace/kernel/abi.h
+ * checks these against the header): VIDIOC_DQBUF =
+ * _IOWR('V', 17, struct v4l2_buffer), and where struct v4l2_buffer keeps
+ * what a dequeued buffer carried. */
+#define EARSHOT_V4L2_MAJOR 81
+#define EARSHOT_VIDIOC_DQBUF 0xc0585611U
+#define EARSHOT_V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE 9
+#define EARSHOT_V4L2_BUFFER_TYPE_OFF 4
+#define EARSHOT_V4L2_BUFFER_BYTESUSED_OFF 8
+#define EARSHOT_V4L2_BUFFER_PLANES_OFF 64 /* m.planes */
+#define EARSHOT_V4L2_BUFFER_LENGTH_OFF 72 /* planes in m.planes */
+#define EARSHOT_V4L2_PLANE_SIZE 64
+#define EARSHOT_V4L2_MAX_PLANES 8
 
 /* Ring buffer record: capture opens and closes, and process exits. Rare
  * events only; nothing per packet goes through here. */

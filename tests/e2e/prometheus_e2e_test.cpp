@@ -42,10 +42,12 @@ bool executable(const std::string& path) {
 // The config a user starts with, optionally with a watched device node and a
 // capture policy added; events go to a file instead of stdout.
 std::string user_config(const TempDir& work, const std::string& extra_device = {},
-                        const std::string& only_allowed_capturer = {}) {
+                        const std::string& only_allowed_capturer = {},
+                        const std::string& extra_camera = {}) {
   YAML::Node config = YAML::LoadFile(kSource + "/config/earshot.yaml");
   config["events"]["file"] = work.file("events.jsonl");
   if (!extra_device.empty()) config["capture"]["extra_devices"].push_back(extra_device);
+  if (!extra_camera.empty()) config["capture"]["extra_cameras"].push_back(extra_camera);
   if (!only_allowed_capturer.empty())
     config["policy"]["capture_allowed"].push_back(only_allowed_capturer);
   YAML::Emitter out;
@@ -143,13 +145,21 @@ TEST_F(PrometheusE2e, EveryDashboardQueryReturnsData) {
   const std::string microphone = work_.file("mic");
   ASSERT_EQ(::mknod(microphone.c_str(), S_IFCHR | 0600, makedev(1, 7)), 0)
       << "mknod " << microphone;
-  ASSERT_NO_FATAL_FAILURE(start(user_config(work_, microphone, "e2e-allowed-capturer")));
+  // And a "camera" (the numbers of /dev/zero), read by another process: the
+  // cameras' panels read kind="camera".
+  const std::string camera = work_.file("cam");
+  ASSERT_EQ(::mknod(camera.c_str(), S_IFCHR | 0600, makedev(1, 5)), 0) << "mknod " << camera;
+  ASSERT_NO_FATAL_FAILURE(start(user_config(work_, microphone, "e2e-allowed-capturer", camera)));
 
   const std::string listener = work_.copy_executable(EARSHOT_TRAFFIC_BINARY, "e2e-listener");
   ChildProcess capture({listener, "open-device", microphone, "4", "--read", "32000"});
+  const std::string watcher = work_.copy_executable(EARSHOT_TRAFFIC_BINARY, "e2e-watcher");
+  ChildProcess watching({watcher, "open-device", camera, "4", "--read", "100000"});
   ASSERT_TRUE(capture.wait_for_output("opened", 10s)) << capture.stderr_text();
+  ASSERT_TRUE(watching.wait_for_output("opened", 10s)) << watching.stderr_text();
   ASSERT_NO_FATAL_FAILURE(send_over_loopback(work_, "e2e-sender", kPayloadBytes));
   ASSERT_EQ(capture.wait_or_throw(30s), 0) << capture.stderr_text();
+  ASSERT_EQ(watching.wait_or_throw(30s), 0) << watching.stderr_text();
 
   std::ifstream file(kDashboard);
   ASSERT_TRUE(file) << "cannot read " << kDashboard;

@@ -140,6 +140,9 @@ void Collector::capture_opened(std::uint64_t ts, const model::HandleId& id, std:
     Identity who = identify(id.tgid, start_ns, comm.c_str());
     model::CaptureNames names{
         {id.tgid, start_ns, who.process}, who.unit, device_label(id.tier, dev, pcm_name), {}};
+    // The library tiers name a PCM or a stream, never a device node: never a camera.
+    bool library = id.tier == Tier::libasound || sound_server_tier(id.tier);
+    if (!library && cameras_.count(dev)) names.kind = DeviceKind::camera;
     if (sound_server_tier(id.tier)) {
       // The device label says which server held the device: "pulseaudio:SOURCE", "pipewire".
       names.via = sound_server(id);
@@ -330,7 +333,7 @@ exporter::Snapshot Collector::snapshot() const {
     s.events_lost[std::string(to_string(r))] = monitor_.lost()[static_cast<int>(r)];
   s.harvests = monitor_.harvests();
   for (const auto& [key, t] : monitor_.capture_time())
-    s.capture_time.push_back({key.process, key.unit, key.device, t.seconds, t.frames});
+    s.capture_time.push_back({key.process, key.unit, key.device, t.seconds, t.frames, key.kind});
   for (const auto& [key, n] : monitor_.sessions().finished_counts())
     s.sessions.push_back({key.first, std::string(model::to_string(key.second)), n});
   for (const auto& [key, n] : monitor_.episode_counts())

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stop_token>
 #include <string>
 
@@ -39,6 +40,8 @@ class Collector {
   void run(std::stop_token stop);
   // One harvest now (tests and start-up).
   void harvest();
+  // Which of the watched devices (kernel dev_t) are cameras; before the first harvest.
+  void set_camera_devices(std::set<std::uint32_t> cameras) { cameras_ = std::move(cameras); }
 
   exporter::Snapshot snapshot() const;
   nlohmann::json sessions_json() const;
@@ -69,6 +72,7 @@ class Collector {
   kernel::MapReader maps_;
   kernel::RingBuffer ring_;
   std::map<std::uint32_t, std::string> device_labels_;
+  std::set<std::uint32_t> cameras_;
   EventLog& events_;
   resolve::ProcReader proc_;
   resolve::SoundServerFinder sound_servers_;

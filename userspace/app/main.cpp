@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "app/collector.h"
@@ -47,8 +48,22 @@ spdlog::level::level_enum to_spdlog(config::LogLevel level) {
   return spdlog::level::info;
 }
 
-kernel::HookOptions hook_options(const config::Config& c,
-                                 const std::map<std::uint32_t, std::string>& devices) {
+// The watched devices (microphones and cameras, by kernel dev_t) and which are cameras.
+struct Watched {
+  std::map<std::uint32_t, std::string> labels;
+  std::set<std::uint32_t> cameras;
+};
+
+Watched watched(const config::CaptureConfig& capture) {
+  Watched w{app::watched_devices(capture), {}};
+  for (auto& [dev, label] : app::watched_cameras(capture)) {
+    w.labels[dev] = std::move(label);
+    w.cameras.insert(dev);
+  }
+  return w;
+}
+
+kernel::HookOptions hook_options(const config::Config& c, const Watched& devices) {
   kernel::HookOptions o;
   for (const auto& ns : c.network.namespaces) o.netns_paths.emplace_back(ns.path);
   o.btf_file = c.kernel.btf_file.path;
@@ -63,8 +78,10 @@ kernel::HookOptions hook_options(const config::Config& c,
   plan.tiers = c.capture.tiers;
   plan.dns_tcx = c.network.dns_hook != config::DnsHook::cgroup;
   plan.dns_cgroup = c.network.dns_hook != config::DnsHook::tcx;
-  plan.extra_devices = !c.capture.extra_devices.empty();
-  plan.watched_devices = devices.size();
+  // Extra nodes may be stand-ins that are not ALSA or V4L2: only the syscall tier sees them.
+  plan.extra_devices = !c.capture.extra_devices.empty() || !c.capture.extra_cameras.empty();
+  plan.watched_devices = devices.labels.size();
+  plan.watched_cameras = devices.cameras.size();
   plan.gateway = c.gateway.enabled;
   if (c.gateway.enabled) o.lan_interfaces = c.gateway.lan_interfaces;
   return o;
@@ -84,17 +101,20 @@ config::Config effective_config(const Options& opts) {
   return c;
 }
 
-int check_config(const config::Config& c, const std::map<std::uint32_t, std::string>& devices) {
+std::vector<std::uint32_t> device_numbers(const Watched& devices) {
+  std::vector<std::uint32_t> devs;
+  for (const auto& [dev, label] : devices.labels) devs.push_back(dev);
+  return devs;
+}
+
+int check_config(const config::Config& c, const Watched& devices) {
   std::printf("config: ok\n");
-  std::printf("watched capture devices: %zu\n", devices.size());
-  for (const auto& [dev, label] : devices)
-    std::printf("  %s (%u:%u)\n", label.c_str(), dev >> 20, dev & 0xfffff);
+  std::printf("watched capture devices: %zu\n", devices.labels.size());
+  for (const auto& [dev, label] : devices.labels)
+    std::printf("  %s (%u:%u, %s)\n", label.c_str(), dev >> 20, dev & 0xfffff,
+                devices.cameras.count(dev) ? "camera" : "microphone");
   kernel::KernelHooks hooks(hook_options(c, devices));
-  hooks.watch_devices([&] {
-    std::vector<std::uint32_t> devs;
-    for (const auto& [dev, label] : devices) devs.push_back(dev);
-    return devs;
-  }());
+  hooks.watch_devices(device_numbers(devices), devices.cameras);
   std::printf("btf: %s\n", hooks.btf_source().c_str());
   int attached = 0;
   std::printf("hooks:\n");
@@ -107,7 +127,7 @@ int check_config(const config::Config& c, const std::map<std::uint32_t, std::str
   return attached > 0 ? 0 : 1;
 }
 
-int serve(const config::Config& c, const std::map<std::uint32_t, std::string>& devices) {
+int serve(const config::Config& c, const Watched& devices) {
   // Signals are taken by sigwait on this thread; every other thread blocks them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -117,16 +137,15 @@ int serve(const config::Config& c, const std::map<std::uint32_t, std::string>& d
 
   kernel::KernelHooks hooks(hook_options(c, devices));
   hooks.require_an_object();
-  std::vector<std::uint32_t> devs;
-  for (const auto& [dev, label] : devices) devs.push_back(dev);
-  hooks.watch_devices(devs);
+  hooks.watch_devices(device_numbers(devices), devices.cameras);
   int attached = 0;
   for (const auto& h : hooks.status()) attached += h.attached;
   log::info("hooks attached", {{"attached", std::to_string(attached)},
                                {"of", std::to_string(hooks.status().size())}});
 
   app::EventLog events(c.events.file);
-  app::Collector collector(c, hooks, devices, events);
+  app::Collector collector(c, hooks, devices.labels, events);
+  collector.set_camera_devices(devices.cameras);
   collector.harvest();
   // Loading BTF and BPF objects peaks the heap at start; give it back (about
   // 11 MiB that glibc would otherwise keep resident).
@@ -176,7 +195,7 @@ int main(int argc, char** argv) {
   log::setup(c.log.format == config::LogFormat::json ? log::Format::json : log::Format::logfmt,
              to_spdlog(c.log.level));
   try {
-    auto devices = app::watched_devices(c.capture);
+    auto devices = watched(c.capture);
     if (opts.check_config) return check_config(c, devices);
     if (geteuid() != 0)
       log::warn(

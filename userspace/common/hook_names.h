@@ -43,6 +43,10 @@ inline constexpr std::string_view kProcfsPoll = "procfs_poll";
 // Clients of sound servers: uprobes in libpulse and libpipewire.
 inline constexpr std::string_view kUprobeLibpulse = "uprobe_libpulse";
 inline constexpr std::string_view kUprobeLibpipewire = "uprobe_libpipewire";
+// Cameras' kernel-level tier (fentry/fexit on the V4L2 core): opens and
+// releases, then frames (VIDIOC_DQBUF, read).
+inline constexpr std::string_view kFentryV4l2 = "fentry_v4l2";
+inline constexpr std::string_view kFexitV4l2Frames = "fexit_v4l2_frames";
 
 inline constexpr std::array kAll{
     kNetfilterIpv4,    kNetfilterIpv6,   kCgroupSkbEgress,      kSockCreate,
@@ -52,6 +56,7 @@ inline constexpr std::array kAll{
     kTracepointOpen,   kTracepointClose, kTracepointRead,       kTracepointProcessExit,
     kUprobeLibasound,  kProcfsPoll,      kNetfilterForwardIpv4, kNetfilterForwardIpv6,
     kTcGatewayIngress, kTcDnsLanEgress,  kUprobeLibpulse,       kUprobeLibpipewire,
+    kFentryV4l2,       kFexitV4l2Frames,
 };
 
 // A hook attached once a monitored namespace is named "<hook>@<namespace>";

@@ -70,4 +70,8 @@ std::string_view to_string(LostReason reason) {
   return "unknown";
 }
 
+std::string_view to_string(DeviceKind kind) {
+  return kind == DeviceKind::camera ? "camera" : "microphone";
+}
+
 }  // namespace earshot

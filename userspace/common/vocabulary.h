@@ -65,4 +65,12 @@ inline constexpr std::array kLostReasons{
 // The `reason` label value of earshot_events_lost_total.
 std::string_view to_string(LostReason reason);
 
+// What a watched capture device is: the value of the ABI's watched_devices.
+enum class DeviceKind : std::uint8_t {
+  microphone = EARSHOT_DEVICE_MICROPHONE,
+  camera = EARSHOT_DEVICE_CAMERA,
+};
+// The `kind` label value of the capture metrics and the sessions' "kind".
+std::string_view to_string(DeviceKind kind);
+
 }  // namespace earshot

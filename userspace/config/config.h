@@ -60,6 +60,8 @@ struct CaptureConfig {
   SourcePath libpulse;                 // likewise, libpulse.so.0 (the libpulse tier)
   SourcePath libpipewire;              // likewise, libpipewire-0.3.so.0 (the libpipewire tier)
   milliseconds procfs_interval{1000};  // >= kMinHarvestInterval
+  bool cameras = true;  // watch every V4L2 video capture node in /sys/class/video4linux
+  std::vector<SourcePath> extra_cameras;  // watched as cameras; must be character devices
   friend bool operator==(const CaptureConfig&, const CaptureConfig&) = default;
 };
 
@@ -152,7 +154,8 @@ struct Config {
 // message ("earshot.yaml:7:3: unknown key 'capture.extra_device' ...").
 Config parse(std::string_view yaml_text, std::string_view source_name);
 
-// stat()s capture.extra_devices (must be character devices), network.namespaces
+// stat()s capture.extra_devices and capture.extra_cameras (must be character
+// devices), network.namespaces
 // and a non-empty capture.libasound (must exist), and reads a non-empty
 // kernel.btf_file (must be a raw BTF file); throws with the entry's line:col.
 void check_paths(const Config& config, std::string_view source_name);

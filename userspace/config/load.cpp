@@ -53,6 +53,10 @@ void check_paths(const Config& config, std::string_view source_name) {
     check_path(config.capture.extra_devices[i], "capture.extra_devices[" + std::to_string(i) + "]",
                Expect::character_device, source_name);
   }
+  for (std::size_t i = 0; i < config.capture.extra_cameras.size(); ++i) {
+    check_path(config.capture.extra_cameras[i], "capture.extra_cameras[" + std::to_string(i) + "]",
+               Expect::character_device, source_name);
+  }
   for (std::size_t i = 0; i < config.network.namespaces.size(); ++i) {
     check_path(config.network.namespaces[i], "network.namespaces[" + std::to_string(i) + "]",
                Expect::exists, source_name);

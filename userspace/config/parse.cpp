@@ -174,6 +174,14 @@ class Reader {
              [&](const auto& v, const auto& p) {
                capture.procfs_interval = duration(v, p, kMinHarvestInterval);
              }},
+            {"cameras", [&](const auto& v, const auto& p) { capture.cameras = boolean(v, p); }},
+            {"extra_cameras",
+             [&](const auto& v, const auto& p) {
+               read_list_into(v, p, capture.extra_cameras,
+                              [&](const auto& item, const auto& item_path) {
+                                return source_path(item, item_path);
+                              });
+             }},
         });
   }
 

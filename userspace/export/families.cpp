@@ -132,7 +132,10 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   auto active = family("earshot_capture_active", "Capture handles open now, by process and device.",
                        MetricType::Gauge);
   for (const auto& [key, c] : s.captures) {
-    Labels labels{{"process", key.process}, {"unit", key.unit}, {"device", key.device}};
+    Labels labels{{"process", key.process},
+                  {"unit", key.unit},
+                  {"device", key.device},
+                  {"kind", std::string(to_string(key.kind))}};
     add(opens, labels, static_cast<double>(c.opens));
     add(active, labels, static_cast<double>(c.active));
   }
@@ -141,13 +144,18 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
 
   if (!s.capture_time.empty()) {
     auto seconds = family("earshot_capture_seconds_total",
-                          "Seconds a process was capturing audio (frames flowing), by device.",
+                          "Seconds a process was capturing (frames flowing), by device and its "
+                          "kind (microphone, camera).",
                           MetricType::Counter);
     auto frames = family("earshot_capture_frames_total",
-                         "Audio frames captured (bytes for a non-PCM node), by process and device.",
+                         "Frames captured: audio frames (bytes for a node neither a PCM nor a "
+                         "camera), video buffers dequeued, by process, device and kind.",
                          MetricType::Counter);
     for (const auto& t : s.capture_time) {
-      Labels labels{{"process", t.process}, {"unit", t.unit}, {"device", t.device}};
+      Labels labels{{"process", t.process},
+                    {"unit", t.unit},
+                    {"device", t.device},
+                    {"kind", std::string(to_string(t.kind))}};
       add(seconds, labels, t.seconds);
       add(frames, labels, static_cast<double>(t.frames));
     }

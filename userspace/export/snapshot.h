@@ -41,6 +41,7 @@ struct CaptureTime {
   std::string process, unit, device;
   double seconds = 0;
   std::uint64_t frames = 0;
+  DeviceKind kind = DeviceKind::microphone;
 };
 
 struct Snapshot {

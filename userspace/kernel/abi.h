@@ -65,3 +65,15 @@ static_assert(offsetof(earshot_device_flow_key, daddr) == 8);
 static_assert(sizeof(earshot_device_counters) == 24);
 static_assert(offsetof(earshot_device_counters, bytes) == 8);
 static_assert(offsetof(earshot_device_counters, payload_bytes) == 16);
+
+// What the camera tiers read of V4L2's uapi, pinned against the header.
+#include <linux/videodev2.h>
+static_assert(EARSHOT_VIDIOC_DQBUF == VIDIOC_DQBUF);
+static_assert(EARSHOT_V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE);
+static_assert(EARSHOT_V4L2_BUFFER_TYPE_OFF == offsetof(v4l2_buffer, type));
+static_assert(EARSHOT_V4L2_BUFFER_BYTESUSED_OFF == offsetof(v4l2_buffer, bytesused));
+static_assert(EARSHOT_V4L2_BUFFER_PLANES_OFF == offsetof(v4l2_buffer, m.planes));
+static_assert(EARSHOT_V4L2_BUFFER_LENGTH_OFF == offsetof(v4l2_buffer, length));
+static_assert(EARSHOT_V4L2_PLANE_SIZE == sizeof(v4l2_plane));
+static_assert(offsetof(v4l2_plane, bytesused) == 0);
+static_assert(EARSHOT_V4L2_MAX_PLANES == VIDEO_MAX_PLANES);

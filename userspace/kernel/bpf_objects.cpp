@@ -10,6 +10,7 @@
 #include "kernel/abi.h"
 #include "accept.skel.h"
 #include "capture_kernel.skel.h"
+#include "capture_video.skel.h"
 #include "capture_user.skel.h"
 #include "net.skel.h"
 // clang-format on
@@ -105,6 +106,9 @@ std::unique_ptr<LoadedObject> load_object(const LoadRequest& request,
     case BpfObject::capture_kernel:
       return load_skeleton<capture_kernel_bpf, capture_kernel_bpf__destroy>(
           request, capture_kernel_bpf__open_opts, capture_kernel_bpf__load, refused);
+    case BpfObject::capture_video:
+      return load_skeleton<capture_video_bpf, capture_video_bpf__destroy>(
+          request, capture_video_bpf__open_opts, capture_video_bpf__load, refused);
     case BpfObject::none:
       break;
   }

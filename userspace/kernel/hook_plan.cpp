@@ -50,7 +50,13 @@ std::optional<std::string> reason_not_loaded(const HookSpec& spec, const PlanReq
     return "libasound.so.2 not found";
   if (spec.attach == AttachKind::uprobe_library && offer.libraries_missing.count(spec.library))
     return std::string(spec.library) + " not found";
-  if (spec.tier == Tier::fentry && !offer.fentry_missing.empty()) return offer.fentry_missing;
+  if (spec.object == BpfObject::capture_video) {
+    if (request.watched_cameras == 0)
+      return "no camera to watch (capture.cameras, capture.extra_cameras)";
+    if (!offer.v4l2_missing.empty()) return offer.v4l2_missing;
+  } else if (spec.tier == Tier::fentry && !offer.fentry_missing.empty()) {
+    return offer.fentry_missing;
+  }
   if (spec.tier == Tier::lsm && !offer.lsm_missing.empty()) return offer.lsm_missing;
   if (spec.tier == Tier::procfs && !offer.proc_asound) return "no /proc/asound: kernel has no ALSA";
   return std::nullopt;
@@ -72,11 +78,17 @@ std::optional<std::string> reason_not_needed(const HookSpec& spec, const PlanReq
     return "not needed: tcx_dns_ingress is attached";
   if (spec.tier == Tier::lsm && has(hooks::kFentrySndPcm))
     return "not loaded: fentry_snd_pcm is in use and sees the same opens";
-  if (spec.tier == Tier::syscalls && !request.extra_devices) {
+  if (spec.hook == hooks::kFexitV4l2Frames && !has(hooks::kFentryV4l2))
+    return "not attached: fentry_v4l2 (its opens) is not";
+  // Cameras the kernel-level camera tier does not see need the syscall tier.
+  bool cameras_unseen = request.watched_cameras > 0 && !has(hooks::kFentryV4l2);
+  if (spec.tier == Tier::syscalls && !request.extra_devices && !cameras_unseen) {
     if (kernel_capture) return "not needed: a kernel-level tier is attached";
     if (request.watched_devices == 0)
       return "not needed: no capture device to watch (no ALSA capture node, no "
              "capture.extra_devices)";
+    if (request.watched_devices == request.watched_cameras)
+      return "not needed: fentry_v4l2 sees every watched camera, and no microphone is watched";
   }
   if (spec.tier == Tier::procfs && kernel_capture)
     return "not needed: a kernel-level tier is attached";

@@ -10,6 +10,7 @@
 //              tier only for what those do not see; libasound beside them;
 //              procfs polling only without a kernel-level tier; libpulse
 //              and libpipewire (sound servers' clients) beside them all.
+//              Cameras: fentry on V4L2, or else the syscall tier.
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -33,6 +34,7 @@ struct PlanRequest {
   bool extra_devices = false;
   std::size_t watched_devices = 0;  // capture nodes watched at start
   bool gateway = false;             // gateway.enabled: the gateway hooks are wanted
+  std::size_t watched_cameras = 0;  // of watched_devices, the cameras (V4L2 capture nodes)
 };
 
 // What this machine offers, found without loading anything.
@@ -42,6 +44,7 @@ struct MachineOffer {
   bool proc_asound = true;         // /proc/asound: the kernel has ALSA
   std::string fentry_missing;      // why the fentry tier cannot work; empty: it may
   std::string lsm_missing;         // likewise for the LSM tier
+  std::string v4l2_missing;        // why the cameras' fentry tier cannot work; empty: it may
   // Sonames of the uprobe_library hooks' libraries not found (kLibpulse, kLibpipewire).
   std::set<std::string, std::less<>> libraries_missing;
 };

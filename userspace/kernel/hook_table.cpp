@@ -14,6 +14,8 @@ std::string_view to_string(BpfObject object) {
       return "capture_user";
     case BpfObject::capture_kernel:
       return "capture_kernel";
+    case BpfObject::capture_video:
+      return "capture_video";
     case BpfObject::none:
       return "none";
   }
@@ -195,6 +197,18 @@ const std::vector<HookSpec>& hook_table() {
        .attach = automatic,
        .tier = Tier::lsm,
        .programs = {"earshot_lsm_file_ioctl"}},
+      // Cameras, kernel-level: fentry/fexit on the V4L2 core (its own
+      // object, loaded at this row: it needs videodev, not ALSA).
+      {.hook = hooks::kFentryV4l2,
+       .object = capture_video,
+       .attach = automatic,
+       .tier = Tier::fentry,
+       .programs = {"earshot_fexit_v4l2_open", "earshot_fentry_v4l2_release"}},
+      {.hook = hooks::kFexitV4l2Frames,
+       .object = capture_video,
+       .attach = automatic,
+       .tier = Tier::fentry,
+       .programs = {"earshot_fexit_v4l2_ioctl", "earshot_fexit_v4l2_read"}},
       // Ends captures and names exited socket owners, whatever tier is on.
       {.hook = hooks::kTracepointProcessExit,
        .object = capture_user,

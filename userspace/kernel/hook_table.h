@@ -12,7 +12,7 @@
 namespace earshot::kernel {
 
 // The BPF objects (bpf/CMakeLists.txt), each loaded as a unit.
-enum class BpfObject { net, accept, capture_user, capture_kernel, none };
+enum class BpfObject { net, accept, capture_user, capture_kernel, capture_video, none };
 std::string_view to_string(BpfObject object);
 
 enum class AttachKind {

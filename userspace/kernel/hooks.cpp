@@ -65,6 +65,15 @@ std::string fentry_missing() {
   return {};
 }
 
+// The same for the cameras' tier: the V4L2 core (videodev) and its BTF.
+std::string v4l2_missing() {
+  std::error_code ec;
+  if (!std::filesystem::exists("/sys/kernel/btf/videodev", ec) &&
+      !std::filesystem::exists("/sys/class/video4linux", ec))
+    return "no BTF for videodev: kernel has no V4L2 loaded";
+  return {};
+}
+
 std::string lsm_missing() {
   try {
     std::string lsms = read_text_file("/sys/kernel/security/lsm");
@@ -219,6 +228,15 @@ const LoadedObject* KernelHooks::Impl::object_for(const HookSpec& spec) {
       !object_errors.count(BpfObject::accept)) {
     std::set<std::string> none;
     load(BpfObject::accept, none);
+  }
+  // The cameras' tier, on the capture maps of the objects before it.
+  if (spec.object == BpfObject::capture_video && !objects.count(BpfObject::capture_video) &&
+      !object_errors.count(BpfObject::capture_video)) {
+    std::set<std::string> off;
+    for (const auto& other : hook_table())
+      if (other.object == BpfObject::capture_video && reason_not_loaded(other, options.plan, offer))
+        for (auto program : other.all_programs()) off.emplace(program);
+    load(BpfObject::capture_video, off);
   }
   if (spec.object == BpfObject::capture_kernel && spec.tier_opens) {
     std::set<std::string> off;
@@ -526,6 +544,7 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   offer.proc_asound = std::filesystem::exists("/proc/asound", ec);
   offer.fentry_missing = fentry_missing();
   offer.lsm_missing = lsm_missing();
+  offer.v4l2_missing = v4l2_missing();
 
   impl_->cgroup2 = find_cgroup2_mount(read_text_file("/proc/self/mountinfo"));
   if (impl_->cgroup2)
@@ -613,7 +632,8 @@ void KernelHooks::set_harvest_interval(std::uint64_t interval_ns) {
   impl_->set_slot_reclaim(2 * interval_ns);
 }
 
-void KernelHooks::watch_devices(const std::vector<std::uint32_t>& kernel_devs) {
+void KernelHooks::watch_devices(const std::vector<std::uint32_t>& kernel_devs,
+                                const std::set<std::uint32_t>& cameras) {
   int fd = maps().watched_devices;
   if (fd < 0) return;
   std::uint32_t key = 0, next = 0;
@@ -623,9 +643,9 @@ void KernelHooks::watch_devices(const std::vector<std::uint32_t>& kernel_devs) {
     key = next;
   }
   for (std::uint32_t dev : old) bpf_map_delete_elem(fd, &dev);
-  std::uint8_t one = 1;
   for (std::uint32_t dev : kernel_devs) {
-    if (bpf_map_update_elem(fd, &dev, &one, BPF_ANY) != 0)
+    std::uint8_t kind = cameras.count(dev) ? EARSHOT_DEVICE_CAMERA : EARSHOT_DEVICE_MICROPHONE;
+    if (bpf_map_update_elem(fd, &dev, &kind, BPF_ANY) != 0)
       throw Error(fmt::format("cannot watch device {}:{}: {}", dev >> EARSHOT_MINORBITS,
                               dev & ((1U << EARSHOT_MINORBITS) - 1), errno_text(errno)));
   }

@@ -86,8 +86,10 @@ class KernelHooks {
   // between ring-buffer polls.
   void refresh_interfaces();
 
-  // Replaces the watched capture device numbers (kernel dev_t encoding).
-  void watch_devices(const std::vector<std::uint32_t>& kernel_devs);
+  // Replaces the watched capture device numbers (kernel dev_t encoding);
+  // those in `cameras` are watched as cameras, the rest as microphones.
+  void watch_devices(const std::vector<std::uint32_t>& kernel_devs,
+                     const std::set<std::uint32_t>& cameras = {});
 
  private:
   struct Impl;

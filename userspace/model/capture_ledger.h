@@ -24,6 +24,7 @@ struct CaptureSeriesKey {
   std::string process;
   std::string unit;
   std::string device;
+  DeviceKind kind = DeviceKind::microphone;  // follows from device: adds no series
   auto operator<=>(const CaptureSeriesKey&) const = default;
 };
 

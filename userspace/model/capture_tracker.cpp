@@ -16,11 +16,12 @@ CaptureTracker::Opened CaptureTracker::opened(MonotonicNs ts, const HandleId& id
   }
   CaptureNames names = name();
   if (names.via) via_[id] = *names.via;
-  if (ledger_.opened(id, {names.process.name, names.unit, names.device}))
-    sessions_.on(
-        CaptureOpened{ts, session_id(id, true), names.process, names.device, true, names.via});
-  return {std::nullopt, CaptureRecord{CaptureRecord::Kind::open, ts, names.process.name, names.unit,
-                                      names.device, id.tgid, id.tier, false, names.via}};
+  if (ledger_.opened(id, {names.process.name, names.unit, names.device, names.kind}))
+    sessions_.on(CaptureOpened{ts, session_id(id, true), names.process, names.device, true,
+                               names.via, names.kind});
+  return {std::nullopt,
+          CaptureRecord{CaptureRecord::Kind::open, ts, names.process.name, names.unit, names.device,
+                        id.tgid, id.tier, false, names.via, names.kind}};
 }
 
 std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
@@ -41,7 +42,8 @@ std::optional<CaptureRecord> CaptureTracker::closed(MonotonicNs ts,
                        id.tgid,
                        id.tier,
                        false,
-                       via};
+                       via,
+                       series->kind};
 }
 
 CaptureTracker::Exited CaptureTracker::process_exited(
@@ -60,7 +62,7 @@ CaptureTracker::Exited CaptureTracker::process_exited(
     forget(id);
     out.closed.push_back(id);
     out.records.push_back({CaptureRecord::Kind::close, ts, series.process, series.unit,
-                           series.device, tgid, id.tier, true, via});
+                           series.device, tgid, id.tier, true, via, series.kind});
   }
   return out;
 }

@@ -32,6 +32,7 @@ struct CaptureNames {
   std::string unit;
   std::string device;
   std::optional<ProcessRef> via = std::nullopt;  // a sound server tier's open: its server
+  DeviceKind kind = DeviceKind::microphone;
 };
 
 // A capture event as the event log reports it.
@@ -43,6 +44,7 @@ struct CaptureRecord {
   Tier tier{};
   bool process_exit = false;                     // a close because the process exited
   std::optional<ProcessRef> via = std::nullopt;  // the sound server the capture goes through
+  DeviceKind device_kind = DeviceKind::microphone;
 };
 
 struct CaptureTime {

@@ -13,6 +13,7 @@ nlohmann::json event_line(const CaptureRecord& record, std::int64_t realtime_min
                          {"pid", record.pid},
                          {"device", record.device},
                          {"tier", to_string(record.tier)}};
+  line["kind"] = to_string(record.device_kind);
   if (record.process_exit) line["reason"] = "process_exit";
   if (record.via) {
     line["via"] = record.via->name;

@@ -81,6 +81,12 @@ nlohmann::json to_json(const Session& session, std::int64_t realtime_minus_monot
       {"verdict", to_string(session.verdict)},
       {"destinations", std::move(destinations)},
   };
+  json["kind"] = to_string(session.kind);
+  if (session.kind == DeviceKind::camera) {
+    // What the camera delivered is video: named so, never as audio.
+    json.erase("audio_bytes");
+    json["video_bytes"] = session.audio_bytes;
+  }
   json["via"] = session.via ? nlohmann::json(session.via->name) : nlohmann::json(nullptr);
   json["via_pid"] = session.via && session.via->tgid ? nlohmann::json(session.via->tgid)
                                                      : nlohmann::json(nullptr);

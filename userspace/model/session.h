@@ -21,6 +21,7 @@ struct SessionSender {
   std::uint64_t excess_bytes = 0;        // bytes beyond that rate over the counted time
   bool above_baseline = false;           // excess over the verdict threshold
   bool audio_like = false;               // excess steady in the voice codec band
+  bool video_like = false;               // a camera's session: excess steady in the video band
 };
 
 struct SessionDestination {
@@ -48,6 +49,7 @@ struct Session {
   std::uint64_t audio_bytes = 0;
   Verdict verdict = Verdict::quiet;
   std::vector<SessionDestination> destinations;  // largest total bytes first
+  DeviceKind kind = DeviceKind::microphone;      // a camera's bytes are video, not audio
   // A client of a sound server: the server its capture goes through.
   std::optional<ProcessRef> via = std::nullopt;
   // A sound server: its clients that captured through it during the

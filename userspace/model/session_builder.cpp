@@ -92,6 +92,7 @@ void SessionBuilder::on(const CaptureOpened& event) {
   Handle& handle = handles_[event.handle_id];
   handle.process = event.process;
   handle.device = event.device;
+  handle.kind = event.kind;
   handle.frames_visible = event.frames_visible;
   handle.last_seen = ts;
   handle.via = event.via;
@@ -235,6 +236,7 @@ void SessionBuilder::start_session(std::uint64_t handle_id, Handle& handle, Mono
   live.head.id = next_session_id_++;
   live.head.process = handle.process;
   live.head.device = handle.device;
+  live.head.kind = handle.kind;
   live.head.handle_id = handle_id;
   live.head.frames_visible = handle.frames_visible;
   live.head.start = start;
@@ -337,7 +339,9 @@ Session SessionBuilder::summarize(const Live& live, bool finished) const {
     sender.baseline_bytes_per_second = stream.baseline_bytes_per_second;
     sender.excess_bytes = excess_bytes(ev);
     sender.above_baseline = is_above_baseline(ev, config_.rules);
-    sender.audio_like = sender.above_baseline && looks_like_audio(ev, config_.rules);
+    bool camera = session.kind == DeviceKind::camera;
+    sender.audio_like = !camera && sender.above_baseline && looks_like_audio(ev, config_.rules);
+    sender.video_like = camera && sender.above_baseline && looks_like_video(ev, config_.rules);
     if (!serving || pair.first == session.process.key()) evidence.push_back(ev);
 
     auto [entry, created] = by_destination.try_emplace(stream.destination);
@@ -370,7 +374,7 @@ Session SessionBuilder::summarize(const Live& live, bool finished) const {
                    [&](const SessionDestination& a, const SessionDestination& b) {
                      return total(a) > total(b);
                    });
-  session.verdict = classify(evidence, config_.rules);
+  session.verdict = classify(evidence, config_.rules, session.kind);
   return session;
 }
 

@@ -111,6 +111,7 @@ class SessionBuilder {
   struct Handle {
     ProcessRef process;
     std::string device;
+    DeviceKind kind = DeviceKind::microphone;
     bool frames_visible = true;
     MonotonicNs last_seen = 0;
     std::uint64_t frames_total = 0;

@@ -38,6 +38,7 @@ struct CaptureOpened {
   // nullopt for a capture straight from the device. tgid 0: a server not
   // found, named by its protocol.
   std::optional<ProcessRef> via = std::nullopt;
+  DeviceKind kind = DeviceKind::microphone;
 };
 
 // A capture already open turns out to go through a sound server (an ALSA
@@ -64,8 +65,8 @@ struct CaptureClosed {
 struct EgressSample {
   MonotonicNs ts = 0;  // the harvest time; the bytes left since the previous harvest
   ProcessRef process;
-  std::string destination;  // already named: DNS name, CIDR label or address
-  std::uint64_t bytes = 0;  // delta since the previous harvest
+  std::string destination;       // already named: DNS name, CIDR label or address
+  std::uint64_t bytes = 0;       // delta since the previous harvest
   Window window = Window::none;  // none: no capture live, no grace period
 };
 

@@ -8,6 +8,8 @@ std::string_view to_string(PolicyViolation kind) {
       return "capture_not_allowed";
     case PolicyViolation::upload_not_allowed:
       return "upload_not_allowed";
+    case PolicyViolation::camera_not_allowed:
+      return "camera_not_allowed";
   }
   return "capture_not_allowed";
 }
@@ -17,6 +19,7 @@ nlohmann::json to_json(const PolicyAlert& alert, std::int64_t realtime_minus_mon
       {"kind", to_string(alert.kind)},  {"process", alert.process.name},
       {"pid", alert.process.tgid},      {"device", alert.device},
       {"session_id", alert.session_id}, {"ts", rfc3339_utc(alert.ts, realtime_minus_monotonic_ns)}};
+  json["device_kind"] = to_string(alert.device_kind);
   json["destination"] =
       alert.destination.empty() ? nlohmann::json(nullptr) : nlohmann::json(alert.destination);
   return json;
@@ -29,8 +32,9 @@ SessionPolicy::SessionPolicy(const SessionPolicyConfig& config)
 std::vector<PolicyAlert> SessionPolicy::check(const Session& session) {
   std::vector<PolicyAlert> alerts;
   if (!capture_allowed_.empty() && !capture_allowed_.contains(session.process.name)) {
-    raise(alerts, {PolicyViolation::capture_not_allowed, session.process, "", session.device,
-                   session.id, session.start});
+    raise(alerts, {session.kind == DeviceKind::camera ? PolicyViolation::camera_not_allowed
+                                                      : PolicyViolation::capture_not_allowed,
+                   session.process, "", session.device, session.id, session.start, session.kind});
   }
   if (!upload_allowed_.empty()) {
     for (const auto& destination : session.destinations) {
@@ -38,7 +42,7 @@ std::vector<PolicyAlert> SessionPolicy::check(const Session& session) {
       auto check_sender = [&](const SessionSender& sender) {
         if (!sender.above_baseline) return;
         raise(alerts, {PolicyViolation::upload_not_allowed, sender.process, destination.destination,
-                       session.device, session.id, session.end});
+                       session.device, session.id, session.end, session.kind});
       };
       check_sender(destination.self);
       // A sound server's session with known clients: the others' uploads

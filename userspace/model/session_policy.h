@@ -16,8 +16,10 @@
 
 namespace earshot::model {
 
-enum class PolicyViolation { capture_not_allowed, upload_not_allowed };
-// "capture_not_allowed", "upload_not_allowed"
+// A camera's capture by a process not allowed to is its own kind, so that
+// alerts and dashboards tell it from a microphone's.
+enum class PolicyViolation { capture_not_allowed, upload_not_allowed, camera_not_allowed };
+// "capture_not_allowed", "upload_not_allowed", "camera_not_allowed"
 std::string_view to_string(PolicyViolation kind);
 
 struct PolicyAlert {
@@ -27,6 +29,7 @@ struct PolicyAlert {
   std::string device;
   std::uint64_t session_id = 0;
   MonotonicNs ts = 0;  // session start (capture), or when the upload was seen
+  DeviceKind device_kind = DeviceKind::microphone;
 };
 
 nlohmann::json to_json(const PolicyAlert& alert, std::int64_t realtime_minus_monotonic_ns);

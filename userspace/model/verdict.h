@@ -6,11 +6,13 @@
 #include <span>
 #include <string_view>
 
+#include "common/vocabulary.h"
+
 namespace earshot::model {
 
-enum class Verdict { quiet, upload, audio_upload };
+enum class Verdict { quiet, upload, audio_upload, video_upload };
 
-// "quiet", "upload", "audio-upload"
+// "quiet", "upload", "audio-upload", "video-upload"
 std::string_view to_string(Verdict verdict);
 
 struct VerdictRules {
@@ -30,6 +32,16 @@ struct VerdictRules {
   // rate inside the band, and at least audio_min_seconds of them do.
   double audio_min_steady_fraction = 0.6;
   std::uint64_t audio_min_seconds = 2;
+
+  // A camera's session: the band of video streams, 100 kbit/s (a small
+  // MJPEG or H.264 picture at a few frames a second) to 50 Mbit/s (1080p
+  // MJPEG at 30 frames a second), in bytes/s of excess over baseline; far
+  // above any voice codec, so an audio-rate trickle from a camera session
+  // is an upload, not a video upload. Steady as for audio (the same
+  // fraction), for at least video_min_seconds.
+  double video_min_bytes_per_second = 100'000.0 / 8;
+  double video_max_bytes_per_second = 50'000'000.0 / 8;
+  std::uint64_t video_min_seconds = 2;
 };
 
 // What one sender sent to one destination during a session.
@@ -43,9 +55,13 @@ struct StreamEvidence {
 std::uint64_t excess_bytes(const StreamEvidence& stream);
 bool is_above_baseline(const StreamEvidence& stream, const VerdictRules& rules);
 bool looks_like_audio(const StreamEvidence& stream, const VerdictRules& rules);
+// Steady in the video band (a camera's session).
+bool looks_like_video(const StreamEvidence& stream, const VerdictRules& rules);
 
 // quiet: no stream above baseline; audio-upload: some stream above baseline
-// looks like audio; upload: otherwise.
-Verdict classify(std::span<const StreamEvidence> streams, const VerdictRules& rules);
+// looks like audio (a microphone's session) or video-upload: like video (a
+// camera's); upload: otherwise.
+Verdict classify(std::span<const StreamEvidence> streams, const VerdictRules& rules,
+                 DeviceKind kind = DeviceKind::microphone);
 
 }  // namespace earshot::model

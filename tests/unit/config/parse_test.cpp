@@ -24,6 +24,17 @@ std::string error_of(std::string_view yaml) {
   return "";
 }
 
+TEST(Parse, Cameras) {
+  const Config config = parse(R"(capture:
+  cameras: false
+  extra_cameras: [/dev/full]
+)",
+                              "t.yaml");
+  EXPECT_FALSE(config.capture.cameras);
+  EXPECT_EQ(config.capture.extra_cameras, (std::vector<SourcePath>{{"/dev/full", 3, 19}}));
+  EXPECT_TRUE(config.capture.extra_devices.empty());
+}
+
 TEST(Parse, EmptyInputGivesDefaults) {
   const Config config = parse("", "earshot.yaml");
   EXPECT_EQ(config.web.listen_address.host, "127.0.0.1");
@@ -35,6 +46,8 @@ TEST(Parse, EmptyInputGivesDefaults) {
   EXPECT_EQ(config.network.dns_hook, DnsHook::automatic);
   EXPECT_TRUE(config.capture.sysfs);
   EXPECT_TRUE(config.capture.extra_devices.empty());
+  EXPECT_TRUE(config.capture.cameras);
+  EXPECT_TRUE(config.capture.extra_cameras.empty());
   EXPECT_EQ(config.capture.tiers,
             (std::vector<Tier>{Tier::fentry, Tier::lsm, Tier::syscalls, Tier::libasound,
                                Tier::procfs, Tier::libpulse, Tier::libpipewire}));

@@ -21,6 +21,8 @@ Snapshot sample_snapshot() {
   s.egress[{"assistant", "voice.service", "api.example"}] = c;
   s.unattributed.bytes = 60;
   s.captures[{"arecord", "", "alsa:null"}] = {1, 0};
+  s.captures[{"doorbell", "", "video0", DeviceKind::camera}] = {1, 1};
+  s.capture_time.push_back({"doorbell", "", "video0", 2.5, 75, DeviceKind::camera});
   s.hooks = {{"netfilter_ipv4", true, ""}, {"fentry_snd_pcm", false, "EPERM"}};
   s.events_lost = {{"ringbuf_full", 0}};
   s.programs = {{"earshot_nf_local_out", 2'000'000'000, 1000}};
@@ -50,10 +52,17 @@ TEST(Families, ContractNamesAndLabelsAreThere) {
   // Windows with nothing in them are not series.
   EXPECT_EQ(t.find("window=\"other\""), std::string::npos);
   EXPECT_NE(t.find("earshot_unattributed_egress_bytes_total 60"), std::string::npos);
-  EXPECT_NE(
-      t.find("earshot_capture_opens_total{process=\"arecord\",unit=\"\",device=\"alsa:null\"} 1"),
-      std::string::npos);
-  EXPECT_NE(t.find("earshot_capture_active{process=\"arecord\",unit=\"\",device=\"alsa:null\"} 0"),
+  EXPECT_NE(t.find("earshot_capture_opens_total{process=\"arecord\",unit=\"\",device=\"alsa:null\","
+                   "kind=\"microphone\"} 1"),
+            std::string::npos);
+  EXPECT_NE(t.find("earshot_capture_active{process=\"arecord\",unit=\"\",device=\"alsa:null\","
+                   "kind=\"microphone\"} 0"),
+            std::string::npos);
+  EXPECT_NE(t.find("earshot_capture_active{process=\"doorbell\",unit=\"\",device=\"video0\","
+                   "kind=\"camera\"} 1"),
+            std::string::npos);
+  EXPECT_NE(t.find("earshot_capture_frames_total{process=\"doorbell\",unit=\"\",device=\"video0\","
+                   "kind=\"camera\"} 75"),
             std::string::npos);
   EXPECT_NE(t.find("earshot_hook_attached{hook=\"fentry_snd_pcm\"} 0"), std::string::npos);
   EXPECT_NE(t.find("earshot_capture_devices_watched 2"), std::string::npos);

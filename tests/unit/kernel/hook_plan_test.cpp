@@ -191,6 +191,58 @@ TEST(HookPlan, ExtraDevicesKeepTheSyscallTierBesideAKernelTier) {
   EXPECT_EQ(plan["tracepoint_open"], "attached");
 }
 
+TEST(HookPlan, CamerasUseTheV4l2FentryTierElseTheSyscallTier) {
+  PlanRequest request;
+  request.watched_devices = 3;  // two microphones, one camera
+  request.watched_cameras = 1;
+  MachineOffer offer;
+  // Both kernel-level tiers: no syscall tracepoint at all.
+  auto plan = walk(request, offer,
+                   {"fentry_snd_pcm", "fexit_snd_pcm_xfer", "fentry_v4l2", "fexit_v4l2_frames",
+                    "tracepoint_open"});
+  EXPECT_EQ(plan["fentry_v4l2"], "attached");
+  EXPECT_EQ(plan["fexit_v4l2_frames"], "attached");
+  EXPECT_EQ(plan["tracepoint_open"], "not needed: a kernel-level tier is attached");
+
+  // The camera tier refused (fentry not allowed, or no videodev BTF): the
+  // syscall tier attaches for the camera although ALSA's tier is attached.
+  plan = walk(request, offer,
+              {"fentry_snd_pcm", "fexit_snd_pcm_xfer", "fexit_v4l2_frames", "tracepoint_open"});
+  EXPECT_EQ(plan["fentry_v4l2"], "tried");
+  EXPECT_EQ(plan["fexit_v4l2_frames"], "not attached: fentry_v4l2 (its opens) is not");
+  EXPECT_EQ(plan["tracepoint_open"], "attached");
+
+  // No ALSA on the machine does not stop the camera tier, and a camera
+  // alone, seen by it, needs no syscall tier.
+  offer.fentry_missing = "no BTF for snd_pcm: kernel has no ALSA";
+  request.watched_devices = 1;
+  plan = walk(request, offer, {"fentry_v4l2", "fexit_v4l2_frames", "tracepoint_open"});
+  EXPECT_EQ(plan["fentry_snd_pcm"], offer.fentry_missing);
+  EXPECT_EQ(plan["fentry_v4l2"], "attached");
+  EXPECT_EQ(plan["tracepoint_open"],
+            "not needed: fentry_v4l2 sees every watched camera, and no microphone is watched");
+
+  // capture.tiers without fentry turns the camera tier off too.
+  request.tiers = {Tier::syscalls};
+  plan = walk(request, offer, {"fentry_v4l2", "tracepoint_open"});
+  EXPECT_EQ(plan["fentry_v4l2"], "disabled in config (capture.tiers)");
+  EXPECT_EQ(plan["tracepoint_open"], "attached");
+}
+
+TEST(HookPlan, TheCameraTierNeedsACameraAndV4l2) {
+  PlanRequest request;
+  MachineOffer offer;
+  EXPECT_EQ(reason_not_loaded(row(hooks::kFentryV4l2), request, offer),
+            "no camera to watch (capture.cameras, capture.extra_cameras)");
+  request.watched_devices = request.watched_cameras = 1;
+  offer.v4l2_missing = "no BTF for videodev: kernel has no V4L2 loaded";
+  EXPECT_EQ(reason_not_loaded(row(hooks::kFexitV4l2Frames), request, offer), offer.v4l2_missing);
+  // Turning one ALSA fentry hook off leaves the camera tier alone.
+  offer.v4l2_missing.clear();
+  request.disabled_hooks = {"fexit_snd_pcm_xfer"};
+  EXPECT_EQ(reason_not_loaded(row(hooks::kFentryV4l2), request, offer), std::nullopt);
+}
+
 TEST(HookPlan, WhatTheMachineLacksIsSaid) {
   MachineOffer offer;
   offer.libasound = false;

@@ -16,6 +16,33 @@ TEST(Verdict, Names) {
   EXPECT_EQ(to_string(Verdict::quiet), "quiet");
   EXPECT_EQ(to_string(Verdict::upload), "upload");
   EXPECT_EQ(to_string(Verdict::audio_upload), "audio-upload");
+  EXPECT_EQ(to_string(Verdict::video_upload), "video-upload");
+}
+
+TEST(Verdict, VideoNeedsMostSecondsInTheVideoBand) {
+  VerdictRules rules;
+  std::vector<double> steady{250'000, 250'000, 250'000, 0, 0};  // 2 Mbit/s, 60%
+  EXPECT_TRUE(looks_like_video(evidence(750'000, 0, steady), rules));
+  std::vector<double> voice{4000, 4000, 4000};  // 32 kbit/s: below the video band
+  EXPECT_FALSE(looks_like_video(evidence(12'000, 0, voice), rules));
+  std::vector<double> edges{12'500, 6'250'000};  // 100 kbit/s and 50 Mbit/s
+  EXPECT_TRUE(looks_like_video(evidence(6'262'500, 0, edges), rules));
+  std::vector<double> flood{7'000'000, 7'000'000};  // 56 Mbit/s: a file copy
+  EXPECT_FALSE(looks_like_video(evidence(14'000'000, 0, flood), rules));
+  std::vector<double> one_second{250'000};
+  EXPECT_FALSE(looks_like_video(evidence(250'000, 0, one_second), rules));
+}
+
+TEST(Verdict, ClassifyJudgesACameraAgainstVideoAndAMicrophoneAgainstAudio) {
+  VerdictRules rules;
+  std::vector<double> video{250'000, 250'000, 250'000};
+  std::vector<double> audio{4000, 4000, 4000};
+  std::vector<StreamEvidence> video_stream{evidence(750'000, 0, video)};
+  std::vector<StreamEvidence> audio_stream{evidence(12'000, 0, audio)};
+  EXPECT_EQ(classify(video_stream, rules, DeviceKind::camera), Verdict::video_upload);
+  EXPECT_EQ(classify(video_stream, rules, DeviceKind::microphone), Verdict::upload);
+  EXPECT_EQ(classify(audio_stream, rules, DeviceKind::camera), Verdict::upload);
+  EXPECT_EQ(classify(audio_stream, rules), Verdict::audio_upload) << "microphone by default";
 }
 
 TEST(Verdict, ExcessMustBeatTheAbsoluteFloor) {
