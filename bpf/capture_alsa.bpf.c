@@ -73,34 +73,6 @@ struct {
 	__type(value, __u64);
 } alsa_substreams SEC(".maps");
 
-/* emit() names the current process; a release in another process must
- * still report the opener's handle. */
-static __always_inline void emit_close(__u32 tgid, __u32 tier, __u64 handle,
-				       const struct earshot_handle *final)
-{
-	struct earshot_event *e;
-
-	if (tgid == bpf_get_current_pid_tgid() >> 32) {
-		emit_final(EARSHOT_EVENT_CAPTURE_CLOSE, tier, handle, final->dev, 0, final);
-		return;
-	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost(EARSHOT_LOST_RINGBUF_FULL);
-		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = bpf_ktime_get_ns();
-	e->handle = handle;
-	e->kind = EARSHOT_EVENT_CAPTURE_CLOSE;
-	e->tier = tier;
-	e->tgid = tgid;
-	e->dev = final->dev;
-	e->frames = final->frames;
-	e->bytes = final->bytes;
-	bpf_ringbuf_submit(e, 0);
-}
-
 static __always_inline void file_opened(struct file *file, __u32 tier, __u32 dev)
 {
 	__u64 key = (__u64)file;

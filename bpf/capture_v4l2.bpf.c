@@ -33,33 +33,6 @@ struct {
 	__type(value, struct v4l2_file);
 } v4l2_files SEC(".maps");
 
-/* A close reported for the opener, also when another process ends it. */
-static __always_inline void emit_opener_close(__u32 tgid, __u64 handle,
-					      const struct earshot_handle *final)
-{
-	struct earshot_event *e;
-
-	if (tgid == bpf_get_current_pid_tgid() >> 32) {
-		emit_final(EARSHOT_EVENT_CAPTURE_CLOSE, EARSHOT_TIER_FENTRY, handle, final->dev, 0, final);
-		return;
-	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost(EARSHOT_LOST_RINGBUF_FULL);
-		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = bpf_ktime_get_ns();
-	e->handle = handle;
-	e->kind = EARSHOT_EVENT_CAPTURE_CLOSE;
-	e->tier = EARSHOT_TIER_FENTRY;
-	e->tgid = tgid;
-	e->dev = final->dev;
-	e->frames = final->frames;
-	e->bytes = final->bytes;
-	bpf_ringbuf_submit(e, 0);
-}
-
 SEC("fexit/v4l2_open")
 int BPF_PROG(earshot_fexit_v4l2_open, struct inode *inode, struct file *filp, int ret)
 {
@@ -93,7 +66,7 @@ int BPF_PROG(earshot_fentry_v4l2_release, struct inode *inode, struct file *filp
 	bpf_map_delete_elem(&v4l2_files, &key);
 	/* The opener may have exited already (its handles end with it). */
 	if (close_handle(tgid, EARSHOT_TIER_FENTRY, key, &final) == 0)
-		emit_opener_close(tgid, key, &final);
+		emit_close(tgid, EARSHOT_TIER_FENTRY, key, &final);
 	return 0;
 }
 

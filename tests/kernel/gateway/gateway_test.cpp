@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "event_log.h"
 #include "gateway_lab.h"
+#include "gateway_tiers.h"
 #include "in_netns.h"
 #include "netns.h"
 #include "nft_counter.h"
@@ -41,15 +42,6 @@ constexpr const char* kUploadName = "upload.speaker.test";
 constexpr const char* kSpeakerName = "kitchen-speaker";  // from the config
 constexpr const char* kSecondName = "nest-mini";         // from the leases file
 
-enum class GatewayTier { netfilter_forward, tc };
-
-std::string tier_name(GatewayTier tier) {
-  return tier == GatewayTier::netfilter_forward ? "netfilter_forward" : "tc";
-}
-void PrintTo(GatewayTier tier, std::ostream* out) {
-  *out << tier_name(tier);
-}
-
 std::string daemon_config(GatewayTier tier, const std::string& leases,
                           const std::string& events = {}) {
   std::string config =
@@ -66,13 +58,7 @@ std::string daemon_config(GatewayTier tier, const std::string& leases,
       "    - {mac: \"" +
       std::string(GatewayLab::kSpeakerMac) + "\", name: " + kSpeakerName + "}\n";
   if (!events.empty()) config += "events:\n  file: \"" + events + "\"\n";
-  // The older tier as a 6.1 kernel has it: tc ingress counting, DNS
-  // answers at the root cgroup (the gateway's own) and tc egress of the LAN.
-  if (tier == GatewayTier::tc)
-    config +=
-        "kernel:\n  disabled_hooks: [netfilter_forward_ipv4, netfilter_forward_ipv6, "
-        "tcx_dns_ingress]\n";
-  return config;
+  return config + tier_config(tier);
 }
 
 class GatewayTest : public ::testing::TestWithParam<GatewayTier> {
@@ -82,16 +68,6 @@ class GatewayTest : public ::testing::TestWithParam<GatewayTier> {
     if (auto reason = NetnsPair::unavailable_reason()) GTEST_SKIP() << *reason;
   }
 };
-
-std::string tier_test_name(const ::testing::TestParamInfo<GatewayTier>& info) {
-  return tier_name(info.param);
-}
-
-MetricsScrape scrape_in(const DaemonProcess& daemon, const LabHost& host) {
-  MetricsScrape scrape;
-  run_in_netns(host.path, [&] { scrape = daemon.scrape(); });
-  return scrape;
-}
 
 // One nft counter in the gateway's forward chain: what `mac` sent in
 // through `lan` to `daddr`.
@@ -219,19 +195,6 @@ TEST_P(GatewayTest, EachDevicesBytesPerDestinationMatchNftOnTheGateway) {
   // Forwarded packets are the devices', not the gateway's processes'.
   EXPECT_EQ(scrape.sum("earshot_egress_bytes_total", {{"destination", kUploadName}}), 0)
       << scrape.text("earshot_egress_bytes_total");
-}
-
-// Whether the tier under test attached; false (with a reason) for the
-// netfilter tier on a kernel before 6.4.
-std::string tier_missing(const MetricsScrape& scrape, GatewayTier tier) {
-  if (tier == GatewayTier::netfilter_forward &&
-      scrape.sum("earshot_hook_attached", {{"hook", "netfilter_forward_ipv4"}}) != 1)
-    return "netfilter_forward_ipv4 did not attach (a kernel before 6.4):\n" +
-           scrape.text("earshot_hook_attached");
-  if (tier == GatewayTier::tc &&
-      scrape.sum("earshot_hook_attached", {{"hook", "tc_gateway_ingress"}}) != 1)
-    return "tc_gateway_ingress did not attach:\n" + scrape.text("earshot_hook_attached");
-  return "";
 }
 
 // The speaker, on one connection to its cloud: a keep-alive every 3 s, a

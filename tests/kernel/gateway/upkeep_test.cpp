@@ -18,6 +18,7 @@
 
 #include "daemon.h"
 #include "gateway_lab.h"
+#include "gateway_tiers.h"
 #include "in_netns.h"
 #include "netns.h"
 #include "nft_counter.h"
@@ -36,15 +37,6 @@ constexpr const char* kLateMac = "02:00:00:aa:bb:03";
 constexpr const char* kLateName = "porch-speaker";
 constexpr int kLateSubnet = 73;
 
-enum class GatewayTier { netfilter_forward, tc };
-
-std::string tier_name(GatewayTier tier) {
-  return tier == GatewayTier::netfilter_forward ? "netfilter_forward" : "tc";
-}
-void PrintTo(GatewayTier tier, std::ostream* out) {
-  *out << tier_name(tier);
-}
-
 std::string daemon_config(GatewayTier tier, const std::string& extra = "") {
   std::string config =
       "harvest:\n  interval: 200ms\n"
@@ -56,11 +48,7 @@ std::string daemon_config(GatewayTier tier, const std::string& extra = "") {
       "  devices:\n"
       "    - {mac: \"" +
       std::string(kLateMac) + "\", name: " + kLateName + "}\n" + extra;
-  if (tier == GatewayTier::tc)
-    config +=
-        "kernel:\n  disabled_hooks: [netfilter_forward_ipv4, netfilter_forward_ipv6, "
-        "tcx_dns_ingress]\n";
-  return config;
+  return config + tier_config(tier);
 }
 
 class GatewayUpkeepTest : public ::testing::TestWithParam<GatewayTier> {
@@ -75,12 +63,6 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
-}
-
-MetricsScrape scrape_in(const DaemonProcess& daemon, const LabHost& host) {
-  MetricsScrape scrape;
-  run_in_netns(host.path, [&] { scrape = daemon.scrape(); });
-  return scrape;
 }
 
 // `bytes` over TCP from the device (on `lan`, with `mac`) to the internet host, and what nft on
@@ -106,13 +88,9 @@ TEST_P(GatewayUpkeepTest, AnInterfaceThatComesLaterOrIsMadeAgainIsCounted) {
                         .config_yaml = daemon_config(GetParam()),
                         .netns_path = lab.gateway.path});
   MetricsScrape scrape = scrape_in(daemon, lab.gateway);
-  const char* hook = GetParam() == GatewayTier::netfilter_forward ? "netfilter_forward_ipv4"
-                                                                  : "tc_gateway_ingress";
-  if (scrape.sum("earshot_hook_attached", {{"hook", hook}}) != 1) {
-    if (GetParam() == GatewayTier::netfilter_forward)
-      GTEST_SKIP() << "netfilter_forward_ipv4 did not attach (a kernel before 6.4):\n"
-                   << scrape.text("earshot_hook_attached");
-    FAIL() << scrape.text("earshot_hook_attached") << daemon.log();
+  if (auto missing = tier_missing(scrape, GetParam()); !missing.empty()) {
+    if (GetParam() == GatewayTier::netfilter_forward) GTEST_SKIP() << missing;
+    FAIL() << missing << daemon.log();
   }
   ASSERT_NE(daemon.log().find("LAN interface not found"), std::string::npos) << daemon.log();
 
@@ -151,12 +129,9 @@ TEST_P(GatewayUpkeepTest, AnIdlePairLeavesTheKernelTableAndItsCountsStay) {
                         .config_yaml = daemon_config(GetParam(), "  forget_idle_after: 1s\n"),
                         .netns_path = lab.gateway.path});
   MetricsScrape scrape = scrape_in(daemon, lab.gateway);
-  const char* hook = GetParam() == GatewayTier::netfilter_forward ? "netfilter_forward_ipv4"
-                                                                  : "tc_gateway_ingress";
-  if (scrape.sum("earshot_hook_attached", {{"hook", hook}}) != 1) {
-    if (GetParam() == GatewayTier::netfilter_forward)
-      GTEST_SKIP() << "netfilter_forward_ipv4 did not attach (a kernel before 6.4)";
-    FAIL() << scrape.text("earshot_hook_attached") << daemon.log();
+  if (auto missing = tier_missing(scrape, GetParam()); !missing.empty()) {
+    if (GetParam() == GatewayTier::netfilter_forward) GTEST_SKIP() << missing;
+    FAIL() << missing << daemon.log();
   }
   // The speaker is named by its MAC: no leases file, not in the config.
   const std::map<std::string, std::string> series{{"device", GatewayLab::kSpeakerMac},
@@ -189,7 +164,7 @@ TEST_P(GatewayUpkeepTest, AnIdlePairLeavesTheKernelTableAndItsCountsStay) {
 
 INSTANTIATE_TEST_SUITE_P(Tiers, GatewayUpkeepTest,
                          ::testing::Values(GatewayTier::netfilter_forward, GatewayTier::tc),
-                         [](const auto& info) { return tier_name(info.param); });
+                         tier_test_name);
 
 }  // namespace
 }  // namespace earshot::test
