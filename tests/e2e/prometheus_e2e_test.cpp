@@ -22,7 +22,7 @@
 #include "promtool.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::prometheus_e2e_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -229,4 +229,4 @@ TEST(AlertRules, PromtoolCheckRulesPasses) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::prometheus_e2e_test

@@ -31,7 +31,7 @@
 #include "socket_address.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::attribution_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -695,4 +695,4 @@ INSTANTIATE_TEST_SUITE_P(TiersAndFamilies, ConnectedRawSocketTest,
                          tier_family_name);
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::attribution_test

@@ -31,7 +31,7 @@
 #include "netns.h"
 #include "socket_address.h"
 
-namespace earshot::test {
+namespace earshot::test::eviction_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -266,4 +266,4 @@ INSTANTIATE_TEST_SUITE_P(Tiers, EvictionTest,
                          [](const auto& info) { return tier_name(info.param); });
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::eviction_test

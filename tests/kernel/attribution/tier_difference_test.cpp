@@ -30,7 +30,7 @@
 #include "process.h"
 #include "socket_address.h"
 
-namespace earshot::test {
+namespace earshot::test::tier_difference_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -154,4 +154,4 @@ INSTANTIATE_TEST_SUITE_P(Tiers, TierDifferenceTest,
                          [](const auto& info) { return tier_name(info.param); });
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::tier_difference_test

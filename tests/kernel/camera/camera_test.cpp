@@ -22,7 +22,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::camera_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -197,4 +197,4 @@ TEST_F(CameraTest, ACameraOpenedByAProcessNotAllowedIsAViolationOfItsOwnKind) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::camera_test

@@ -20,7 +20,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::capture_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -177,4 +177,4 @@ TEST_F(CaptureTest, ArecordSeenByTwoTiersCountsAsOneOpen) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::capture_test

@@ -15,7 +15,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::cli_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -111,4 +111,4 @@ TEST(CliTest, Ipv6ListenAddressListensOrSaysWhyNot) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::cli_test

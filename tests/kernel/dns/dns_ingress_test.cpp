@@ -18,7 +18,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::dns_ingress_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -172,4 +172,4 @@ TEST_F(DnsIngressTest, CgroupHookChosenInConfigReadsTheAnswers) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::dns_ingress_test

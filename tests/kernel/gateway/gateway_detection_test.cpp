@@ -47,7 +47,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::gateway_detection_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -421,4 +421,4 @@ TEST(GatewayDetectionTest, EARSHOT_DETECTION_TEST) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::gateway_detection_test

@@ -29,7 +29,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::gateway_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -344,4 +344,4 @@ INSTANTIATE_TEST_SUITE_P(Tiers, GatewayTest,
                          tier_test_name);
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::gateway_test

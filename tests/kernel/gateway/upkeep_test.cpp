@@ -25,7 +25,7 @@
 #include "poll_until.h"
 #include "process.h"
 
-namespace earshot::test {
+namespace earshot::test::upkeep_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -167,4 +167,4 @@ INSTANTIATE_TEST_SUITE_P(Tiers, GatewayUpkeepTest,
                          tier_test_name);
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::upkeep_test

@@ -23,7 +23,7 @@
 #include "socket_address.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::loading_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -206,4 +206,4 @@ TEST_F(LoadingTest, MissingBtfFileIsRefusedByName) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::loading_test

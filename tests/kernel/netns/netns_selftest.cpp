@@ -8,7 +8,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::netns_selftest {
 namespace {
 
 using namespace std::chrono_literals;
@@ -161,4 +161,4 @@ TEST_F(NetnsSelfTest, LeftoversOfDeadTestProcessesAreRemoved) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::netns_selftest

@@ -31,7 +31,7 @@
 #include "run_tag.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::capture_window_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -158,4 +158,4 @@ INSTANTIATE_TEST_SUITE_P(Tiers, CaptureWindowTest,
                          [](const auto& info) { return tier_name(info.param); });
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::capture_window_test

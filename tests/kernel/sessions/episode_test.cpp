@@ -35,7 +35,7 @@
 #include "run_tag.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::episode_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -322,4 +322,4 @@ TEST_F(EpisodeTest, EARSHOT_DETECTION_TEST) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::episode_test

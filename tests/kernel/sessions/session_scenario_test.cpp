@@ -44,7 +44,7 @@
 #include "session_table.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::session_scenario_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -425,4 +425,4 @@ TEST_F(SessionScenarioTest, SessionsShowWhoCapturedWhatLeftAndToWhom) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::session_scenario_test

@@ -26,7 +26,7 @@
 #include "sound_servers.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::sound_server_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -289,4 +289,4 @@ TEST(SoundServerHooks, AHookWhoseLibraryCannotBeProbedFailsAlone) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::sound_server_test

@@ -25,7 +25,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::tiers_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -187,4 +187,4 @@ TEST(TiersTest, NoSyscallTracepointUnlessADeviceIsWatched) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::tiers_test

@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 
-namespace earshot::bench {
+namespace earshot::bench::report_test {
 namespace {
 
 Measurements parse(const std::string& text) {
@@ -100,4 +100,4 @@ TEST(BenchReport, TablesShowTargetsAndVerdicts) {
 }
 
 }  // namespace
-}  // namespace earshot::bench
+}  // namespace earshot::bench::report_test

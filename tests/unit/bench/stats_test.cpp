@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace earshot::bench::stats {
+namespace earshot::bench::stats::stats_test {
 namespace {
 
 TEST(BenchStats, MedianOfOddAndEvenCounts) {
@@ -83,4 +83,4 @@ TEST(BenchStats, TargetsAtLeastAndAtMost) {
 }
 
 }  // namespace
-}  // namespace earshot::bench::stats
+}  // namespace earshot::bench::stats::stats_test

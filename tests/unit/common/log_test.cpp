@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace earshot::log {
+namespace earshot::log::log_test {
 namespace {
 
 TEST(Log, LogfmtQuotesWhatNeedsIt) {
@@ -25,4 +25,4 @@ TEST(Log, JsonIsOneObjectALineAndSurvivesBadUtf8) {
 }
 
 }  // namespace
-}  // namespace earshot::log
+}  // namespace earshot::log::log_test

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-namespace earshot {
+namespace earshot::vocabulary_test {
 namespace {
 
 TEST(Vocabulary, TiersAreTheAbisValuesStrongestFirstAndNamedOnce) {
@@ -56,4 +56,4 @@ TEST(Vocabulary, LostReasonsIndexTheKernelsLostMap) {
 }
 
 }  // namespace
-}  // namespace earshot
+}  // namespace earshot::vocabulary_test

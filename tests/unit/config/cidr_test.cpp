@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 
-namespace earshot::config {
+namespace earshot::config::cidr_test {
 namespace {
 
 struct Address {
@@ -119,4 +119,4 @@ TEST(Cidr, HostBitsSetSuggestTheRange) {
 }
 
 }  // namespace
-}  // namespace earshot::config
+}  // namespace earshot::config::cidr_test

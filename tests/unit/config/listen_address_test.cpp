@@ -6,10 +6,10 @@
 
 #include "common/error.h"
 
-namespace earshot::config {
+namespace earshot::config::listen_address_test {
 namespace {
 
-std::string error_of(const std::string& text) {
+std::string listen_error_of(const std::string& text) {
   try {
     parse_listen_address(text);
   } catch (const Error& error) {
@@ -46,32 +46,32 @@ TEST(ListenAddress, PrintsBackTheSameText) {
 }
 
 TEST(ListenAddress, PortOutOfRange) {
-  EXPECT_EQ(error_of("127.0.0.1:99999"), "bad address '127.0.0.1:99999' (port must be 0-65535)");
-  EXPECT_EQ(error_of("[::1]:65536"), "bad address '[::1]:65536' (port must be 0-65535)");
-  EXPECT_EQ(error_of(":99999999999999999999999"),
+  EXPECT_EQ(listen_error_of("127.0.0.1:99999"), "bad address '127.0.0.1:99999' (port must be 0-65535)");
+  EXPECT_EQ(listen_error_of("[::1]:65536"), "bad address '[::1]:65536' (port must be 0-65535)");
+  EXPECT_EQ(listen_error_of(":99999999999999999999999"),
             "bad address ':99999999999999999999999' (port must be 0-65535)");
 }
 
 TEST(ListenAddress, MissingPort) {
-  EXPECT_EQ(error_of("127.0.0.1"), "bad address '127.0.0.1' (missing port, expected host:port)");
-  EXPECT_EQ(error_of("127.0.0.1:"), "bad address '127.0.0.1:' (missing port, expected host:port)");
-  EXPECT_EQ(error_of("[::1]"), "bad address '[::1]' (missing port, expected [v6]:port)");
-  EXPECT_EQ(error_of(""), "bad address '' (missing port, expected host:port)");
+  EXPECT_EQ(listen_error_of("127.0.0.1"), "bad address '127.0.0.1' (missing port, expected host:port)");
+  EXPECT_EQ(listen_error_of("127.0.0.1:"), "bad address '127.0.0.1:' (missing port, expected host:port)");
+  EXPECT_EQ(listen_error_of("[::1]"), "bad address '[::1]' (missing port, expected [v6]:port)");
+  EXPECT_EQ(listen_error_of(""), "bad address '' (missing port, expected host:port)");
 }
 
 TEST(ListenAddress, OtherMistakes) {
-  EXPECT_EQ(error_of("::1:9737"),
+  EXPECT_EQ(listen_error_of("::1:9737"),
             "bad address '::1:9737' (an IPv6 address needs brackets, as in [::1]:9737)");
-  EXPECT_EQ(error_of("127.0.0.1:http"),
+  EXPECT_EQ(listen_error_of("127.0.0.1:http"),
             "bad address '127.0.0.1:http' (port must be a number 0-65535)");
-  EXPECT_EQ(error_of("127.0.0.1:-1"), "bad address '127.0.0.1:-1' (port must be a number 0-65535)");
-  EXPECT_EQ(error_of("300.0.0.1:80"),
+  EXPECT_EQ(listen_error_of("127.0.0.1:-1"), "bad address '127.0.0.1:-1' (port must be a number 0-65535)");
+  EXPECT_EQ(listen_error_of("300.0.0.1:80"),
             "bad address '300.0.0.1:80' ('300.0.0.1' is not an IPv4 address)");
-  EXPECT_EQ(error_of("[nope]:80"), "bad address '[nope]:80' ('nope' is not an IPv6 address)");
-  EXPECT_EQ(error_of("[::1:80"), "bad address '[::1:80' (missing ']' after IPv6 address)");
-  EXPECT_EQ(error_of("local host:80"),
+  EXPECT_EQ(listen_error_of("[nope]:80"), "bad address '[nope]:80' ('nope' is not an IPv6 address)");
+  EXPECT_EQ(listen_error_of("[::1:80"), "bad address '[::1:80' (missing ']' after IPv6 address)");
+  EXPECT_EQ(listen_error_of("local host:80"),
             "bad address 'local host:80' ('local host' is not a host name or address)");
 }
 
 }  // namespace
-}  // namespace earshot::config
+}  // namespace earshot::config::listen_address_test

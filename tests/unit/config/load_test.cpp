@@ -9,7 +9,7 @@
 #include "config/config.h"
 #include "temp_dir.h"
 
-namespace earshot::config {
+namespace earshot::config::load_test {
 namespace {
 
 using earshot::test::TempDir;
@@ -156,4 +156,4 @@ TEST(CheckPaths, BtfFileMustBeRawBtf) {
 }
 
 }  // namespace
-}  // namespace earshot::config
+}  // namespace earshot::config::load_test

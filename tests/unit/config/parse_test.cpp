@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "config/config.h"
 
-namespace earshot::config {
+namespace earshot::config::parse_test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -375,4 +375,4 @@ TEST(ParseErrors, BtfFileMustBeAbsolute) {
 }
 
 }  // namespace
-}  // namespace earshot::config
+}  // namespace earshot::config::parse_test

@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 
-namespace earshot::config {
+namespace earshot::config::values_test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -78,4 +78,4 @@ TEST(Choices, ErrorListsTheChoices) {
 }
 
 }  // namespace
-}  // namespace earshot::config
+}  // namespace earshot::config::values_test

@@ -5,7 +5,7 @@
 
 #include "promtool.h"
 
-namespace earshot::exporter {
+namespace earshot::exporter::families_test {
 namespace {
 
 Snapshot sample_snapshot() {
@@ -86,4 +86,4 @@ TEST(Families, PromtoolFindsNothingToSay) {
 }
 
 }  // namespace
-}  // namespace earshot::exporter
+}  // namespace earshot::exporter::families_test

@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 
-namespace earshot::exporter {
+namespace earshot::exporter::listening_ports_test {
 namespace {
 
 TEST(ListeningPortsTest, EveryInterfaceIsPlusPort) {
@@ -30,4 +30,4 @@ TEST(ListeningPortsTest, Ipv6LiteralNeedsCivetwebWithIpv6) {
 }
 
 }  // namespace
-}  // namespace earshot::exporter
+}  // namespace earshot::exporter::listening_ports_test

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace earshot::kernel {
+namespace earshot::kernel::btf_source_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -28,4 +28,4 @@ TEST(BtfSource, NeitherSaysExactlyWhatIsMissing) {
 }
 
 }  // namespace
-}  // namespace earshot::kernel
+}  // namespace earshot::kernel::btf_source_test

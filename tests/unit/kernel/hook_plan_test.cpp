@@ -6,7 +6,7 @@
 
 #include "common/hook_names.h"
 
-namespace earshot::kernel {
+namespace earshot::kernel::hook_plan_test {
 namespace {
 
 using Attached = std::set<std::string, std::less<>>;
@@ -277,4 +277,4 @@ TEST(HookPlan, TheSoundServerTiersNeedTheirLibraryAndGoBesideTheOthers) {
 }
 
 }  // namespace
-}  // namespace earshot::kernel
+}  // namespace earshot::kernel::hook_plan_test

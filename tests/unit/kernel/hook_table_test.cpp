@@ -10,7 +10,7 @@
 
 #include "common/hook_names.h"
 
-namespace earshot::kernel {
+namespace earshot::kernel::hook_table_test {
 namespace {
 
 TEST(HookTable, HasEveryHookNameOnce) {
@@ -72,4 +72,4 @@ TEST(HookTable, MatchesTheProgramsOfTheBuiltObjects) {
 }
 
 }  // namespace
-}  // namespace earshot::kernel
+}  // namespace earshot::kernel::hook_table_test

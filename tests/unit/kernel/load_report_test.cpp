@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace earshot::kernel {
+namespace earshot::kernel::load_report_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -92,4 +92,4 @@ TEST(LoadReport, VerifierTailSkipsStatistics) {
 }
 
 }  // namespace
-}  // namespace earshot::kernel
+}  // namespace earshot::kernel::load_report_test

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace earshot::kernel {
+namespace earshot::kernel::map_reader_test {
 namespace {
 
 SlotReading slot(std::uint32_t index, std::uint64_t bytes) {
@@ -34,4 +34,4 @@ TEST(BytesSeen, NoSlotsIsTheTotalsAlone) {
 }
 
 }  // namespace
-}  // namespace earshot::kernel
+}  // namespace earshot::kernel::map_reader_test

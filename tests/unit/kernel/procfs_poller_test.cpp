@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "temp_dir.h"
 
-namespace earshot::kernel {
+namespace earshot::kernel::procfs_poller_test {
 namespace {
 
 // As sound/core/pcm.c prints it (6.12), for a running capture.
@@ -159,4 +159,4 @@ TEST_F(FakeTree, NoAsoundDirectoryIsEmpty) {
 }
 
 }  // namespace
-}  // namespace earshot::kernel
+}  // namespace earshot::kernel::procfs_poller_test

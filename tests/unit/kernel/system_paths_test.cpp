@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace earshot::kernel {
+namespace earshot::kernel::system_paths_test {
 namespace {
 
 TEST(Cgroup2Mount, HybridHostHasItUnderUnified) {
@@ -25,4 +25,4 @@ TEST(Cgroup2Mount, UnifiedHostAndNone) {
 }
 
 }  // namespace
-}  // namespace earshot::kernel
+}  // namespace earshot::kernel::system_paths_test

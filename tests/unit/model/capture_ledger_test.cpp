@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace earshot::model {
+namespace earshot::model::capture_ledger_test {
 namespace {
 
 const CaptureSeriesKey kMic{"arecord", "", "pcmC0D0c"};
@@ -47,4 +47,4 @@ TEST(CaptureLedger, ProcessExitClosesOnlyThatProcessesHandles) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::capture_ledger_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace earshot::model {
+namespace earshot::model::capture_tracker_test {
 namespace {
 
 constexpr std::uint64_t kSecond = 1'000'000'000ULL;
@@ -111,4 +111,4 @@ TEST(CaptureTracker, AnExitClosesEveryCaptureOfTheProcessWithItsFinalFrames) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::capture_tracker_test

@@ -4,7 +4,7 @@
 
 #include <functional>
 
-namespace earshot::model {
+namespace earshot::model::device_bursts_test {
 namespace {
 
 constexpr MonotonicNs kSecond = 1'000'000'000ULL;
@@ -147,4 +147,4 @@ TEST(DeviceBursts, KeepsTheLastBurstsAndBoundsItsSeries) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::device_bursts_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace earshot::model {
+namespace earshot::model::device_ledger_test {
 namespace {
 
 DeviceFlowId pair(std::uint8_t device, std::uint8_t destination) {
@@ -99,4 +99,4 @@ TEST(DeviceDeltas, RetiringAPairNeverSeenIsAllGrowth) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::device_ledger_test

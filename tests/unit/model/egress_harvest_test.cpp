@@ -4,7 +4,7 @@
 
 #include <map>
 
-namespace earshot::model {
+namespace earshot::model::egress_harvest_test {
 namespace {
 
 constexpr ProcessKey kOwner{42, 1000};
@@ -150,4 +150,4 @@ TEST(WindowSamples, CountPayloadAndAnAcknowledgementStreamHasNone) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::egress_harvest_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace earshot::model {
+namespace earshot::model::egress_ledger_test {
 namespace {
 
 Counters bytes(std::uint64_t b, std::uint64_t packets = 1) {
@@ -188,4 +188,4 @@ TEST(EgressLedger, UnattributedAndUnaccountedAreSeparate) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::egress_ledger_test

@@ -11,7 +11,7 @@
 #include "promtool.h"
 #include "utf8_check.h"
 
-namespace earshot::model {
+namespace earshot::model::label_value_exposition_test {
 namespace {
 
 using earshot::testing::is_valid_utf8;
@@ -88,4 +88,4 @@ TEST_F(Promtool, RejectsUnsanitizedName) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::label_value_exposition_test

@@ -7,7 +7,7 @@
 
 #include "utf8_check.h"
 
-namespace earshot::model {
+namespace earshot::model::label_value_test {
 namespace {
 
 using earshot::testing::is_valid_utf8;
@@ -98,4 +98,4 @@ TEST(SanitizeLabelValue, RandomBytesAlwaysGiveValidBoundedText) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::label_value_test

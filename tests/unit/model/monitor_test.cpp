@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace earshot::model {
+namespace earshot::model::monitor_test {
 namespace {
 
 constexpr std::uint64_t kSecond = 1'000'000'000ULL;
@@ -180,4 +180,4 @@ TEST(Monitor, KeepsTheKernelsLostCountsPerReason) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::monitor_test

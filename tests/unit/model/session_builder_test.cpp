@@ -6,7 +6,7 @@
 
 #include "session_feed.h"
 
-namespace earshot::model {
+namespace earshot::model::session_builder_test {
 namespace {
 
 using namespace testing;
@@ -387,4 +387,4 @@ TEST(SessionBuilder, FramesForAnUnknownHandleAreCounted) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::session_builder_test

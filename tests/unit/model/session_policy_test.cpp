@@ -4,7 +4,7 @@
 
 #include "session_feed.h"
 
-namespace earshot::model {
+namespace earshot::model::session_policy_test {
 namespace {
 
 using namespace testing;
@@ -84,4 +84,4 @@ TEST(SessionPolicy, FinishedSessionIsForgottenSoANewOneAlertsAgain) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::session_policy_test

@@ -4,7 +4,7 @@
 
 #include "session_feed.h"
 
-namespace earshot::model {
+namespace earshot::model::session_test {
 namespace {
 
 using namespace testing;
@@ -68,4 +68,4 @@ TEST(SessionJson, OpenSessionHasNullEnd) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::session_test

@@ -10,7 +10,7 @@
 #include "model/session_policy.h"
 #include "session_feed.h"
 
-namespace earshot::model {
+namespace earshot::model::sound_server_sessions_test {
 namespace {
 
 using namespace testing;
@@ -214,4 +214,4 @@ TEST(SoundServerSessions, AnAlsaApplicationOnTheServersPluginIsOneCaptureViaTheS
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::sound_server_sessions_test

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace earshot::model {
+namespace earshot::model::tier_dedup_test {
 namespace {
 
 constexpr Tier kFentry = Tier::fentry, kLsm = Tier::lsm, kSyscall = Tier::syscalls,
@@ -115,4 +115,4 @@ TEST(TierDedup, ProcessExitForgetsEverything) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::tier_dedup_test

@@ -5,7 +5,7 @@
 #include <functional>
 #include <random>
 
-namespace earshot::model {
+namespace earshot::model::upload_episodes_test {
 namespace {
 
 constexpr MonotonicNs kSecond = 1'000'000'000ULL;
@@ -197,4 +197,4 @@ TEST(EpisodeDetector, PairsBeyondTheLimitForgetTheLongestIdle) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::upload_episodes_test

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-namespace earshot::model {
+namespace earshot::model::verdict_test {
 namespace {
 
 StreamEvidence evidence(std::uint64_t bytes, double expected,
@@ -93,4 +93,4 @@ TEST(Verdict, ClassifyTakesTheStrongestStream) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::verdict_test

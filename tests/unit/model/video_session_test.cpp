@@ -9,7 +9,7 @@
 #include "model/session_policy.h"
 #include "session_feed.h"
 
-namespace earshot::model {
+namespace earshot::model::video_session_test {
 namespace {
 
 using namespace testing;
@@ -152,4 +152,4 @@ TEST(VideoSession, TheTrackerCarriesTheKindIntoSeriesRecordsAndSessions) {
 }
 
 }  // namespace
-}  // namespace earshot::model
+}  // namespace earshot::model::video_session_test

@@ -5,7 +5,7 @@
 
 #include "config/cidr.h"
 
-namespace earshot::resolve {
+namespace earshot::resolve::destination_names_test {
 namespace {
 
 IpAddress v4(const char* text) {
@@ -53,4 +53,4 @@ TEST(DestinationNamer, ADnsAnswerBeatsTheRangeUntilItExpires) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::destination_names_test

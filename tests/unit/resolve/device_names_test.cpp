@@ -6,7 +6,7 @@
 
 #include "temp_dir.h"
 
-namespace earshot::resolve {
+namespace earshot::resolve::device_names_test {
 namespace {
 
 config::MacAddress mac(std::string_view text) {
@@ -74,4 +74,4 @@ TEST(DeviceNamer, ConfigThenLeasesThenMac) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::device_names_test

@@ -6,7 +6,7 @@
 
 #include "dns_message.h"
 
-namespace earshot::resolve {
+namespace earshot::resolve::dns_parser_test {
 namespace {
 
 using testing::DnsMessage;
@@ -208,4 +208,4 @@ TEST(DnsParser, ShortHeaderGivesNothing) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::dns_parser_test

@@ -5,7 +5,7 @@
 #include "common/error.h"
 #include "dns_message.h"
 
-namespace earshot::resolve {
+namespace earshot::resolve::name_table_test {
 namespace {
 
 using testing::DnsMessage;
@@ -140,4 +140,4 @@ TEST(NameTable, RejectsImpossibleConfig) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::name_table_test

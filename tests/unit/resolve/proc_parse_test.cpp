@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace earshot::resolve {
+namespace earshot::resolve::proc_parse_test {
 namespace {
 
 // A real /proc/PID/stat line with the comm replaced; starttime (field 22) is 63118.
@@ -165,4 +165,4 @@ TEST(ProcessName, CommWhenExeUnreadable) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::proc_parse_test

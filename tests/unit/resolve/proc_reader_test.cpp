@@ -12,7 +12,7 @@
 #include "resolve/proc_parse.h"
 #include "temp_dir.h"
 
-namespace earshot::resolve {
+namespace earshot::resolve::proc_reader_test {
 namespace {
 
 using earshot::test::TempDir;
@@ -146,4 +146,4 @@ TEST(RealProc, ReadsThisProcess) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::proc_reader_test

@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "temp_dir.h"
 
-namespace earshot::resolve {
+namespace earshot::resolve::sound_devices_test {
 namespace {
 
 using earshot::test::TempDir;
@@ -75,4 +75,4 @@ TEST(KernelDev, FromUserspaceRdev) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::sound_devices_test

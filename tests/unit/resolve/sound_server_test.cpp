@@ -12,7 +12,7 @@
 
 #include "common/unique_fd.h"
 
-namespace earshot::resolve {
+namespace earshot::resolve::sound_server_test {
 namespace {
 
 TEST(SoundServer, APeerNamedAsTheTiersServerIsChosen) {
@@ -97,4 +97,4 @@ TEST(SoundServer, AProcessThatIsGoneHasNoServer) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::sound_server_test

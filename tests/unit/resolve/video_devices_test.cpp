@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "temp_dir.h"
 
-namespace earshot::resolve {
+namespace earshot::resolve::video_devices_test {
 namespace {
 
 using earshot::test::TempDir;
@@ -73,4 +73,4 @@ TEST(QueryVideoCaps, ANodeThatIsNotV4l2CannotBeAsked) {
 }
 
 }  // namespace
-}  // namespace earshot::resolve
+}  // namespace earshot::resolve::video_devices_test

@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 
-namespace earshot::test {
+namespace earshot::test::daemon_test {
 namespace {
 
 TEST(ListeningLine, FindsTheAddressInTheJsonLogLine) {
@@ -71,4 +71,4 @@ TEST(DaemonProcess, GivesUpOnADaemonThatNeverListens) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::daemon_test

@@ -4,7 +4,7 @@
 
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::event_log_test {
 namespace {
 
 TEST(EventLog, ReadsCompleteJsonLinesOnly) {
@@ -53,4 +53,4 @@ TEST(EventLog, FindsSessionDestinationsAndOthers) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::event_log_test

@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 
-namespace earshot::test {
+namespace earshot::test::metrics_test {
 namespace {
 
 TEST(HttpResponseParse, ReadsStatusHeadersAndPlainBody) {
@@ -40,4 +40,4 @@ TEST(HttpGet, FailsClearlyWhenNothingListens) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::metrics_test

@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 
-namespace earshot::test {
+namespace earshot::test::nft_counter_test {
 namespace {
 
 // Shape of `nft -j list table inet NAME` from nftables 1.0.6.
@@ -45,4 +45,4 @@ TEST(NftCounterParse, RejectsOutputThatIsNotAListing) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::nft_counter_test

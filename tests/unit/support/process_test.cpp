@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 
-namespace earshot::test {
+namespace earshot::test::process_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -78,4 +78,4 @@ TEST(RunCommand, ThrowsWithStderrOnFailure) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::process_test

@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 
-namespace earshot::test {
+namespace earshot::test::prometheus_text_test {
 namespace {
 
 TEST(PrometheusText, ParsesSampleWithoutLabels) {
@@ -86,4 +86,4 @@ TEST(MetricsScrape, TextListsTheMatchingSamplesOneALine) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::prometheus_text_test

@@ -5,7 +5,7 @@
 #include "process.h"
 #include "temp_dir.h"
 
-namespace earshot::test {
+namespace earshot::test::traffic_tool_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -71,4 +71,4 @@ TEST(TrafficTool, FailsOnBadArguments) {
 }
 
 }  // namespace
-}  // namespace earshot::test
+}  // namespace earshot::test::traffic_tool_test
