@@ -6,10 +6,11 @@
 #   asan preset:    unit, kernel (less what the asan test preset excludes)
 # Unit tests run in parallel. Kernel and e2e tests load BPF programs, start
 # daemons and make network namespaces, so they run one at a time. The arm64
-# build and then the vm lane (qemu guests, one TCG thread each) run
-# alongside them from the moment the default build exists: the kernel lane
-# mostly waits on paced traffic, so they overlap instead of adding up.
-# Their output is shown when they end.
+# build and then the vm lane (qemu guests, one TCG thread each), and the
+# asan build (at low priority), run alongside them from the moment the
+# default build exists: the kernel lane mostly waits on paced traffic, so
+# they overlap instead of adding up. Their output is shown when they end.
+# Lines "=== test.sh [MmSSs]: ..." say when each phase began and ended.
 # The last line is a ctest summary line over every run; the exit status is
 # non-zero when any build or ctest run failed.
 set -euo pipefail
@@ -20,6 +21,7 @@ started=$SECONDS
 jobs=${EARSHOT_TEST_JOBS:-$(nproc)}
 
 bash scripts/setup.sh
+phase "setup done"
 build() {
   cmake --preset "$1"
   cmake --build --preset "$1" --parallel "$jobs"
@@ -27,11 +29,18 @@ build() {
 
 logs=$(mktemp -d)
 background=""
-# An interrupted run takes its background lane (and the guests it booted)
+asan_build=""
+# An interrupted run takes its background jobs (and the guests they booted)
 # down with it.
 cleanup() {
   [ -n "$background" ] && kill -TERM -- "-$background" 2>/dev/null && wait "$background" 2>/dev/null
+  [ -n "$asan_build" ] && kill -TERM -- "-$asan_build" 2>/dev/null && wait "$asan_build" 2>/dev/null
   rm -rf "$logs"
+}
+# phase TEXT: a line with the minutes since the start, to see where time goes.
+phase() {
+  local elapsed=$((SECONDS - started))
+  printf '=== test.sh [%dm%02ds]: %s ===\n' $((elapsed / 60)) $((elapsed % 60)) "$1"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -47,10 +56,11 @@ run_ctest() {
   local name=$1
   shift
   echo
-  echo "=== test.sh: ctest $* ==="
+  phase "ctest $*"
   local status=0
   ctest "$@" 2>&1 | tee "$logs/$name.log" || status=$?
   summarize "$name" "$status"
+  phase "ctest $* ended"
 }
 
 # start_background_vm: in its own process group, the arm64 cross-build (the
@@ -64,8 +74,10 @@ start_background_vm() {
     log=$0
     { cmake --preset arm64 && cmake --build --preset arm64 --parallel 1; } >"$log.build" 2>&1
     echo $? >"$log.build.status"
+    echo "arm64 build ended after ${SECONDS}s" >>"$log.build"
     ctest --preset default -L vm --parallel 1 >"$log" 2>&1
-    echo $? >"$log.status"' "$logs/default-vm.log" &
+    echo $? >"$log.status"
+    echo "vm lane ended ${SECONDS}s after the default build" >>"$log"' "$logs/default-vm.log" &
   background=$!
 }
 
@@ -112,13 +124,45 @@ summarize() {
   summaries+=("$(printf '%-24s %s' "$name:" "$summary")")
 }
 
+# start_background_asan_build: the asan preset, built at low priority while
+# the default kernel lane runs (it mostly waits on paced traffic, and its
+# tests keep the CPU first).
+start_background_asan_build() {
+  echo
+  echo "=== test.sh: asan build (in the background, nice 10) ==="
+  setsid bash -c '
+    log=$0 jobs=$1
+    { cmake --preset asan && nice -n 10 cmake --build --preset asan --parallel "$jobs"; } >"$log" 2>&1
+    echo $? >"$log.status"' "$logs/asan-build.log" "$jobs" &
+  asan_build=$!
+}
+
+finish_background_asan_build() {
+  wait "$asan_build" || true
+  asan_build=""
+  local status
+  status=$(cat "$logs/asan-build.log.status" 2>/dev/null || echo 1)
+  phase "asan build ended (exit $status)"
+  if [ "$status" -ne 0 ]; then
+    cat "$logs/asan-build.log"
+    return 1
+  fi
+  tail -2 "$logs/asan-build.log"
+}
+
 build default
+phase "default build done"
 start_background_vm
+start_background_asan_build
 run_ctest default-unit --preset default -L unit --parallel "$jobs"
 run_ctest default-kernel-e2e --preset default -L 'kernel|e2e' --parallel 1
-build asan
-run_ctest asan-unit --preset asan -L unit --parallel "$jobs"
-run_ctest asan-kernel --preset asan -L kernel --parallel 1
+if finish_background_asan_build; then
+  run_ctest asan-unit --preset asan -L unit --parallel "$jobs"
+  run_ctest asan-kernel --preset asan -L kernel --parallel 1
+else
+  failed_runs=$((failed_runs + 1))
+  summaries+=("$(printf '%-24s %s' "asan-build:" "failed: no asan tests ran")")
+fi
 finish_background_vm
 
 elapsed=$((SECONDS - started))
