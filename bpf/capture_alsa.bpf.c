@@ -5,6 +5,10 @@
  * Tier 1, fentry/fexit on snd_pcm (module BTF): snd_pcm_capture_open returning
  * 0 opens a handle keyed by the struct file *, snd_pcm_release ends it, and
  * __snd_pcm_lib_xfer returning frames on a capture substream adds them.
+ * Frames an application takes through mmap (PipeWire, PulseAudio, arecord -M)
+ * never pass __snd_pcm_lib_xfer: the rest of appl_ptr's progress is added at
+ * each ioctl on the PCM (the mmap loop syncs or waits through them) and at
+ * release.
  *
  * Tier 2, BPF LSM: file_open of a watched device number opens a handle keyed
  * by the struct file *; file_ioctl and file_release read the runtime's
@@ -55,7 +59,7 @@ struct alsa_file {
 	__u32 tier;
 	__u32 dev;
 	__u32 reserved;
-	__u64 appl_ptr; /* LSM tier: appl_ptr last seen */
+	__u64 appl_ptr; /* appl_ptr last seen (counted up to here) */
 };
 
 struct {
@@ -102,6 +106,31 @@ static __always_inline void file_closed(struct file *file)
 		emit_close(tgid, tier, key, &final);
 }
 
+/* Adds the progress of appl_ptr since it was last seen (a prepare resets it
+ * to 0: then all of it is new), for a file of `tier`. */
+static __always_inline void appl_ptr_frames(struct file *file, __u32 tier)
+{
+	__u64 key = (__u64)file;
+	struct alsa_file *f = bpf_map_lookup_elem(&alsa_files, &key);
+	struct snd_pcm_file___earshot *pcm_file;
+	struct snd_pcm_runtime___earshot *runtime;
+	__u64 appl, delta;
+	unsigned int frame_bits;
+
+	if (!f || f->tier != tier)
+		return;
+	pcm_file = (struct snd_pcm_file___earshot *)BPF_CORE_READ(file, private_data);
+	runtime = BPF_CORE_READ(pcm_file, substream, runtime);
+	if (!runtime)
+		return;
+	appl = BPF_CORE_READ(runtime, control, appl_ptr);
+	frame_bits = BPF_CORE_READ(runtime, frame_bits);
+	delta = appl >= f->appl_ptr ? appl - f->appl_ptr : appl;
+	f->appl_ptr = appl;
+	if (delta)
+		add_frames(f->tgid, tier, key, delta, delta * frame_bits / 8);
+}
+
 /* ---- tier 1: fentry/fexit on snd_pcm ---- */
 
 SEC("fexit/snd_pcm_capture_open")
@@ -128,10 +157,25 @@ int BPF_PROG(earshot_fentry_pcm_release, struct inode *inode, struct file *file)
 
 	if (!bpf_map_lookup_elem(&alsa_files, &key))
 		return 0;
+	/* Before the driver's release: the runtime still holds the last appl_ptr. */
+	appl_ptr_frames(file, EARSHOT_TIER_FENTRY);
 	pcm_file = (struct snd_pcm_file___earshot *)BPF_CORE_READ(file, private_data);
 	substream = (__u64)BPF_CORE_READ(pcm_file, substream);
 	bpf_map_delete_elem(&alsa_substreams, &substream);
 	file_closed(file);
+	return 0;
+}
+
+/* Any ioctl on a PCM: what mmap moved appl_ptr by since last seen. Reads
+ * (READI/READN) come here before they move it, and are counted at
+ * __snd_pcm_lib_xfer's exit. */
+SEC("fentry/snd_pcm_ioctl")
+int BPF_PROG(earshot_fentry_pcm_ioctl, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (may_be_capturing(tgid))
+		appl_ptr_frames(file, EARSHOT_TIER_FENTRY);
 	return 0;
 }
 
@@ -155,36 +199,13 @@ int BPF_PROG(earshot_fexit_pcm_xfer, struct snd_pcm_substream___earshot *substre
 	if (!f)
 		return 0;
 	frame_bits = BPF_CORE_READ(substream, runtime, frame_bits);
+	/* Counted here: appl_ptr's progress up to now is not mmap's. */
+	f->appl_ptr = BPF_CORE_READ(substream, runtime, control, appl_ptr);
 	add_frames(f->tgid, EARSHOT_TIER_FENTRY, file, ret, (__u64)ret * frame_bits / 8);
 	return 0;
 }
 
 /* ---- tier 2: BPF LSM ---- */
-
-/* Adds the progress of appl_ptr since it was last seen (a prepare resets it
- * to 0: then all of it is new). */
-static __always_inline void lsm_frames(struct file *file)
-{
-	__u64 key = (__u64)file;
-	struct alsa_file *f = bpf_map_lookup_elem(&alsa_files, &key);
-	struct snd_pcm_file___earshot *pcm_file;
-	struct snd_pcm_runtime___earshot *runtime;
-	__u64 appl, delta;
-	unsigned int frame_bits;
-
-	if (!f || f->tier != EARSHOT_TIER_LSM)
-		return;
-	pcm_file = (struct snd_pcm_file___earshot *)BPF_CORE_READ(file, private_data);
-	runtime = BPF_CORE_READ(pcm_file, substream, runtime);
-	if (!runtime)
-		return;
-	appl = BPF_CORE_READ(runtime, control, appl_ptr);
-	frame_bits = BPF_CORE_READ(runtime, frame_bits);
-	delta = appl >= f->appl_ptr ? appl - f->appl_ptr : appl;
-	f->appl_ptr = appl;
-	if (delta)
-		add_frames(f->tgid, EARSHOT_TIER_LSM, key, delta, delta * frame_bits / 8);
-}
 
 SEC("lsm/file_open")
 int BPF_PROG(earshot_lsm_file_open, struct file *file, int ret)
@@ -212,7 +233,7 @@ int BPF_PROG(earshot_lsm_file_ioctl, struct file *file, unsigned int cmd, unsign
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (may_be_capturing(tgid))
-		lsm_frames(file);
+		appl_ptr_frames(file, EARSHOT_TIER_LSM);
 	return ret;
 }
 
@@ -224,7 +245,7 @@ int BPF_PROG(earshot_lsm_file_release, struct file *file)
 
 	if (!bpf_map_lookup_elem(&alsa_files, &key))
 		return 0;
-	lsm_frames(file);
+	appl_ptr_frames(file, EARSHOT_TIER_LSM);
 	file_closed(file);
 	return 0;
 }

@@ -185,7 +185,8 @@ const std::vector<HookSpec>& hook_table() {
        .object = capture_kernel,
        .attach = automatic,
        .tier = Tier::fentry,
-       .programs = {"earshot_fexit_pcm_xfer"}},
+       // Frames: reads at __snd_pcm_lib_xfer, mmap's progress at each ioctl.
+       .programs = {"earshot_fexit_pcm_xfer", "earshot_fentry_pcm_ioctl"}},
       {.hook = hooks::kLsmFileOpen,
        .object = capture_kernel,
        .attach = automatic,

@@ -21,16 +21,7 @@ mode=${3:?}
 vm_cache=${4:?}
 frames=30
 port=19738
-fail() {
-  echo "FAIL: $*"
-  [ -f earshot.log ] && { echo "--- earshot log (tail)"; tail -20 earshot.log; }
-  exit 1
-}
-skip() {
-  echo "skipped: $*"
-  exit 77
-}
-[ -x "$bin" ] || fail "$bin missing (build target earshot)"
+. "$(dirname "$0")/lib.sh"
 [ -x "$stream_bin" ] || fail "$stream_bin missing (build target earshot-v4l2-stream)"
 case "$mode" in
 fentry) tiers="[fentry, lsm, syscalls, libasound, procfs]" want_tier=fentry want_hook=fentry_v4l2 ;;
@@ -112,7 +103,6 @@ done
 label=$(basename "$node")
 echo "vivid: $node ($(cat /sys/class/video4linux/$label/dev)), $(ls /sys/class/video4linux | tr '\n' ' ')"
 
-
 cat >earshot.yaml <<EOF2
 web:
   listen_address: "127.0.0.1:$port"
@@ -126,22 +116,7 @@ correlation:
 events:
   file: "$PWD/events.json"
 EOF2
-"$bin" --config.file earshot.yaml --log.level debug >earshot.log 2>&1 &
-daemon=$!
-for _ in $(seq 1 150); do
-  curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break
-  kill -0 $daemon 2>/dev/null || fail "earshot exited early"
-  sleep 0.2
-done
-scrape() { curl -sf "http://127.0.0.1:$port/metrics" >metrics.txt || fail "scrape failed"; }
-metric() {
-  awk -v name="$1" -v want="$2" '
-    index($0, name "{") == 1 || $1 == name {
-      labels = $0; sub(/^[^{ ]*/, "", labels); sub(/ [^ ]*$/, "", labels)
-      if (labels ~ want) sum += $NF
-    }
-    END { printf "%.0f\n", sum + 0 }' metrics.txt
-}
+start_earshot "$bin" $port
 scrape
 echo "--- hooks"
 grep -E '^earshot_hook_attached\{hook="(fentry_v4l2|fexit_v4l2_frames|lsm_file_open|tracepoint_(open|close|read))"' metrics.txt
@@ -157,10 +132,7 @@ cat stream.out
 streamed=$(sed -n 's/^streamed frames=\([0-9]*\) bytes=\([0-9]*\)$/\1/p' stream.out)
 bytes=$(sed -n 's/^streamed frames=\([0-9]*\) bytes=\([0-9]*\)$/\2/p' stream.out)
 [ "$streamed" = "$frames" ] || fail "the streamer dequeued '$streamed' frames, want $frames"
-for _ in $(seq 1 50); do
-  jq -e 'select(.event == "session" and .process == "es-cam-stream")' events.json >/dev/null 2>&1 && break
-  sleep 0.2
-done
+wait_for_session es-cam-stream
 scrape
 echo "--- captures"
 grep -E '^earshot_capture_(opens_total|frames_total|seconds_total|active)' metrics.txt

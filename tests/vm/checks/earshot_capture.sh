@@ -18,12 +18,7 @@ set -u
 bin=${1:?usage: earshot_capture.sh EARSHOT_BIN kernel|lower}
 mode=${2:?}
 vm_cache=${3:?}  # the unpacked guest kernel (for veth.ko)
-fail() {
-  echo "FAIL: $*"
-  [ -f earshot.log ] && { echo "--- earshot log (tail)"; tail -20 earshot.log; }
-  exit 1
-}
-[ -x "$bin" ] || fail "$bin missing (build target earshot)"
+. "$(dirname "$0")/lib.sh"
 
 rate=16000
 # EARSHOT_VM_CAPTURE_SECONDS lengthens arecord's capture where the guest is
@@ -82,39 +77,20 @@ events:
   file: "$PWD/events.json"
 EOF
 
-"$bin" --config.file earshot.yaml --log.level debug >earshot.log 2>&1 &
-daemon=$!
-for _ in $(seq 1 150); do
-  curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break
-  kill -0 $daemon 2>/dev/null || fail "earshot exited early"
-  sleep 0.2
-done
-curl -sf "http://127.0.0.1:$port/metrics" >/dev/null || fail "earshot serves no /metrics after 30 s"
-
-scrape() { curl -sf "http://127.0.0.1:$port/metrics" >metrics.txt || fail "scrape failed"; }
-# metric NAME LABEL_REGEX: sum of the samples of NAME whose label text matches.
-metric() {
-  awk -v name="$1" -v want="$2" '
-    index($0, name "{") == 1 || $1 == name {
-      labels = $0; sub(/^[^{ ]*/, "", labels); sub(/ [^ ]*$/, "", labels)
-      if (labels ~ want) sum += $NF
-    }
-    END { printf "%.6f\n", sum + 0 }' metrics.txt
-}
-within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+start_earshot "$bin" $port
 
 scrape
 echo "--- hooks"
 grep '^earshot_hook_attached' metrics.txt
-[ "$(metric earshot_hook_attached "hook=\"$want_hook\"")" = "1.000000" ] || fail "hook $want_hook not attached"
+[ "$(metric earshot_hook_attached "hook=\"$want_hook\"")" = 1 ] || fail "hook $want_hook not attached"
 if [ "$mode" = lower ]; then
-  [ "$(metric earshot_hook_attached 'hook="fentry_snd_pcm"')" = "0.000000" ] || fail "fentry attached although disabled"
-  [ "$(metric earshot_hook_attached 'hook="tracepoint_open"')" = "1.000000" ] || fail "syscall tier not attached"
+  [ "$(metric earshot_hook_attached 'hook="fentry_snd_pcm"')" = 0 ] || fail "fentry attached although disabled"
+  [ "$(metric earshot_hook_attached 'hook="tracepoint_open"')" = 1 ] || fail "syscall tier not attached"
 else
   syscall_hooks=$(metric earshot_hook_attached 'hook="tracepoint_(accept|open|close|read)"')
-  [ "$syscall_hooks" = "0.000000" ] || fail "syscall tracepoints attached beside a kernel-level tier"
+  [ "$syscall_hooks" = 0 ] || fail "syscall tracepoints attached beside a kernel-level tier"
 fi
-[ "$(metric earshot_hook_attached 'hook="fexit_accept"')" = "1.000000" ] || fail "fexit_accept not attached"
+[ "$(metric earshot_hook_attached 'hook="fexit_accept"')" = 1 ] || fail "fexit_accept not attached"
 
 # 1. arecord while aplay plays; another process sends 200 x 1000 bytes
 # (UDP, 1028 bytes a packet at LOCAL_OUT) to the namespace meanwhile.
@@ -144,7 +120,7 @@ grep -qs 'state: RUNNING' /proc/asound/card"$card"/pcm1c/sub*/status || fail "ar
 # is slow: socat goes once earshot has counted arecord's first frames.
 for _ in $(seq 1 50); do
   scrape
-  [ "$(metric earshot_capture_frames_total 'process="arecord"')" != "0.000000" ] && break
+  [ "$(metric earshot_capture_frames_total 'process="arecord"')" != 0 ] && break
   sleep 0.2
 done
 echo go >go
@@ -180,10 +156,7 @@ fd = os.open(sys.argv[1], os.O_RDONLY)
 time.sleep(1.0)
 os.close(fd)
 EOF
-for _ in $(seq 1 50); do
-  jq -e 'select(.event == "session" and .process == "silent-mic")' events.json >/dev/null 2>&1 && break
-  sleep 0.2
-done
+wait_for_session silent-mic
 scrape
 
 echo "--- captures"
@@ -199,7 +172,7 @@ opens=$(metric earshot_capture_opens_total 'process="arecord"')
 frames=$(metric earshot_capture_frames_total 'process="arecord"')
 secs=$(metric earshot_capture_seconds_total 'process="arecord"')
 echo "arecord wrote $wrote frames; earshot: opens=$opens frames=$frames seconds=$secs"
-[ "$opens" = "1.000000" ] || fail "arecord: $opens capture opens, want 1 (summed over devices)"
+[ "$opens" = 1 ] || fail "arecord: $opens capture opens, want 1 (summed over devices)"
 within "$frames" "$(awk -v w="$wrote" 'BEGIN { print w * 0.98 }')" "$(awk -v w="$wrote" 'BEGIN { print w * 1.02 }')" ||
   fail "arecord: earshot counted $frames frames, arecord wrote $wrote (not within 2%)"
 secs_min=$(awk -v s="$seconds" 'BEGIN { print s - 0.6 }')
@@ -213,13 +186,13 @@ quiet='process="python3[.0-9]*"'
 qopens=$(metric earshot_capture_opens_total "$quiet")
 qframes=$(metric earshot_capture_frames_total "$quiet")
 echo "open-without-reading: opens=$qopens frames=$qframes"
-[ "$qopens" = "1.000000" ] || fail "open-without-reading: $qopens opens, want 1"
-[ "$qframes" = "0.000000" ] || fail "open-without-reading: $qframes frames, want 0"
+[ "$qopens" = 1 ] || fail "open-without-reading: $qopens opens, want 1"
+[ "$qframes" = 0 ] || fail "open-without-reading: $qframes frames, want 0"
 
 silent=$(jq -c 'select(.event == "session" and .process == "silent-mic") | {frames, verdict}' events.json)
 echo "silent opener's session: $silent"
 [ "$silent" = '{"frames":0,"verdict":"quiet"}' ] || fail "silent opener: session $silent, want one with 0 frames, quiet"
-[ "$(metric earshot_capture_sessions_total 'process="silent-mic",verdict="quiet"')" = "1.000000" ] ||
+[ "$(metric earshot_capture_sessions_total 'process="silent-mic",verdict="quiet"')" = 1 ] ||
   fail "silent opener: earshot_capture_sessions_total{verdict=quiet} is not 1"
 
 other=$(metric earshot_egress_capture_bytes_total 'process="socat".*window="other"')
