@@ -19,6 +19,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 started=$SECONDS
 jobs=${EARSHOT_TEST_JOBS:-$(nproc)}
+# phase TEXT: a line with the minutes since the start, to see where time goes.
+phase() {
+  local elapsed=$((SECONDS - started))
+  printf '=== test.sh [%dm%02ds]: %s ===\n' $((elapsed / 60)) $((elapsed % 60)) "$1"
+}
 
 bash scripts/setup.sh
 phase "setup done"
@@ -36,11 +41,6 @@ cleanup() {
   [ -n "$background" ] && kill -TERM -- "-$background" 2>/dev/null && wait "$background" 2>/dev/null
   [ -n "$asan_build" ] && kill -TERM -- "-$asan_build" 2>/dev/null && wait "$asan_build" 2>/dev/null
   rm -rf "$logs"
-}
-# phase TEXT: a line with the minutes since the start, to see where time goes.
-phase() {
-  local elapsed=$((SECONDS - started))
-  printf '=== test.sh [%dm%02ds]: %s ===\n' $((elapsed / 60)) $((elapsed % 60)) "$1"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
