@@ -102,6 +102,7 @@ struct KernelHooks::Impl {
   std::vector<BpfLink> links;
   std::vector<BpfLink> netfilter_links;  // given back if half the netfilter tier attached
   std::vector<BpfLink> forward_links;    // likewise for gateway mode's FORWARD hooks
+  std::vector<BpfLink> camera_links;     // given back if the cameras' frames hook did not attach
   std::optional<LanInterfaces> lan;      // gateway mode: the map and the tc filters on the LAN
   std::vector<HookStatus> status;
   std::set<std::string, std::less<>> attached;  // hook base names
@@ -163,6 +164,7 @@ struct KernelHooks::Impl {
   std::string attach_uprobes(const HookSpec& spec, const LoadedObject& object,
                              const std::filesystem::path& library);
   void give_back_netfilter();
+  void give_back_camera_opens();
   void set_slot_reclaim(std::uint64_t ns);
   void init_capture_state();
 };
@@ -282,6 +284,8 @@ void KernelHooks::Impl::walk_table() {
         for (const auto& path : options.netns_paths)
           attempt(fmt::format("{}@{}", hook, path.filename().string()),
                   [&] { return attach(spec, *object, path); });
+    } else if (spec.hook == hooks::kFexitV4l2Frames) {
+      give_back_camera_opens();
     } else if (spec.tier_opens) {
       // Without its opens the tier sees nothing: its other hooks say so,
       // and the next tier is tried on a fresh object.
@@ -333,7 +337,8 @@ std::string KernelHooks::Impl::attach(const HookSpec& spec, const LoadedObject& 
         made.push_back(checked_link(bpf_program__attach(program), std::string(name)));
         detail += (detail.empty() ? "" : ", ") + std::string(bpf_program__section_name(program));
       }
-      for (auto& link : made) links.push_back(std::move(link));
+      auto& into = spec.object == BpfObject::capture_video ? camera_links : links;
+      for (auto& link : made) into.push_back(std::move(link));
       return detail;
     }
     case AttachKind::poll:
@@ -407,6 +412,23 @@ void KernelHooks::Impl::give_back_forward() {
     s.detail =
         "detached: the other family's FORWARD hook did not attach, tc_gateway_ingress counts both";
     attached.erase(std::string(spec->hook));
+  }
+}
+
+// fentry_v4l2 without its frames hook would count cameras' opens and no
+// frame, and keep the syscall tier (which would) away from them: give it
+// back, so the syscall tier takes the cameras whole.
+void KernelHooks::Impl::give_back_camera_opens() {
+  if (camera_links.empty()) return;
+  release_links(camera_links);
+  for (auto& s : status) {
+    if (s.hook != hooks::kFentryV4l2 || !s.attached) continue;
+    s.attached = false;
+    s.detail =
+        "detached: fexit_v4l2_frames (its frames) did not attach, the syscall tier counts "
+        "cameras";
+    log::warn("hook detached", {{"hook", s.hook}, {"reason", s.detail}});
+    attached.erase(s.hook);
   }
 }
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# camera_vivid.sh EARSHOT_BIN STREAM_BIN fentry|lsm|syscalls VM_CACHE_DIR
+# camera_vivid.sh EARSHOT_BIN STREAM_BIN fentry|lsm|syscalls|frames_refused VM_CACHE_DIR
 # The real earshot daemon in the guest, on a real V4L2 capture device: the
 # kernel's vivid test driver (one instance, its video capture node only),
 # loaded here with its dependencies from the unpacked guest kernel (so a
@@ -13,7 +13,10 @@
 #             tracepoint is needed for the camera);
 #   lsm:      capture.tiers [lsm, syscalls]: BPF LSM attaches (for ALSA) but
 #             leaves cameras to the syscall tier, which counts them exactly;
-#   syscalls: capture.tiers [syscalls] (VIDIOC_DQBUF at the ioctl tracepoints).
+#   syscalls: capture.tiers [syscalls] (VIDIOC_DQBUF at the ioctl tracepoints);
+#   frames_refused: default tiers, the frames hook's program refused at load
+#             (EARSHOT_TEST_REFUSE_PROGRAMS): fentry_v4l2 steps back and the
+#             syscall tier counts exactly.
 set -u
 bin=${1:?usage: camera_vivid.sh EARSHOT_BIN STREAM_BIN fentry|syscalls VM_CACHE_DIR}
 stream_bin=${2:?}
@@ -27,7 +30,13 @@ case "$mode" in
 fentry) tiers="[fentry, lsm, syscalls, libasound, procfs]" want_tier=fentry want_hook=fentry_v4l2 ;;
 lsm) tiers="[lsm, syscalls]" want_tier=syscalls want_hook=tracepoint_read ;;
 syscalls) tiers="[syscalls]" want_tier=syscalls want_hook=tracepoint_read ;;
-*) fail "mode must be fentry, lsm or syscalls" ;;
+frames_refused)
+  # The kernel refuses the frames hook's programs (as a verifier would):
+  # fentry_v4l2 must step back and the syscall tier count cameras whole.
+  tiers="[fentry, lsm, syscalls, libasound, procfs]" want_tier=syscalls want_hook=tracepoint_read
+  export EARSHOT_TEST_REFUSE_PROGRAMS=earshot_fexit_v4l2_ioctl
+  ;;
+*) fail "mode must be fentry, lsm, syscalls or frames_refused" ;;
 esac
 
 # vivid and what it needs, from the unpacked kernel (the guest cannot load
@@ -123,6 +132,12 @@ grep -E '^earshot_hook_attached\{hook="(fentry_v4l2|fexit_v4l2_frames|lsm_file_o
 [ "$(metric earshot_hook_attached "hook=\"$want_hook\"")" = 1 ] || fail "hook $want_hook not attached"
 if [ "$mode" = lsm ]; then
   [ "$(metric earshot_hook_attached 'hook="lsm_file_open"')" = 1 ] || fail "lsm_file_open not attached"
+fi
+if [ "$mode" = frames_refused ]; then
+  [ "$(metric earshot_hook_attached 'hook="fexit_v4l2_frames"')" = 0 ] || fail "fexit_v4l2_frames attached although refused"
+  [ "$(metric earshot_hook_attached 'hook="fentry_v4l2"')" = 0 ] || fail "fentry_v4l2 stayed attached without its frames hook"
+  grep -q 'fexit_v4l2_frames.*refused\|refused.*fexit_v4l2_frames\|hook=fexit_v4l2_frames' earshot.log ||
+    fail "earshot's log does not say why fexit_v4l2_frames is not attached"
 fi
 
 # The streamer, under a name of its own.
