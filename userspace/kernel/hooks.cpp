@@ -165,6 +165,8 @@ struct KernelHooks::Impl {
                              const std::filesystem::path& library);
   void give_back_netfilter();
   void give_back_camera_opens();
+  void give_back(std::vector<BpfLink>& links, const std::function<bool(const HookSpec&)>& owns,
+                 const std::string& why);
   void set_slot_reclaim(std::uint64_t ns);
   void init_capture_state();
 };
@@ -403,32 +405,36 @@ std::string KernelHooks::Impl::attach_netfilter(const HookSpec& spec, const Load
 // Half the FORWARD tier would leave one family to tc ingress, which counts
 // both: give it back before tc attaches.
 void KernelHooks::Impl::give_back_forward() {
-  if (forward_links.empty()) return;
-  release_links(forward_links);
-  for (auto& s : status) {
-    const HookSpec* spec = find_hook(s.hook);
-    if (!spec || spec->attach != AttachKind::netfilter_forward || !s.attached) continue;
-    s.attached = false;
-    s.detail =
-        "detached: the other family's FORWARD hook did not attach, tc_gateway_ingress counts both";
-    attached.erase(std::string(spec->hook));
-  }
+  give_back(
+      forward_links,
+      [](const HookSpec& spec) { return spec.attach == AttachKind::netfilter_forward; },
+      "detached: the other family's FORWARD hook did not attach, tc_gateway_ingress counts both");
 }
 
 // fentry_v4l2 without its frames hook would count cameras' opens and no
 // frame, and keep the syscall tier (which would) away from them: give it
 // back, so the syscall tier takes the cameras whole.
 void KernelHooks::Impl::give_back_camera_opens() {
-  if (camera_links.empty()) return;
-  release_links(camera_links);
+  give_back(
+      camera_links, [](const HookSpec& spec) { return spec.hook == hooks::kFentryV4l2; },
+      "detached: fexit_v4l2_frames (its frames) did not attach, the syscall tier counts "
+      "cameras");
+}
+
+// Releases `links` and marks the attached hooks `owns` picks as detached,
+// with `why`, so the next tier can take their place.
+void KernelHooks::Impl::give_back(std::vector<BpfLink>& links,
+                                  const std::function<bool(const HookSpec&)>& owns,
+                                  const std::string& why) {
+  if (links.empty()) return;
+  release_links(links);
   for (auto& s : status) {
-    if (s.hook != hooks::kFentryV4l2 || !s.attached) continue;
+    const HookSpec* spec = find_hook(s.hook);
+    if (!spec || !owns(*spec) || !s.attached) continue;
     s.attached = false;
-    s.detail =
-        "detached: fexit_v4l2_frames (its frames) did not attach, the syscall tier counts "
-        "cameras";
-    log::warn("hook detached", {{"hook", s.hook}, {"reason", s.detail}});
-    attached.erase(s.hook);
+    s.detail = why;
+    log::warn("hook detached", {{"hook", s.hook}, {"reason", why}});
+    attached.erase(std::string(spec->hook));
   }
 }
 
@@ -444,17 +450,10 @@ std::string KernelHooks::Impl::attach_tc_lan(const HookSpec& spec, const LoadedO
 // Half a netfilter tier would leave one family to the cgroup_skb program,
 // which counts both: give it back before cgroup_skb attaches.
 void KernelHooks::Impl::give_back_netfilter() {
-  if (netfilter_links.empty()) return;
-  release_links(netfilter_links);
-  for (auto& s : status) {
-    const HookSpec* spec = find_hook(s.hook);
-    if (!spec || spec->attach != AttachKind::netfilter || !s.attached) continue;
-    s.attached = false;
-    s.detail =
-        "detached: the other family's netfilter hook did not attach, "
-        "cgroup_skb_egress counts both";
-    attached.erase(std::string(spec->hook));
-  }
+  give_back(
+      netfilter_links, [](const HookSpec& spec) { return spec.attach == AttachKind::netfilter; },
+      "detached: the other family's netfilter hook did not attach, cgroup_skb_egress "
+      "counts both");
 }
 
 // At tcx ingress of a namespace's interfaces (those that appear later too).
