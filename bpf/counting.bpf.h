@@ -46,14 +46,50 @@ static __always_inline __u32 payload_after(__u32 len, __u32 headers)
 	return len > headers ? len - headers : 0;
 }
 
+/* 1..EARSHOT_ACK_SIZED_PAYLOAD bytes of payload (earshot.h): one compare. */
+static __always_inline bool ack_sized(__u32 payload)
+{
+	return payload - 1 < EARSHOT_ACK_SIZED_PAYLOAD;
+}
+
 static __always_inline void add_counters(struct earshot_counters *c, __u32 len, __u32 payload,
 					 int window)
 {
 	c->packets++;
 	c->bytes += len;
 	c->payload_bytes += payload;
+	if (ack_sized(payload)) {
+		c->ack_sized_packets++;
+		c->ack_sized_payload += payload;
+	}
 	if (window >= 0 && window < EARSHOT_WINDOW_COUNT)
 		c->window_bytes[window] += len;
+}
+
+/* The egress counters of the slot's first cache line. */
+static __always_inline void add_slot_egress(struct earshot_sock_slot *slot, __u32 len,
+					    __u32 payload)
+{
+	slot->packets++;
+	slot->bytes += len;
+	slot->payload_bytes += payload;
+	if (ack_sized(payload)) {
+		slot->ack_sized_packets++;
+		slot->ack_sized_payload += payload;
+	}
+}
+
+/* A received packet, in its socket's slot (the second cache line) or flow. */
+static __always_inline void add_slot_ingress(struct earshot_sock_slot *slot, __u32 payload)
+{
+	slot->ingress_packets++;
+	slot->ingress_payload += payload;
+}
+
+static __always_inline void add_ingress(struct earshot_counters *c, __u32 payload)
+{
+	c->ingress_packets++;
+	c->ingress_payload += payload;
 }
 
 static __always_inline void add_slot_window(struct earshot_sock_slot *slot, __u32 len, int window)
@@ -65,9 +101,7 @@ static __always_inline void add_slot_window(struct earshot_sock_slot *slot, __u3
 static __always_inline void add_to_slot(struct earshot_sock_slot *slot, __u32 len, __u32 payload,
 					int window)
 {
-	slot->packets++;
-	slot->bytes += len;
-	slot->payload_bytes += payload;
+	add_slot_egress(slot, len, payload);
 	add_slot_window(slot, len, window);
 }
 
@@ -172,8 +206,22 @@ static __always_inline void retire_slot_counts(const struct earshot_sock_slot *o
 	c->packets += old->packets;
 	c->bytes += old->bytes;
 	c->payload_bytes += old->payload_bytes;
+	c->ack_sized_packets += old->ack_sized_packets;
+	c->ack_sized_payload += old->ack_sized_payload;
+	c->ingress_packets += old->ingress_packets;
+	c->ingress_payload += old->ingress_payload;
 	for (w = 0; w < EARSHOT_WINDOW_COUNT; w++)
 		c->window_bytes[w] += old->window_bytes[w];
+}
+
+/* Whether the slot holds this key (its flow key fields). */
+static __always_inline bool slot_key_is(const struct earshot_sock_slot *slot,
+					const struct earshot_flow_key *key)
+{
+	const __u64 *x = (const __u64 *)slot, *y = (const __u64 *)key;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && slot->dport == key->dport &&
+	       slot->family == key->family && slot->protocol == key->protocol;
 }
 
 /* Takes a slot never used, or one whose socket was released long enough ago
@@ -186,7 +234,7 @@ static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
 {
 	if (!has_socket)
 		return false;
-	if (slot->key.cookie) {
+	if (slot->cookie) {
 		struct earshot_net_config *cfg;
 		__u32 zero = 0;
 
@@ -200,10 +248,18 @@ static __always_inline bool claim_slot(struct earshot_sock_slot *slot,
 	slot->packets = 0;
 	slot->bytes = 0;
 	slot->payload_bytes = 0;
+	slot->ack_sized_packets = 0;
+	slot->ack_sized_payload = 0;
 	__builtin_memset(slot->window_bytes, 0, sizeof(slot->window_bytes));
+	slot->ingress_packets = 0;
+	slot->ingress_payload = 0;
 	slot->owner_tgid = 0;
 	slot->dead_since_ns = 0;
-	slot->key = *key;
+	__builtin_memcpy(slot->daddr, key->daddr, sizeof(slot->daddr));
+	slot->dport = key->dport;
+	slot->family = key->family;
+	slot->protocol = key->protocol;
+	slot->cookie = key->cookie;
 	return true;
 }
 
@@ -236,6 +292,34 @@ static __always_inline void count_key_in_flows(const struct earshot_flow_key *ke
 	add_total(EARSHOT_TOTAL_ALL, len, payload, window);
 }
 
+/* A received packet whose socket's slot on this CPU is another's: its
+ * flow, if the socket has one (it sent to that address before), else the
+ * unmatched total. Never inserts: a flow is made by what its socket sends. */
+static __always_inline void count_ingress_in_flows(const struct earshot_flow_key *key,
+						   __u32 payload)
+{
+	struct earshot_flow_value *v = bpf_map_lookup_elem(&flows, key);
+	__u32 slot = EARSHOT_TOTAL_INGRESS_UNMATCHED;
+	struct earshot_counters *c;
+
+	if (v) {
+		add_ingress(&v->counters, payload);
+		return;
+	}
+	c = bpf_map_lookup_elem(&totals, &slot);
+	if (c)
+		add_ingress(c, payload);
+}
+
+static __always_inline void count_ingress_unmatched(__u32 payload)
+{
+	__u32 slot = EARSHOT_TOTAL_INGRESS_UNMATCHED;
+	struct earshot_counters *c = bpf_map_lookup_elem(&totals, &slot);
+
+	if (c)
+		add_ingress(c, payload);
+}
+
 /* A packet no socket sent (forwarded, or the kernel's own replies). */
 static __always_inline void count_no_socket(__u32 len, __u32 payload)
 {
@@ -256,7 +340,7 @@ static __always_inline __u64 capture_state_word(void)
  * (a subprogram, so outside captures the hot path is one load and a test). */
 static __noinline void count_slot_window(struct earshot_sock_slot *slot, __u32 len)
 {
-	add_slot_window(slot, len, capture_window(&slot->owner_tgid, slot->key.cookie));
+	add_slot_window(slot, len, capture_window(&slot->owner_tgid, slot->cookie));
 }
 
 #endif /* EARSHOT_COUNTING_BPF_H */

@@ -30,7 +30,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * IPv6 extension headers are not walked: behind one the packet has no port
  * and counts no payload. */
 static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
-					 struct earshot_flow_key *key, __u32 *payload)
+					 struct earshot_flow_key *key, __u32 *payload, bool received)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -50,7 +50,7 @@ static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
 		}
 		key->family = EARSHOT_AF_INET;
 		key->protocol = iph->protocol;
-		__builtin_memcpy(key->daddr, &iph->daddr, 4);
+		__builtin_memcpy(key->daddr, received ? &iph->saddr : &iph->daddr, 4);
 		l4off = iph->ihl * 4;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = data, copy;
@@ -62,7 +62,7 @@ static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
 		}
 		key->family = EARSHOT_AF_INET6;
 		key->protocol = ip6h->nexthdr; /* extension headers: no port */
-		__builtin_memcpy(key->daddr, &ip6h->daddr, 16);
+		__builtin_memcpy(key->daddr, received ? &ip6h->saddr : &ip6h->daddr, 16);
 		l4off = sizeof(*ip6h);
 	} else {
 		return false;
@@ -73,9 +73,9 @@ static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
 		/* The port, and the header length (doff) 12 bytes in. */
 		th = data + l4off;
 		if ((void *)(th + 1) <= data_end) {
-			key->dport = bpf_ntohs(th->dest);
+			key->dport = bpf_ntohs(received ? th->source : th->dest);
 			*payload = payload_after(skb->len, l4off + th->doff * 4);
-		} else if (!bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port)) &&
+		} else if (!bpf_skb_load_bytes(skb, l4off + (received ? 0 : 2), &port, sizeof(port)) &&
 			   !bpf_skb_load_bytes(skb, l4off + 12, &doff, sizeof(doff))) {
 			key->dport = bpf_ntohs(port);
 			*payload = payload_after(skb->len, l4off + (doff >> 4) * 4);
@@ -83,20 +83,14 @@ static __always_inline bool key_from_skb(struct __sk_buff *skb, __u64 cookie,
 	} else if (key->protocol == EARSHOT_IPPROTO_UDP ||
 		   key->protocol == EARSHOT_IPPROTO_UDPLITE) {
 		*payload = payload_after(skb->len, l4off + EARSHOT_UDP_HEADER_LEN);
-		if (data + l4off + 4 <= data_end)
-			key->dport = bpf_ntohs(*(__be16 *)(data + l4off + 2));
-		else if (!bpf_skb_load_bytes(skb, l4off + 2, &port, sizeof(port)))
+		__u32 port_off = l4off + (received ? 0 : 2); /* source or destination port */
+
+		if (data + port_off + 2 <= data_end)
+			key->dport = bpf_ntohs(*(__be16 *)(data + port_off));
+		else if (!bpf_skb_load_bytes(skb, port_off, &port, sizeof(port)))
 			key->dport = bpf_ntohs(port);
 	}
 	return true;
-}
-
-static __always_inline bool same_key(const struct earshot_flow_key *a,
-				     const struct earshot_flow_key *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
 /* Everything but a packet of a socket whose slot on this CPU is its own and
@@ -119,7 +113,7 @@ static __noinline void count_skb_slow(struct __sk_buff *skb, struct earshot_sock
 			has_socket = sk->sk_socket;
 		}
 	}
-	if (key->cookie && slot && (same_key(&slot->key, key) || claim_slot(slot, key, has_socket))) {
+	if (key->cookie && slot && (slot_key_is(slot, key) || claim_slot(slot, key, has_socket))) {
 		if (!slot->owner_tgid)
 			learn_owner(learn ? sk : 0, key->protocol, key->cookie, &slot->owner_tgid);
 		window = capture_window(&slot->owner_tgid, key->cookie);
@@ -136,7 +130,7 @@ static __noinline void count_skb_no_socket(struct __sk_buff *skb)
 	struct earshot_flow_key key = {};
 	__u32 payload = 0;
 
-	key_from_skb(skb, 0, &key, &payload);
+	key_from_skb(skb, 0, &key, &payload, false);
 	count_no_socket(skb->len, payload);
 }
 
@@ -154,21 +148,59 @@ static __always_inline void count_skb(struct __sk_buff *skb, bool learn)
 		return;
 	}
 	cookie = bpf_get_socket_cookie(skb);
-	if (!key_from_skb(skb, cookie, &key, &payload)) {
+	if (!key_from_skb(skb, cookie, &key, &payload, false)) {
 		count_key_in_flows(&key, 0, false, len, 0);
 		return;
 	}
 	idx = earshot_sock_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
 	slot = bpf_map_lookup_elem(&sock_slots, &idx);
-	if (likely(slot && slot->owner_tgid && same_key(&slot->key, &key))) {
-		slot->packets++;
-		slot->bytes += len;
-		slot->payload_bytes += payload;
+	if (likely(slot && slot->owner_tgid && slot_key_is(slot, &key))) {
+		add_slot_egress(slot, len, payload);
 		if (unlikely(capture_state_word()))
 			count_slot_window(slot, len);
 		return;
 	}
 	count_skb_slow(skb, slot, &key, payload, learn);
+}
+
+/* A received packet, keyed by where it came from (the flow key its
+ * socket's packets to there have): the socket's slot, taken if free, else
+ * its flow, else the unmatched total. The kernel runs the hook with the
+ * receiving full socket. */
+static __noinline void count_received_slow(struct earshot_sock_slot *slot,
+					   const struct earshot_flow_key *key, __u32 payload)
+{
+	if (slot && (slot_key_is(slot, key) || claim_slot(slot, key, true))) {
+		add_slot_ingress(slot, payload);
+		return;
+	}
+	count_ingress_in_flows(key, payload);
+}
+
+SEC("cgroup_skb/ingress")
+int earshot_cgroup_ingress(struct __sk_buff *skb)
+{
+	struct earshot_flow_key key = {};
+	struct earshot_sock_slot *slot;
+	__u32 payload = 0;
+	__u64 cookie;
+	__u32 idx;
+
+	if (!skb->sk)
+		return 1;
+	cookie = bpf_get_socket_cookie(skb);
+	if (!cookie || !key_from_skb(skb, cookie, &key, &payload, true)) {
+		count_ingress_unmatched(payload);
+		return 1;
+	}
+	idx = earshot_sock_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
+	slot = bpf_map_lookup_elem(&sock_slots, &idx);
+	if (likely(slot && slot_key_is(slot, &key))) {
+		add_slot_ingress(slot, payload);
+		return 1;
+	}
+	count_received_slow(slot, &key, payload);
+	return 1;
 }
 
 /* Two builds of one program, for the loader's ladder: the first names the

@@ -88,14 +88,13 @@ static __always_inline __u32 dest_from_packet(const struct sk_buff *skb, int pf,
 static __always_inline bool slot_holds(const struct earshot_sock_slot *slot, const struct sock *sk,
 				       int pf, __u64 cookie)
 {
-	const struct earshot_flow_key *key = &slot->key;
-	const __u32 *daddr = (const __u32 *)key->daddr;
+	const __u32 *daddr = (const __u32 *)slot->daddr;
 
-	if (key->cookie != cookie || key->dport != bpf_ntohs(sk->__sk_common.skc_dport))
+	if (slot->cookie != cookie || slot->dport != bpf_ntohs(sk->__sk_common.skc_dport))
 		return false;
 	if (pf == NFPROTO_IPV4)
-		return key->family == EARSHOT_AF_INET && daddr[0] == sk->__sk_common.skc_daddr;
-	return key->family == EARSHOT_AF_INET6 &&
+		return slot->family == EARSHOT_AF_INET && daddr[0] == sk->__sk_common.skc_daddr;
+	return slot->family == EARSHOT_AF_INET6 &&
 	       daddr[0] == sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0] &&
 	       daddr[1] == sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1] &&
 	       daddr[2] == sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2] &&
@@ -233,15 +232,101 @@ static __always_inline int count_packet(const struct bpf_nf_ctx *ctx, int pf)
 	slot = bpf_map_lookup_elem(&sock_slots, &idx);
 	if (likely(slot && slot->owner_tgid && slot_holds(slot, sk, pf, cookie))) {
 		len = skb->len;
-		slot->packets++;
-		slot->bytes += len;
-		slot->payload_bytes += socket_payload(skb, slot->key.protocol, len);
+		add_slot_egress(slot, len, socket_payload(skb, slot->protocol, len));
 		if (unlikely(capture_state_word()))
 			count_slot_window(slot, len);
 		return NF_ACCEPT;
 	}
 	count_packet_slow(skb, pf, slot, sk);
 	return NF_ACCEPT;
+}
+
+/* LOCAL_IN: the payload of a received packet, from its headers (the
+ * transport header is set by now; IPv6 extension headers are not walked). */
+static __always_inline __u32 received_payload(const struct sk_buff *skb, int pf)
+{
+	unsigned char *network = skb->head + skb->network_header;
+	__u8 protocol;
+	__u32 ip_len;
+
+	if (pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = bpf_core_cast(network, struct iphdr);
+
+		protocol = iph->protocol;
+		ip_len = iph->ihl * 4;
+	} else {
+		protocol = bpf_core_cast(network, struct ipv6hdr)->nexthdr;
+		ip_len = sizeof(struct ipv6hdr);
+	}
+	if (protocol == EARSHOT_IPPROTO_TCP)
+		return payload_after(skb->len, ip_len + tcp_header_len(network + ip_len));
+	if (protocol == EARSHOT_IPPROTO_UDP || protocol == EARSHOT_IPPROTO_UDPLITE)
+		return payload_after(skb->len, ip_len + EARSHOT_UDP_HEADER_LEN);
+	return 0;
+}
+
+/* A received packet whose slot on this CPU is not its socket's yet: take
+ * the slot if it is free, else the socket's flow (a subprogram). */
+static __noinline void count_received_slow(const struct sk_buff *skb, int pf,
+					   struct earshot_sock_slot *slot, const struct sock *sk,
+					   __u32 payload)
+{
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+	__u8 state = sk->__sk_common.skc_state;
+	struct earshot_flow_key key = {};
+
+	/* Early demux hands over time-wait and request sockets too: no slot. */
+	if (!cookie || state == EARSHOT_TCP_TIME_WAIT || state == EARSHOT_TCP_NEW_SYN_RECV ||
+	    !sk->__sk_common.skc_dport || !sends_only_to_peer(sk, cookie)) {
+		count_ingress_unmatched(payload);
+		return;
+	}
+	if (slot && (slot_holds(slot, sk, pf, cookie) || take_slot(slot, sk, pf, cookie))) {
+		add_slot_ingress(slot, payload);
+		return;
+	}
+	key_from_socket(sk, pf, cookie, &key);
+	count_ingress_in_flows(&key, payload);
+}
+
+/* LOCAL_IN: what a socket received. The socket is the one early demux found
+ * (connected TCP and UDP sockets arriving through a device; none on
+ * loopback, whose packets keep their route): a packet without one is
+ * counted as unmatched. One slot lookup, one update, as at LOCAL_OUT. */
+static __always_inline int count_received(const struct bpf_nf_ctx *ctx, int pf)
+{
+	const struct sk_buff *skb = ctx->skb;
+	const struct sock *sk = skb->sk;
+	struct earshot_sock_slot *slot;
+	__u32 payload = received_payload(skb, pf);
+	__u64 cookie;
+	__u32 idx;
+
+	if (!sk) {
+		count_ingress_unmatched(payload);
+		return NF_ACCEPT;
+	}
+	cookie = sk->__sk_common.skc_cookie.counter;
+	idx = earshot_sock_slot_index(cookie) + bpf_get_smp_processor_id() * EARSHOT_SOCK_SLOTS;
+	slot = bpf_map_lookup_elem(&sock_slots, &idx);
+	if (likely(slot && cookie && slot->cookie == cookie)) {
+		add_slot_ingress(slot, payload);
+		return NF_ACCEPT;
+	}
+	count_received_slow(skb, pf, slot, sk, payload);
+	return NF_ACCEPT;
+}
+
+SEC("netfilter")
+int earshot_nf_local_in4(struct bpf_nf_ctx *ctx)
+{
+	return count_received(ctx, NFPROTO_IPV4);
+}
+
+SEC("netfilter")
+int earshot_nf_local_in6(struct bpf_nf_ctx *ctx)
+{
+	return count_received(ctx, NFPROTO_IPV6);
 }
 
 SEC("netfilter")

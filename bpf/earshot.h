@@ -38,8 +38,19 @@ enum earshot_total_slot {
 	EARSHOT_TOTAL_NO_SOCKET = 1,    /* packets without a socket (kernel-made) */
 	EARSHOT_TOTAL_FLOW_FULL = 2,    /* flow map refused a new entry */
 	EARSHOT_TOTAL_SLOT_RETIRED = 3, /* counts of socket slots taken over by another socket */
-	EARSHOT_TOTAL_SLOTS = 4,
+	EARSHOT_TOTAL_INGRESS_UNMATCHED = 4, /* received packets no slot or flow of theirs took
+					      * (no socket at LOCAL_IN, a socket that sent nothing
+					      * yet): their ingress counters only */
+	EARSHOT_TOTAL_SLOTS = 5,
 };
+
+/* A sent packet with 1..EARSHOT_ACK_SIZED_PAYLOAD bytes of payload is
+ * "ack-sized": what a QUIC (or other datagram transport's) acknowledgement
+ * carries, a few dozen bytes. Counted apart, with what the flow received,
+ * so userspace can tell the acknowledgements of a download (as many as the
+ * packets that came back, all small) from an upload (voice frames are
+ * larger: an Opus frame and its framing are 60 bytes and more). */
+#define EARSHOT_ACK_SIZED_PAYLOAD 64
 
 /* The detection tier an audio event came from (docs/architecture.md, "Tier ladders"). */
 enum earshot_tier {
@@ -96,6 +107,10 @@ struct earshot_counters {
 	__u64 payload_bytes; /* what TCP or UDP carried: bytes less the IP and TCP or UDP
 			      * headers; 0 for other protocols (counting.bpf.h) */
 	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
+	__u64 ack_sized_packets; /* sent with 1..EARSHOT_ACK_SIZED_PAYLOAD bytes of payload */
+	__u64 ack_sized_payload; /* their payload */
+	__u64 ingress_packets;   /* received from the flow's destination (LOCAL_IN, cgroup ingress) */
+	__u64 ingress_payload;   /* what TCP or UDP carried in them */
 };
 
 /* flows value (per CPU). owner_tgid caches the socket's owner tgid in this
@@ -116,21 +131,32 @@ struct earshot_flow_value {
  * outside captures. The second holds the window bytes (written only while a
  * capture is live or in grace) and dead_since_ns, which sock_release writes
  * from any CPU and a packet reads only when the slot's key is not its own.
- * key.cookie == 0: never claimed. A slot keeps its socket until another one
+ * cookie == 0: never claimed. A slot keeps its socket until another one
  * needing the index finds it dead for longer than net_config.slot_reclaim_ns;
  * then its counts move to totals[EARSHOT_TOTAL_SLOT_RETIRED] and restart from
  * zero under the new cookie. */
 struct earshot_sock_slot {
-	struct earshot_flow_key key;
+	/* The flow key's fields (struct earshot_flow_key, less its reserved
+	 * word, which holds ack_sized_payload here). */
+	__u64 cookie;
+	__u8 daddr[16];
+	__u16 dport;
+	__u8 family;
+	__u8 protocol;
+	__u32 ack_sized_payload; /* 32 bits, wraps: userspace takes differences mod 2^32 */
 	__u64 packets;
 	__u64 bytes;         /* as earshot_counters.bytes */
 	__u64 payload_bytes; /* as earshot_counters.payload_bytes */
 	__u32 owner_tgid;    /* cached like earshot_flow_value.owner_tgid */
-	__u32 reserved;
+	__u32 ack_sized_packets; /* 32 bits, wraps, as ack_sized_payload */
 	/* Second cache line. */
 	__u64 window_bytes[EARSHOT_WINDOW_COUNT];
 	__u64 dead_since_ns; /* set by sock_release (bpf_ktime_get_ns); 0 while alive */
-	__u64 reserved2[4];
+	/* What the socket received (netfilter LOCAL_IN, cgroup_skb ingress): a
+	 * received packet writes only this line. */
+	__u64 ingress_packets;
+	__u64 ingress_payload;
+	__u64 reserved2[2];
 };
 
 /* A socket's slot index, from its cookie. A cookie is never reused, so a new
@@ -259,12 +285,18 @@ struct earshot_device_counters {
 	__u64 packets;
 	__u64 bytes;
 	__u64 payload_bytes;
+	__u64 ack_sized_packets; /* sent with 1..EARSHOT_ACK_SIZED_PAYLOAD bytes of payload */
+	__u64 ack_sized_payload;
+	__u64 ingress_packets;   /* forwarded to the device from the destination */
+	__u64 ingress_payload;
 };
 
 /* Slots of gateway_totals (per CPU, never evicted). */
 enum earshot_gateway_total_slot {
 	EARSHOT_GATEWAY_FLOW_FULL = 0, /* device_flows refused a new pair: counted only here */
-	EARSHOT_GATEWAY_TOTAL_SLOTS = 1,
+	EARSHOT_GATEWAY_INGRESS_UNMATCHED = 1, /* forwarded to a LAN device, no pair of its own:
+						* ingress counters only */
+	EARSHOT_GATEWAY_TOTAL_SLOTS = 2,
 };
 
 #endif /* EARSHOT_H */

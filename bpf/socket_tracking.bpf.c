@@ -53,7 +53,7 @@ static __always_inline void mark_socket_slots(__u64 cookie, enum slot_mark mark)
 
 		if (!slot)
 			break;
-		if (slot->key.cookie != cookie)
+		if (slot->cookie != cookie)
 			continue;
 		if (mark == SLOT_RELEASED)
 			slot->dead_since_ns = now;

@@ -12,6 +12,10 @@ model::Counters to_model(const earshot_counters& c) {
   m.bytes = c.bytes;
   m.payload_bytes = c.payload_bytes;
   for (int w = 0; w < kWindowCount; ++w) m.window_bytes[w] = c.window_bytes[w];
+  m.ack_sized_packets = c.ack_sized_packets;
+  m.ack_sized_payload = c.ack_sized_payload;
+  m.ingress_packets = c.ingress_packets;
+  m.ingress_payload = c.ingress_payload;
   return m;
 }
 
@@ -34,6 +38,8 @@ model::EgressReading read_egress(const kernel::MapReader& maps) {
   model::EgressReading out;
   out.bytes_seen = kernel::bytes_seen(totals, slots);
   out.no_socket_bytes = totals.slots[EARSHOT_TOTAL_NO_SOCKET].bytes;
+  out.unmatched_ingress_packets = totals.slots[EARSHOT_TOTAL_INGRESS_UNMATCHED].ingress_packets;
+  out.unmatched_ingress_payload = totals.slots[EARSHOT_TOTAL_INGRESS_UNMATCHED].ingress_payload;
   out.flows.reserve(flows.size());
   for (const auto& f : flows) out.flows.emplace_back(to_model(f.key), to_model(f.counters));
   out.slots.reserve(slots.size());

@@ -11,6 +11,11 @@ namespace earshot::hooks {
 inline constexpr std::string_view kNetfilterIpv4 = "netfilter_ipv4";
 inline constexpr std::string_view kNetfilterIpv6 = "netfilter_ipv6";
 inline constexpr std::string_view kCgroupSkbEgress = "cgroup_skb_egress";
+// What each socket receives (the verdicts' other direction): netfilter
+// LOCAL_IN where the kernel has it, else cgroup_skb ingress.
+inline constexpr std::string_view kNetfilterLocalInIpv4 = "netfilter_local_in_ipv4";
+inline constexpr std::string_view kNetfilterLocalInIpv6 = "netfilter_local_in_ipv6";
+inline constexpr std::string_view kCgroupSkbIngress = "cgroup_skb_ingress";
 // Socket owners and destinations.
 inline constexpr std::string_view kSockCreate = "cgroup_sock_create";
 inline constexpr std::string_view kSockRelease = "cgroup_sock_release";
@@ -28,6 +33,8 @@ inline constexpr std::string_view kCgroupDnsIngress = "cgroup_dns_ingress";
 inline constexpr std::string_view kNetfilterForwardIpv4 = "netfilter_forward_ipv4";
 inline constexpr std::string_view kNetfilterForwardIpv6 = "netfilter_forward_ipv6";
 inline constexpr std::string_view kTcGatewayIngress = "tc_gateway_ingress";
+// What LAN devices receive, where tc_gateway_ingress counts what they send.
+inline constexpr std::string_view kTcGatewayLanEgress = "tc_gateway_lan_egress";
 inline constexpr std::string_view kTcDnsLanEgress = "tc_dns_lan_egress";
 // Capture tiers, strongest first.
 inline constexpr std::string_view kFentrySndPcm = "fentry_snd_pcm";
@@ -49,14 +56,18 @@ inline constexpr std::string_view kFentryV4l2 = "fentry_v4l2";
 inline constexpr std::string_view kFexitV4l2Frames = "fexit_v4l2_frames";
 
 inline constexpr std::array kAll{
-    kNetfilterIpv4,    kNetfilterIpv6,   kCgroupSkbEgress,      kSockCreate,
-    kSockRelease,      kSockops,         kUdpSendmsg4,          kUdpSendmsg6,
-    kFexitAccept,      kSocketIterator,  kTcxDnsIngress,        kCgroupDnsIngress,
-    kFentrySndPcm,     kFexitSndPcmXfer, kLsmFileOpen,          kLsmFileIoctl,
-    kTracepointOpen,   kTracepointClose, kTracepointRead,       kTracepointProcessExit,
-    kUprobeLibasound,  kProcfsPoll,      kNetfilterForwardIpv4, kNetfilterForwardIpv6,
-    kTcGatewayIngress, kTcDnsLanEgress,  kUprobeLibpulse,       kUprobeLibpipewire,
-    kFentryV4l2,       kFexitV4l2Frames,
+    kNetfilterIpv4,    kNetfilterIpv6,         kCgroupSkbEgress,
+    kSockCreate,       kSockRelease,           kSockops,
+    kUdpSendmsg4,      kUdpSendmsg6,           kFexitAccept,
+    kSocketIterator,   kTcxDnsIngress,         kCgroupDnsIngress,
+    kFentrySndPcm,     kFexitSndPcmXfer,       kLsmFileOpen,
+    kLsmFileIoctl,     kTracepointOpen,        kTracepointClose,
+    kTracepointRead,   kTracepointProcessExit, kUprobeLibasound,
+    kProcfsPoll,       kNetfilterForwardIpv4,  kNetfilterForwardIpv6,
+    kTcGatewayIngress, kTcGatewayLanEgress,    kTcDnsLanEgress,
+    kUprobeLibpulse,   kUprobeLibpipewire,     kFentryV4l2,
+    kFexitV4l2Frames,  kNetfilterLocalInIpv4,  kNetfilterLocalInIpv6,
+    kCgroupSkbIngress,
 };
 
 // A hook attached once a monitored namespace is named "<hook>@<namespace>";

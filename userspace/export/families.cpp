@@ -51,6 +51,16 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
              MetricType::Counter);
   auto egress_packets = family("earshot_egress_packets_total",
                                "Packets sent, by process and destination.", MetricType::Counter);
+  auto ingress_payload =
+      family("earshot_ingress_payload_bytes_total",
+             "TCP and UDP payload bytes received from the destination (netfilter LOCAL_IN or "
+             "cgroup_skb ingress), by process and destination: what came back, which explains "
+             "a download's acknowledgements.",
+             MetricType::Counter);
+  auto ingress_packets =
+      family("earshot_ingress_packets_total",
+             "Packets received from the destination, by process and destination.",
+             MetricType::Counter);
   auto capture_bytes =
       family("earshot_egress_capture_bytes_total",
              "Bytes sent while a capture was live (window self: the sender was capturing; "
@@ -61,6 +71,10 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
     add(egress_bytes, labels, static_cast<double>(c.bytes));
     add(egress_payload, labels, static_cast<double>(c.payload_bytes));
     add(egress_packets, labels, static_cast<double>(c.packets));
+    if (c.ingress_packets) {
+      add(ingress_payload, labels, static_cast<double>(c.ingress_payload));
+      add(ingress_packets, labels, static_cast<double>(c.ingress_packets));
+    }
     for (Window window : kWindows) {
       int w = static_cast<int>(window);
       if (!c.window_bytes[w]) continue;
@@ -72,11 +86,19 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
   out.push_back(std::move(egress_bytes));
   out.push_back(std::move(egress_payload));
   out.push_back(std::move(egress_packets));
+  out.push_back(std::move(ingress_payload));
+  out.push_back(std::move(ingress_packets));
   out.push_back(std::move(capture_bytes));
 
   out.push_back(single("earshot_unattributed_egress_bytes_total",
                        "Bytes sent by sockets whose owner is unknown, or by the kernel itself.",
                        MetricType::Counter, {}, static_cast<double>(s.unattributed.bytes)));
+  out.push_back(single("earshot_unattributed_ingress_payload_bytes_total",
+                       "Payload received by sockets whose owner is unknown, or that the "
+                       "counting hook could not match to a socket (no socket at LOCAL_IN: "
+                       "unconnected sockets, loopback).",
+                       MetricType::Counter, {},
+                       static_cast<double>(s.unattributed.ingress_payload)));
   out.push_back(single("earshot_unaccounted_egress_bytes_total",
                        "Bytes the kernel counted in its totals that no series received "
                        "(flow table evictions between harvests).",

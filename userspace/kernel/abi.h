@@ -18,25 +18,49 @@ static_assert(offsetof(earshot_flow_key, dport) == 24);
 static_assert(offsetof(earshot_flow_key, family) == 26);
 static_assert(offsetof(earshot_flow_key, protocol) == 27);
 
-static_assert(sizeof(earshot_counters) == 8 * (3 + EARSHOT_WINDOW_COUNT));
+static_assert(sizeof(earshot_counters) == 8 * (3 + EARSHOT_WINDOW_COUNT + 4));
 static_assert(offsetof(earshot_counters, payload_bytes) == 16);
 static_assert(offsetof(earshot_counters, window_bytes) == 24);
+static_assert(offsetof(earshot_counters, ack_sized_packets) == 24 + 8 * EARSHOT_WINDOW_COUNT);
+static_assert(offsetof(earshot_counters, ingress_payload) == sizeof(earshot_counters) - 8);
 static_assert(sizeof(earshot_flow_value) == sizeof(earshot_counters) + 8);
 static_assert(offsetof(earshot_flow_value, owner_tgid) == sizeof(earshot_counters));
 
-// Two cache lines in a page-aligned array. The first is all a packet writes
-// outside captures: the key, the counters and the cached owner.
+// Two cache lines in a page-aligned array. The first is all a sent packet
+// writes outside captures: the key, the counters and the cached owner. Its
+// key fields sit where a flow key has them (the BPF side compares them as
+// words), its ack-sized payload in the flow key's reserved word.
 static_assert(sizeof(earshot_sock_slot) == 128);
+static_assert(offsetof(earshot_sock_slot, cookie) == offsetof(earshot_flow_key, cookie));
+static_assert(offsetof(earshot_sock_slot, daddr) == offsetof(earshot_flow_key, daddr));
+static_assert(offsetof(earshot_sock_slot, dport) == offsetof(earshot_flow_key, dport));
+static_assert(offsetof(earshot_sock_slot, family) == offsetof(earshot_flow_key, family));
+static_assert(offsetof(earshot_sock_slot, protocol) == offsetof(earshot_flow_key, protocol));
+static_assert(offsetof(earshot_sock_slot, ack_sized_payload) == 28);
 static_assert(offsetof(earshot_sock_slot, packets) == 32);
 static_assert(offsetof(earshot_sock_slot, bytes) == 40);
 static_assert(offsetof(earshot_sock_slot, payload_bytes) == 48);
 static_assert(offsetof(earshot_sock_slot, owner_tgid) == 56);
-static_assert(offsetof(earshot_sock_slot, reserved) + sizeof(__u32) == 64);
-// The second: window bytes (captures only), and dead_since_ns (sock_release
-// writes it from any CPU; a packet reads it only to take the slot over).
+static_assert(offsetof(earshot_sock_slot, ack_sized_packets) + sizeof(__u32) == 64);
+// The second: window bytes (captures only), dead_since_ns (sock_release
+// writes it from any CPU; a packet reads it only to take the slot over),
+// and what the socket received (a received packet writes only this line).
 static_assert(offsetof(earshot_sock_slot, window_bytes) == 64);
 static_assert(offsetof(earshot_sock_slot, dead_since_ns) == 64 + 8 * EARSHOT_WINDOW_COUNT);
+static_assert(offsetof(earshot_sock_slot, ingress_packets) == 96);
+static_assert(offsetof(earshot_sock_slot, ingress_payload) == 104);
 static_assert((EARSHOT_SOCK_SLOTS & (EARSHOT_SOCK_SLOTS - 1)) == 0);
+
+// The flow key a slot's key fields make (its reserved word zero).
+inline earshot_flow_key slot_flow_key(const earshot_sock_slot& slot) {
+  earshot_flow_key key{};
+  key.cookie = slot.cookie;
+  for (std::size_t i = 0; i < sizeof key.daddr; ++i) key.daddr[i] = slot.daddr[i];
+  key.dport = slot.dport;
+  key.family = slot.family;
+  key.protocol = slot.protocol;
+  return key;
+}
 static_assert(earshot_sock_slot_index(~0ULL) < EARSHOT_SOCK_SLOTS);
 static_assert(sizeof(earshot_net_config) == 8);
 
@@ -62,7 +86,9 @@ static_assert(offsetof(earshot_capture_state, grace_ns) == 16);
 static_assert(sizeof(earshot_device_flow_key) == 24);
 static_assert(offsetof(earshot_device_flow_key, family) == 6);
 static_assert(offsetof(earshot_device_flow_key, daddr) == 8);
-static_assert(sizeof(earshot_device_counters) == 24);
+static_assert(sizeof(earshot_device_counters) == 56);
+static_assert(offsetof(earshot_device_counters, ack_sized_packets) == 24);
+static_assert(offsetof(earshot_device_counters, ingress_payload) == 48);
 static_assert(offsetof(earshot_device_counters, bytes) == 8);
 static_assert(offsetof(earshot_device_counters, payload_bytes) == 16);
 

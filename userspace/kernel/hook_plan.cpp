@@ -43,7 +43,8 @@ std::optional<std::string> reason_not_loaded(const HookSpec& spec, const PlanReq
   if (spec.hook == hooks::kCgroupDnsIngress && !request.dns_cgroup)
     return "disabled in config (network.dns_hook: tcx)";
   if (gateway_hook(spec) && !request.gateway) return "gateway mode off (gateway.enabled)";
-  if ((spec.attach == AttachKind::netfilter || spec.attach == AttachKind::netfilter_forward) &&
+  if ((spec.attach == AttachKind::netfilter || spec.attach == AttachKind::netfilter_in ||
+       spec.attach == AttachKind::netfilter_forward) &&
       !offer.netfilter_programs)
     return "not loaded: this kernel has no netfilter BPF programs (6.4+)";
   if (spec.attach == AttachKind::uprobe_libasound && !offer.libasound)
@@ -69,9 +70,18 @@ std::optional<std::string> reason_not_needed(const HookSpec& spec, const PlanReq
   if (spec.hook == hooks::kCgroupSkbEgress && has(hooks::kNetfilterIpv4) &&
       has(hooks::kNetfilterIpv6))
     return "not needed: netfilter_ipv4 and netfilter_ipv6 count at LOCAL_OUT";
+  if (spec.hook == hooks::kCgroupSkbIngress && has(hooks::kNetfilterLocalInIpv4) &&
+      has(hooks::kNetfilterLocalInIpv6))
+    return "not needed: netfilter_local_in_ipv4 and netfilter_local_in_ipv6 count at LOCAL_IN";
   if (spec.hook == hooks::kTcGatewayIngress && has(hooks::kNetfilterForwardIpv4) &&
       has(hooks::kNetfilterForwardIpv6))
     return "not needed: netfilter_forward_ipv4 and netfilter_forward_ipv6 count at FORWARD";
+  if (spec.hook == hooks::kTcGatewayLanEgress && has(hooks::kNetfilterForwardIpv4) &&
+      has(hooks::kNetfilterForwardIpv6))
+    return "not needed: netfilter_forward_ipv4 and netfilter_forward_ipv6 count what LAN devices "
+           "receive at FORWARD";
+  if (spec.hook == hooks::kTcGatewayLanEgress && !has(hooks::kTcGatewayIngress))
+    return "not attached: tc_gateway_ingress (the pairs it counts into) is not";
   if (spec.hook == hooks::kTcDnsLanEgress && has(hooks::kTcxDnsIngress))
     return "not needed: tcx_dns_ingress reads the answers as they arrive to be forwarded";
   if (spec.hook == hooks::kCgroupDnsIngress && has(hooks::kTcxDnsIngress))

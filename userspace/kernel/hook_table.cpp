@@ -143,6 +143,26 @@ const std::vector<HookSpec>& hook_table() {
        .purpose = Purpose::counting,
        .ladder = {"earshot_cgroup_egress", "earshot_cgroup_egress_basic"},
        .target = "cgroup_skb/egress"},
+      // What each socket receives, for the verdicts (an upload from a
+      // download's acknowledgements): LOCAL_IN (6.4+), else cgroup_skb.
+      {.hook = hooks::kNetfilterLocalInIpv4,
+       .object = net,
+       .attach = netfilter_in,
+       .purpose = Purpose::counting,
+       .programs = {"earshot_nf_local_in4"},
+       .target = "LOCAL_IN"},
+      {.hook = hooks::kNetfilterLocalInIpv6,
+       .object = net,
+       .attach = netfilter_in,
+       .purpose = Purpose::counting,
+       .programs = {"earshot_nf_local_in6"},
+       .target = "LOCAL_IN"},
+      {.hook = hooks::kCgroupSkbIngress,
+       .object = net,
+       .attach = cgroup,
+       .purpose = Purpose::counting,
+       .programs = {"earshot_cgroup_ingress"},
+       .target = "cgroup_skb/ingress"},
       // Gateway mode: what LAN devices send through this machine, before
       // masquerading rewrites it; FORWARD where the kernel has netfilter
       // programs (6.4+), else tc ingress of the LAN interfaces.
@@ -164,6 +184,14 @@ const std::vector<HookSpec>& hook_table() {
        .purpose = Purpose::gateway,
        .programs = {"earshot_gateway_tc_ingress"},
        .target = "tc ingress"},
+      // What LAN devices receive, into the pairs tc_gateway_ingress counts:
+      // at tc egress of the LAN interfaces, by the frame's destination MAC.
+      {.hook = hooks::kTcGatewayLanEgress,
+       .object = net,
+       .attach = tc_lan_egress,
+       .purpose = Purpose::gateway,
+       .programs = {"earshot_gateway_tc_lan_egress"},
+       .target = "tc egress"},
       // DNS answers forwarded to LAN devices: tcx_dns_ingress sees them
       // arrive; without it (before 6.6) the cgroup hook does not (no local
       // socket receives them), so read them leaving to the LAN.

@@ -18,6 +18,7 @@ std::string_view to_string(BpfObject object);
 enum class AttachKind {
   cgroup,            // on the root cgroup v2 (every namespace's sockets)
   netfilter,         // LOCAL_OUT, in our namespace and each counted one
+  netfilter_in,      // LOCAL_IN, likewise
   netfilter_forward,  // FORWARD, in our namespace (gateway mode)
   tc_lan_ingress,     // legacy tc (clsact) ingress of gateway.lan_interfaces
   tc_lan_egress,      // legacy tc (clsact) egress of gateway.lan_interfaces

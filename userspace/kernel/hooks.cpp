@@ -28,6 +28,7 @@ namespace earshot::kernel {
 
 namespace {
 
+constexpr int kNfInetLocalIn = 1;  // NF_INET_LOCAL_IN
 constexpr int kNfInetForward = 2;   // NF_INET_FORWARD
 constexpr int kNfInetLocalOut = 3;  // NF_INET_LOCAL_OUT
 constexpr int kNfProtoIpv4 = 2;
@@ -87,7 +88,8 @@ std::string lsm_missing() {
 }
 
 bool per_namespace(AttachKind kind) {
-  return kind == AttachKind::netfilter || kind == AttachKind::tcx_dns;
+  return kind == AttachKind::netfilter || kind == AttachKind::netfilter_in ||
+         kind == AttachKind::tcx_dns;
 }
 
 }  // namespace
@@ -101,6 +103,7 @@ struct KernelHooks::Impl {
   std::map<BpfObject, std::string> object_errors;  // why an object is not loaded
   std::vector<BpfLink> links;
   std::vector<BpfLink> netfilter_links;  // given back if half the netfilter tier attached
+  std::vector<BpfLink> local_in_links;   // likewise for LOCAL_IN
   std::vector<BpfLink> forward_links;    // likewise for gateway mode's FORWARD hooks
   std::vector<BpfLink> camera_links;     // given back if the cameras' frames hook did not attach
   std::optional<LanInterfaces> lan;      // gateway mode: the map and the tc filters on the LAN
@@ -164,6 +167,7 @@ struct KernelHooks::Impl {
   std::string attach_uprobes(const HookSpec& spec, const LoadedObject& object,
                              const std::filesystem::path& library);
   void give_back_netfilter();
+  void give_back_local_in();
   void give_back_camera_opens();
   void give_back(std::vector<BpfLink>& links, const std::function<bool(const HookSpec&)>& owns,
                  const std::string& why);
@@ -277,8 +281,8 @@ void KernelHooks::Impl::walk_table() {
       unavailable(hook, error != object_errors.end() ? error->second : "BPF object not loaded");
       continue;
     }
-    if (spec.attach == AttachKind::cgroup && spec.purpose == Purpose::counting)
-      give_back_netfilter();
+    if (spec.hook == hooks::kCgroupSkbEgress) give_back_netfilter();
+    if (spec.hook == hooks::kCgroupSkbIngress) give_back_local_in();
     if (spec.attach == AttachKind::tc_lan_ingress) give_back_forward();
     if (attempt(hook, [&] { return attach(spec, *object, {}); })) {
       attached.insert(hook);
@@ -307,6 +311,12 @@ std::string KernelHooks::Impl::attach(const HookSpec& spec, const LoadedObject& 
       if (netns.empty()) return attach_netfilter(spec, object, kNfInetLocalOut, netfilter_links);
       NetnsScope inside(netns);
       attach_netfilter(spec, object, kNfInetLocalOut, netfilter_links);
+      return netns.string();
+    }
+    case AttachKind::netfilter_in: {
+      if (netns.empty()) return attach_netfilter(spec, object, kNfInetLocalIn, local_in_links);
+      NetnsScope inside(netns);
+      attach_netfilter(spec, object, kNfInetLocalIn, local_in_links);
       return netns.string();
     }
     case AttachKind::netfilter_forward: {
@@ -384,10 +394,13 @@ std::string KernelHooks::Impl::attach_cgroup(const HookSpec& spec, const LoadedO
 std::string KernelHooks::Impl::attach_netfilter(const HookSpec& spec, const LoadedObject& object,
                                                 int hooknum, std::vector<BpfLink>& into) {
   bpf_program* program = loaded(object, spec.programs.front());
-  int pf = spec.hook == hooks::kNetfilterIpv4 || spec.hook == hooks::kNetfilterForwardIpv4
+  int pf = spec.hook == hooks::kNetfilterIpv4 || spec.hook == hooks::kNetfilterForwardIpv4 ||
+                   spec.hook == hooks::kNetfilterLocalInIpv4
                ? kNfProtoIpv4
                : kNfProtoIpv6;
-  const char* where = hooknum == kNfInetForward ? "FORWARD" : "LOCAL_OUT";
+  const char* where = hooknum == kNfInetForward   ? "FORWARD"
+                      : hooknum == kNfInetLocalIn ? "LOCAL_IN"
+                                                  : "LOCAL_OUT";
   for (int priority = kNetfilterPriority; priority < kNetfilterPriority + kNetfilterPriorities;
        ++priority) {
     LIBBPF_OPTS(bpf_netfilter_opts, opts, .pf = static_cast<__u32>(pf),
@@ -439,11 +452,17 @@ void KernelHooks::Impl::give_back(std::vector<BpfLink>& links,
 }
 
 // Legacy tc on each LAN interface present, all or none, and on those that
-// come later (refresh_interfaces).
+// come later (refresh_interfaces). Each row in the filter slot of its place
+// among the table's rows of its attach kind: fixed whatever else attaches.
 std::string KernelHooks::Impl::attach_tc_lan(const HookSpec& spec, const LoadedObject& object,
                                              bool ingress) {
   if (!lan) throw Error("gateway mode: no LAN interfaces map");
-  lan->attach_tc(loaded(object, spec.programs.front()), ingress);
+  std::uint32_t slot = 0;
+  for (const auto& row : hook_table()) {
+    if (row.hook == spec.hook) break;
+    if (row.attach == spec.attach) ++slot;
+  }
+  lan->attach_tc(loaded(object, spec.programs.front()), ingress, slot);
   return fmt::format("{} of {}", spec.target, lan_detail());
 }
 
@@ -454,6 +473,15 @@ void KernelHooks::Impl::give_back_netfilter() {
       netfilter_links, [](const HookSpec& spec) { return spec.attach == AttachKind::netfilter; },
       "detached: the other family's netfilter hook did not attach, cgroup_skb_egress "
       "counts both");
+}
+
+// Likewise for LOCAL_IN, before cgroup_skb_ingress attaches.
+void KernelHooks::Impl::give_back_local_in() {
+  give_back(
+      local_in_links,
+      [](const HookSpec& spec) { return spec.attach == AttachKind::netfilter_in; },
+      "detached: the other family's LOCAL_IN hook did not attach, cgroup_skb_ingress counts "
+      "both");
 }
 
 // At tcx ingress of a namespace's interfaces (those that appear later too).
@@ -574,6 +602,8 @@ KernelHooks::KernelHooks(const HookOptions& options) : impl_(std::make_unique<Im
   impl_->walk_table();
   for (auto& link : impl_->netfilter_links) impl_->links.push_back(std::move(link));
   impl_->netfilter_links.clear();
+  for (auto& link : impl_->local_in_links) impl_->links.push_back(std::move(link));
+  impl_->local_in_links.clear();
   for (auto& link : impl_->forward_links) impl_->links.push_back(std::move(link));
   impl_->forward_links.clear();
 }

@@ -49,15 +49,15 @@ void LanInterfaces::leave(const std::string& name, std::uint32_t index) {
   in_use_.erase(name);
 }
 
-void LanInterfaces::attach_tc(bpf_program* program, bool ingress) {
+void LanInterfaces::attach_tc(bpf_program* program, bool ingress, std::uint32_t slot) {
   if (in_use_.empty())
     throw Error(fmt::format("no LAN interface found (gateway.lan_interfaces: {})",
                             fmt::join(names_, ", ")));
   std::map<std::string, std::unique_ptr<TcFilter>> made;
   for (const auto& [name, index] : in_use_)
-    made[name] = std::make_unique<TcFilter>(program, name, ingress);
+    made[name] = std::make_unique<TcFilter>(program, name, ingress, slot);
   for (auto& [name, filter] : made) filters_[name].push_back(std::move(filter));
-  programs_.push_back({program, ingress});
+  programs_.push_back({program, ingress, slot});
 }
 
 void LanInterfaces::refresh() {
@@ -71,7 +71,7 @@ void LanInterfaces::refresh() {
       join(change.name, change.new_index);
       for (const auto& p : programs_)
         filters_[change.name].push_back(
-            std::make_unique<TcFilter>(p.program, change.name, p.ingress));
+            std::make_unique<TcFilter>(p.program, change.name, p.ingress, p.slot));
       log::info("gateway: LAN interface followed", {{"interface", change.name}});
     } catch (const Error& e) {
       log::error("gateway: cannot follow LAN interface",

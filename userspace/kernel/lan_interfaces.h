@@ -28,9 +28,9 @@ class LanInterfaces {
   bool any_present() const { return !in_use_.empty(); }
 
   // Puts `program` at ingress or egress of every present interface, now
-  // and as they come. Throws Error when none is present or one refuses;
-  // then none keeps it.
-  void attach_tc(bpf_program* program, bool ingress);
+  // and as they come, in `slot` (TcFilter). Throws Error when none is
+  // present or one refuses; then none keeps it.
+  void attach_tc(bpf_program* program, bool ingress, std::uint32_t slot = 0);
 
   // Without blocking: follows the names to their interfaces now. What
   // fails (a filter refused on a new interface) is logged and tried again
@@ -41,6 +41,7 @@ class LanInterfaces {
   struct Filtered {
     bpf_program* program;
     bool ingress;
+    std::uint32_t slot;
   };
   void join(const std::string& name, std::uint32_t index);
   void leave(const std::string& name, std::uint32_t index);

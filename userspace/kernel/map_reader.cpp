@@ -18,6 +18,20 @@ void add(earshot_counters& into, const earshot_counters& from) {
   into.bytes += from.bytes;
   into.payload_bytes += from.payload_bytes;
   for (int w = 0; w < EARSHOT_WINDOW_COUNT; ++w) into.window_bytes[w] += from.window_bytes[w];
+  into.ack_sized_packets += from.ack_sized_packets;
+  into.ack_sized_payload += from.ack_sized_payload;
+  into.ingress_packets += from.ingress_packets;
+  into.ingress_payload += from.ingress_payload;
+}
+
+void add(earshot_device_counters& into, const earshot_device_counters& from) {
+  into.packets += from.packets;
+  into.bytes += from.bytes;
+  into.payload_bytes += from.payload_bytes;
+  into.ack_sized_packets += from.ack_sized_packets;
+  into.ack_sized_payload += from.ack_sized_payload;
+  into.ingress_packets += from.ingress_packets;
+  into.ingress_payload += from.ingress_payload;
 }
 
 // A slot keeps its hot counters apart from the window bytes (two cache lines).
@@ -27,6 +41,11 @@ earshot_counters counters_of(const earshot_sock_slot& slot) {
   c.bytes = slot.bytes;
   c.payload_bytes = slot.payload_bytes;
   for (int w = 0; w < EARSHOT_WINDOW_COUNT; ++w) c.window_bytes[w] = slot.window_bytes[w];
+  // 32-bit in the slot: the model takes their growth mod 2^32.
+  c.ack_sized_packets = slot.ack_sized_packets;
+  c.ack_sized_payload = slot.ack_sized_payload;
+  c.ingress_packets = slot.ingress_packets;
+  c.ingress_payload = slot.ingress_payload;
   return c;
 }
 
@@ -71,8 +90,8 @@ std::vector<SlotReading> MapReader::sock_slots() const {
     if (err != 0 && errno != ENOENT)
       throw Error(fmt::format("cannot read sock_slots: {}", std::strerror(errno)));
     for (std::uint32_t i = 0; i < count; ++i)
-      if (values[i].key.cookie != 0)
-        out.push_back({keys[i], values[i].key, counters_of(values[i])});
+      if (values[i].cookie != 0)
+        out.push_back({keys[i], slot_flow_key(values[i]), counters_of(values[i])});
     if (err != 0) break;  // ENOENT: that was the last chunk
   }
   return out;
@@ -115,11 +134,7 @@ std::vector<DeviceFlowReading> MapReader::device_flows() const {
     key = next;
     if (bpf_map_lookup_elem(fds_.device_flows, &key, per_cpu.data()) != 0) continue;
     DeviceFlowReading reading{key, {}};
-    for (const auto& v : per_cpu) {
-      reading.counters.packets += v.packets;
-      reading.counters.bytes += v.bytes;
-      reading.counters.payload_bytes += v.payload_bytes;
-    }
+    for (const auto& v : per_cpu) add(reading.counters, v);
     out.push_back(reading);
   }
   return out;
@@ -135,26 +150,25 @@ std::optional<earshot_device_counters> MapReader::take_device_flow(
     throw Error(fmt::format("cannot take a pair out of device_flows: {}", errno_text(errno)));
   }
   earshot_device_counters out{};
-  for (const auto& v : per_cpu) {
-    out.packets += v.packets;
-    out.bytes += v.bytes;
-    out.payload_bytes += v.payload_bytes;
-  }
+  for (const auto& v : per_cpu) add(out, v);
+  return out;
+}
+
+earshot_device_counters MapReader::gateway_total(std::uint32_t slot) const {
+  earshot_device_counters out{};
+  if (fds_.gateway_totals < 0) return out;
+  std::vector<earshot_device_counters> per_cpu(cpus_);
+  if (bpf_map_lookup_elem(fds_.gateway_totals, &slot, per_cpu.data()) != 0) return out;
+  for (const auto& v : per_cpu) add(out, v);
   return out;
 }
 
 earshot_device_counters MapReader::device_flows_refused() const {
-  earshot_device_counters out{};
-  if (fds_.gateway_totals < 0) return out;
-  std::vector<earshot_device_counters> per_cpu(cpus_);
-  std::uint32_t slot = EARSHOT_GATEWAY_FLOW_FULL;
-  if (bpf_map_lookup_elem(fds_.gateway_totals, &slot, per_cpu.data()) != 0) return out;
-  for (const auto& v : per_cpu) {
-    out.packets += v.packets;
-    out.bytes += v.bytes;
-    out.payload_bytes += v.payload_bytes;
-  }
-  return out;
+  return gateway_total(EARSHOT_GATEWAY_FLOW_FULL);
+}
+
+earshot_device_counters MapReader::device_ingress_unmatched() const {
+  return gateway_total(EARSHOT_GATEWAY_INGRESS_UNMATCHED);
 }
 
 std::array<std::uint64_t, EARSHOT_LOST_REASONS> MapReader::lost() const {

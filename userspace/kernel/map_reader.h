@@ -63,6 +63,9 @@ class MapReader {
   std::optional<earshot_device_counters> take_device_flow(const earshot_device_flow_key& key) const;
   // Packets the full device_flows map refused (gateway_totals).
   earshot_device_counters device_flows_refused() const;
+  // Packets forwarded to a LAN device that no pair of its took (its address
+  // not known, or it never sent to their source): their ingress counters.
+  earshot_device_counters device_ingress_unmatched() const;
   std::array<std::uint64_t, EARSHOT_LOST_REASONS> lost() const;
   // Cumulative frames/bytes of open capture handles.
   std::vector<std::pair<earshot_handle_key, earshot_handle>> capture_handles() const;
@@ -71,6 +74,8 @@ class MapReader {
   void forget_handle(const earshot_handle_key& key) const;
 
  private:
+  earshot_device_counters gateway_total(std::uint32_t slot) const;
+
   MapFds fds_;
   int cpus_;
 };

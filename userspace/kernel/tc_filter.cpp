@@ -11,7 +11,8 @@ namespace earshot::kernel {
 
 namespace {
 
-// earshot's filter on a hook: "es" in the handle, a priority of its own.
+// earshot's filters on a hook: "es" in the handle, priorities of their own
+// from kPriority on.
 constexpr __u32 kHandle = 0xe5;
 constexpr __u32 kPriority = 0xe5;
 
@@ -21,8 +22,9 @@ bpf_tc_attach_point point(bool ingress) {
 
 }  // namespace
 
-TcFilter::TcFilter(bpf_program* program, const std::string& interface, bool ingress)
-    : interface_(interface), ingress_(ingress) {
+TcFilter::TcFilter(bpf_program* program, const std::string& interface, bool ingress,
+                   std::uint32_t slot)
+    : interface_(interface), ingress_(ingress), priority_(kPriority + slot) {
   const char* where = ingress ? "ingress" : "egress";
   ifindex_ = static_cast<int>(if_nametoindex(interface.c_str()));
   if (ifindex_ == 0) throw Error(fmt::format("tc {} of {}: no such interface", where, interface));
@@ -32,14 +34,14 @@ TcFilter::TcFilter(bpf_program* program, const std::string& interface, bool ingr
     throw Error(
         fmt::format("tc {} of {}: cannot add clsact: {}", where, interface, errno_text(-err)));
   LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(program), .flags = BPF_TC_F_REPLACE,
-              .handle = kHandle, .priority = kPriority);
+              .handle = kHandle, .priority = priority_);
   err = bpf_tc_attach(&hook, &opts);
   if (err) throw Error(fmt::format("tc {} of {}: {}", where, interface, errno_text(-err)));
 }
 
 TcFilter::~TcFilter() {
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex_, .attach_point = point(ingress_));
-  LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kHandle, .priority = kPriority);
+  LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kHandle, .priority = priority_);
   bpf_tc_detach(&hook, &opts);  // gone with its interface already: nothing to do
 }
 

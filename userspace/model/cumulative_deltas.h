@@ -10,7 +10,8 @@ namespace earshot::model {
 
 // Remembers the last cumulative reading of each identity and yields the
 // growth. `Counters` needs `delta(now, before)` (a field that went backwards
-// counts from zero) and the fields `packets` and `bytes`.
+// counts from zero) and the fields `packets`, `bytes` and `ingress_packets`
+// (sent or received: either is growth).
 template <typename Id, typename Counters>
 class CumulativeDeltas {
  public:
@@ -23,7 +24,7 @@ class CumulativeDeltas {
     for (const auto& [id, counters] : cumulative) {
       auto it = last_.find(id);
       Counters d = it == last_.end() ? counters : delta(counters, it->second);
-      if (d.packets || d.bytes) growth.emplace_back(id, d);
+      if (d.packets || d.bytes || d.ingress_packets) growth.emplace_back(id, d);
       now[id] = counters;
     }
     last_ = std::move(now);

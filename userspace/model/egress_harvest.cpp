@@ -1,5 +1,7 @@
 #include "model/egress_harvest.h"
 
+#include "model/flow_shape.h"
+
 #include <algorithm>
 #include <cmath>
 #include <tuple>
@@ -51,12 +53,21 @@ void EgressHarvest::account(const std::vector<NamedGrowth>& named, const EgressR
     ledger.add_unattributed(g);
     no_socket_bytes_ = reading.no_socket_bytes;
   }
+  if (reading.unmatched_ingress_packets > unmatched_ingress_packets_) {
+    Counters g;
+    g.ingress_packets = reading.unmatched_ingress_packets - unmatched_ingress_packets_;
+    g.ingress_payload = reading.unmatched_ingress_payload - std::min(reading.unmatched_ingress_payload,
+                                                                     unmatched_ingress_payload_);
+    ledger.add_unattributed(g);
+    unmatched_ingress_packets_ = reading.unmatched_ingress_packets;
+    unmatched_ingress_payload_ = reading.unmatched_ingress_payload;
+  }
   std::uint64_t explained = accounted_bytes_ + no_socket_bytes_ + ledger.unaccounted_bytes();
   if (reading.bytes_seen > explained) ledger.add_unaccounted(reading.bytes_seen - explained);
 }
 
 std::uint64_t upload_bytes(const Counters& growth) {
-  return growth.payload_bytes;
+  return static_cast<std::uint64_t>(std::llround(shape_of(growth).upload_payload()));
 }
 
 std::vector<EgressSample> window_samples(const std::vector<NamedGrowth>& named, MonotonicNs now) {

@@ -25,6 +25,10 @@ struct EgressReading {
   std::vector<SlotReading> slots;
   std::uint64_t bytes_seen = 0;       // every byte the hooks counted, ever
   std::uint64_t no_socket_bytes = 0;  // of those, packets no socket sent (cumulative)
+  // Received packets no socket's slot or flow took (no socket at LOCAL_IN:
+  // unconnected sockets, loopback), cumulative: their ingress counters.
+  std::uint64_t unmatched_ingress_packets = 0;
+  std::uint64_t unmatched_ingress_payload = 0;
 };
 
 // What one flow sent since the last harvest, and who owns its socket
@@ -63,10 +67,13 @@ class EgressHarvest {
   std::map<std::uint64_t, ProcessKey> owners_;
   std::uint64_t accounted_bytes_ = 0;  // reached a series or the unattributed bucket
   std::uint64_t no_socket_bytes_ = 0;  // the last cumulative no-socket count added
+  std::uint64_t unmatched_ingress_packets_ = 0;  // likewise, for received packets
+  std::uint64_t unmatched_ingress_payload_ = 0;
 };
 
-// The bytes of a flow's growth that count as upload: its payload, so that
-// a download's acknowledgements do not look like one.
+// The bytes of a flow's growth that count as upload: its payload less the
+// acknowledgements what came back explains (flow_shape.h), so that a
+// download's acknowledgements do not look like one.
 std::uint64_t upload_bytes(const Counters& growth);
 
 // What each owned flow sent as payload (upload_bytes), split by the capture

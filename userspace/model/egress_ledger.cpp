@@ -7,12 +7,24 @@ Counters& Counters::operator+=(const Counters& o) {
   bytes += o.bytes;
   payload_bytes += o.payload_bytes;
   for (int w = 0; w < kWindowCount; ++w) window_bytes[w] += o.window_bytes[w];
+  ack_sized_packets += o.ack_sized_packets;
+  ack_sized_payload += o.ack_sized_payload;
+  ingress_packets += o.ingress_packets;
+  ingress_payload += o.ingress_payload;
   return *this;
 }
 
 Counters delta(const Counters& now, const Counters& before) {
   auto grow = [](std::uint64_t a, std::uint64_t b) { return a >= b ? a - b : a; };
+  auto grow32 = [&](std::uint64_t a, std::uint64_t b) {
+    constexpr std::uint64_t kWrap = 1ULL << 32;
+    return a < b && b < kWrap ? a + kWrap - b : grow(a, b);
+  };
   Counters d;
+  d.ack_sized_packets = grow32(now.ack_sized_packets, before.ack_sized_packets);
+  d.ack_sized_payload = grow32(now.ack_sized_payload, before.ack_sized_payload);
+  d.ingress_packets = grow(now.ingress_packets, before.ingress_packets);
+  d.ingress_payload = grow(now.ingress_payload, before.ingress_payload);
   d.packets = grow(now.packets, before.packets);
   d.bytes = grow(now.bytes, before.bytes);
   d.payload_bytes = grow(now.payload_bytes, before.payload_bytes);
@@ -29,7 +41,7 @@ std::vector<std::pair<FlowId, Counters>> SlotDeltas::update(
     auto it = last_.find(r.slot);
     bool same = it != last_.end() && it->second.first == r.id;
     Counters d = same ? delta(r.counters, it->second.second) : r.counters;
-    if (d.packets || d.bytes) summed[r.id] += d;
+    if (d.packets || d.bytes || d.ingress_packets) summed[r.id] += d;
     now[r.slot] = {r.id, r.counters};
   }
   last_ = std::move(now);

@@ -23,12 +23,20 @@ struct Counters {
   std::uint64_t bytes = 0;          // IP packet length: payload and headers
   std::uint64_t payload_bytes = 0;  // what TCP or UDP carried (0 for other protocols)
   std::array<std::uint64_t, kWindowCount> window_bytes{};
+  // Shape: packets sent with 1-64 bytes of payload (an acknowledgement's
+  // size, EARSHOT_ACK_SIZED_PAYLOAD) and their payload; what the flow
+  // received from its destination.
+  std::uint64_t ack_sized_packets = 0;
+  std::uint64_t ack_sized_payload = 0;
+  std::uint64_t ingress_packets = 0;
+  std::uint64_t ingress_payload = 0;
 
   Counters& operator+=(const Counters& o);
   friend bool operator==(const Counters&, const Counters&) = default;
 };
 // a - b, per field; a field that went backwards (the kernel entry was evicted
-// and created again) counts from zero.
+// and created again) counts from zero, except the ack-sized counts, which a
+// socket slot keeps in 32 bits: below 2^32 they grew through the wrap.
 Counters delta(const Counters& now, const Counters& before);
 
 struct FlowId {

@@ -72,7 +72,7 @@ std::uint64_t counted_to_ipv4(pid_t daemon, const std::string& address) {
     throw Error(std::string("sock_slots info: ") + std::strerror(errno));
   for (std::uint32_t index = 0; index < info.max_entries; ++index) {
     earshot_sock_slot slot = read_slot(slots, index);
-    if (slot.key.cookie && to_wanted(slot.key)) bytes += slot.bytes;
+    if (slot.cookie && to_wanted(slot_flow_key(slot))) bytes += slot.bytes;
   }
   return bytes;
 }

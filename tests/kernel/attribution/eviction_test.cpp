@@ -65,7 +65,7 @@ std::optional<std::uint32_t> slot_holding(const UniqueFd& slots, std::uint64_t c
   if (bpf_map_get_info_by_fd(slots.get(), &info, &size) != 0)
     throw Error(std::string("sock_slots info: ") + std::strerror(errno));
   for (std::uint32_t key = 0; key < info.max_entries; ++key)
-    if (read_slot(slots, key).key.cookie == cookie) return key;
+    if (read_slot(slots, key).cookie == cookie) return key;
   return std::nullopt;
 }
 
@@ -176,7 +176,7 @@ TEST_P(EvictionTest, SlotTakenOverBeforeItWasReadIsCountedAsUnaccounted) {
     if (!second) throw Error("no later socket's cookie gave the first one's slot index");
     connect_to(second, to);
     send_datagrams(second, kSecondDatagrams);
-    if (read_slot(slots, *entry).key.cookie != cookie_of(second))
+    if (read_slot(slots, *entry).cookie != cookie_of(second))
       throw Error("the later socket did not take the first one's slot");
   });
   resume.reset();
@@ -245,7 +245,7 @@ TEST_P(EvictionTest, SocketAfterAClosedOneTakesASlotOfItsOwn) {
       connect_to(socket, to);
       const std::uint64_t cookie = cookie_of(socket);
       // CPU 0's slot at the cookie's index, as the counting hook finds it.
-      const std::uint64_t holder = read_slot(slots, earshot_sock_slot_index(cookie)).key.cookie;
+      const std::uint64_t holder = read_slot(slots, earshot_sock_slot_index(cookie)).cookie;
       send_datagrams(socket, 1);
       if (holder == 0 || holder == cookie) {
         ++checked;
