@@ -1,5 +1,7 @@
 #include "app/collector.h"
 
+#include <unistd.h>
+
 #include <bpf/bpf.h>
 #include <fmt/format.h>
 #include <sys/utsname.h>
@@ -34,6 +36,7 @@ std::int64_t realtime_minus_monotonic() {
 
 model::MonitorConfig monitor_config(const config::Config& c) {
   model::MonitorConfig m;
+  m.self_tgid = static_cast<std::uint32_t>(::getpid());
   m.sessions.grace = c.correlation.grace;
   m.sessions.idle_gap = c.correlation.idle_gap;
   m.sessions.baseline = c.correlation.baseline;
@@ -334,7 +337,7 @@ exporter::Snapshot Collector::snapshot() const {
   s.harvests = monitor_.harvests();
   for (const auto& [key, t] : monitor_.capture_time())
     s.capture_time.push_back({key.process, key.unit, key.device, t.seconds, t.frames, key.kind});
-  for (const auto& [key, n] : monitor_.sessions().finished_counts())
+  for (const auto& [key, n] : monitor_.session_counts())
     s.sessions.push_back({key.first, std::string(model::to_string(key.second)), n});
   for (const auto& [key, n] : monitor_.episode_counts())
     s.upload_episodes.push_back(

@@ -32,11 +32,12 @@ bool DeviceBursts::allowed(const std::string& destination) const {
 std::vector<nlohmann::json> DeviceBursts::harvested(MonotonicNs now,
                                                     const std::vector<NamedDeviceGrowth>& growth) {
   for (const auto& g : growth)
-    if (g.growth.payload_bytes)
-      detector_.add({mac_key(g.flow.mac), g.device, 0}, g.destination, now, g.growth.payload_bytes);
+    if (g.growth.payload_bytes || g.growth.ingress_packets)
+      detector_.add({mac_key(g.flow.mac), g.device, 0}, g.destination, now, shape_of(g.growth));
   std::vector<nlohmann::json> lines;
   for (auto& episode : detector_.tick(now)) {
-    if (episode.verdict != Verdict::audio_upload) continue;
+    if (episode.verdict != Verdict::audio_upload && episode.verdict != Verdict::video_upload)
+      continue;
     Key key{episode.sender.name, episode.destination, allowed(episode.destination)};
     if (!counts_.contains(key) && counts_.size() >= config_.max_series)
       key = {kOtherLabel, kOtherLabel, key.allowed};

@@ -2,7 +2,8 @@
 // Gateway mode: voice-upload bursts per LAN device. Each harvest's payload
 // growth per (device, destination) goes into the same EpisodeDetector that
 // watches processes (the sender's key is the device's MAC, its name the
-// device label); every ended episode with verdict audio-upload is a burst.
+// device label); every ended episode with verdict audio-upload or
+// video-upload is a burst.
 // A burst becomes an event line, is listed among the recent ones (the last
 // `kept`), and is counted per (device, destination, allowed).
 //

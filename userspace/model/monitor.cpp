@@ -1,6 +1,7 @@
 #include "model/monitor.h"
 
 #include "model/event_lines.h"
+#include "model/flow_shape.h"
 
 #include <algorithm>
 #include <set>
@@ -59,12 +60,13 @@ EventLines Monitor::harvested(MonotonicNs now, const std::vector<NamedGrowth>& n
                               const LostCounts& lost) {
   harvest_.account(named, reading, egress_);
   lost_ = lost;
-  for (const auto& sample : window_samples(named, now)) sessions_.on(sample);
+  for (const auto& sample : window_samples(named, now))
+    if (!is_self(sample.process.tgid)) sessions_.on(sample);
   for (const auto& n : named) {
-    if (!n.flow.owner) continue;
+    if (!n.flow.owner || is_self(n.flow.owner->tgid)) continue;
     const ProcessKey& owner = *n.flow.owner;
     episodes_.add({fmt_key(owner), n.process, owner.tgid}, n.destination, now,
-                  upload_bytes(n.flow.growth));
+                  shape_of(n.flow.growth));
   }
   captures_.harvest(now, std::move(handles));
 
@@ -75,12 +77,15 @@ EventLines Monitor::harvested(MonotonicNs now, const std::vector<NamedGrowth>& n
   // that period ended with this harvest: episodes first, then the sessions.
   std::vector<Session> finished = sessions_.take_finished();
   report_episodes(episodes_.tick(now), finished, lines);
-  for (const auto& session : finished) {
+  for (const auto& built : finished) {
+    Session session = judged(built);
+    ++session_counts_[{session.process.name, session.verdict}];
     lines.push_back(session_line(session));
     for (const auto& alert : policy_.check(session)) lines.push_back(event_line(alert, offset));
   }
   for (const auto& session : sessions_.open_sessions())
-    for (const auto& alert : policy_.check(session)) lines.push_back(event_line(alert, offset));
+    for (const auto& alert : policy_.check(judged(session)))
+      lines.push_back(event_line(alert, offset));
   ++harvests_;
   return lines;
 }
@@ -127,6 +132,33 @@ std::vector<UploadEpisode> Monitor::episodes_of(const Session& session,
   return list;
 }
 
+Session Monitor::judged(const Session& session) const {
+  Session out = session;
+  std::vector<UploadEpisode> joined;
+  if (auto it = session_episodes_.find(session.id); it != session_episodes_.end())
+    joined.assign(it->second.kept.begin(), it->second.kept.end());
+  // Under way, by the capturing process, since the session began (a
+  // session that finishes now may still have one going).
+  const auto grace = static_cast<MonotonicNs>(config_.sessions.grace.count());
+  for (auto& e : episodes_.ongoing())
+    if (e.sender.pid == session.process.tgid && e.end > session.start &&
+        e.start < session.end + grace)
+      joined.push_back(e);
+  const bool camera = session.kind == DeviceKind::camera;
+  const Verdict shaped = camera ? Verdict::video_upload : Verdict::audio_upload;
+  bool any = false;
+  for (const auto& e : joined) {
+    if (e.verdict == shaped) {
+      out.verdict = shaped;
+      return out;
+    }
+    any = true;
+  }
+  if (!camera && out.verdict == Verdict::audio_upload) out.verdict = Verdict::upload;
+  if (any && out.verdict == Verdict::quiet) out.verdict = Verdict::upload;
+  return out;
+}
+
 nlohmann::json Monitor::session_line(const Session& session) const {
   std::uint64_t total = 0;
   auto list = episodes_of(session, total);
@@ -141,10 +173,11 @@ nlohmann::json Monitor::with_episodes(const Session& session) const {
 
 nlohmann::json Monitor::sessions_json() const {
   nlohmann::json open = nlohmann::json::array(), recent = nlohmann::json::array();
-  for (const auto& session : sessions_.open_sessions()) open.push_back(with_episodes(session));
+  for (const auto& session : sessions_.open_sessions())
+    open.push_back(with_episodes(judged(session)));
   const auto& finished = sessions_.recent();
   for (auto it = finished.rbegin(); it != finished.rend(); ++it)
-    recent.push_back(with_episodes(*it));
+    recent.push_back(with_episodes(judged(*it)));
   return {{"open", open}, {"recent", recent}};
 }
 

@@ -31,6 +31,9 @@ struct MonitorConfig {
   std::int64_t realtime_minus_monotonic_ns = 0;  // for the event lines' wall times
   EpisodeRules episodes;
   std::size_t episodes_kept_per_session = 50;  // listed in /api/sessions; the rest counted
+  // earshot's own process: its replies (a scrape of /metrics) are never
+  // a suspect upload, nor part of a session's evidence. 0: none.
+  std::uint32_t self_tgid = 0;
 };
 
 using EventLines = std::vector<nlohmann::json>;
@@ -92,6 +95,18 @@ class Monitor {
     return last_episodes_;
   }
   std::uint64_t harvests() const { return harvests_; }
+  // Finished sessions by (process name, verdict as judged()), for
+  // earshot_capture_sessions_total.
+  const std::map<std::pair<std::string, Verdict>, std::uint64_t>& session_counts() const {
+    return session_counts_;
+  }
+  // A session with its verdict from the episodes that joined it: a
+  // microphone's is audio-upload only when an audio-upload episode did (the
+  // episodes judge shape with the packets' evidence; the session's own
+  // per-second bytes cannot tell a voice from a download's acknowledgements
+  // or a reply), else an upload the builder saw stays one. A camera's
+  // keeps the builder's video verdict, or takes a video-upload episode's.
+  Session judged(const Session& session) const;
   // /api/sessions: open sessions and the recent finished ones, newest first.
   nlohmann::json sessions_json() const;
 
@@ -121,6 +136,11 @@ class Monitor {
   std::map<std::pair<std::string, std::string>, LastEpisode> last_episodes_;
   LostCounts lost_{};
   std::uint64_t harvests_ = 0;
+  std::map<std::pair<std::string, Verdict>, std::uint64_t> session_counts_;
+
+  bool is_self(std::uint32_t tgid) const {
+    return config_.self_tgid != 0 && tgid == config_.self_tgid;
+  }
 };
 
 }  // namespace earshot::model

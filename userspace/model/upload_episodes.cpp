@@ -24,13 +24,13 @@ double UploadEpisode::bytes_per_second() const {
 EpisodeDetector::EpisodeDetector(EpisodeRules rules) : rules_(rules) {}
 
 void EpisodeDetector::add(const EpisodeSender& sender, const std::string& destination,
-                          MonotonicNs ts, std::uint64_t payload_bytes) {
+                          MonotonicNs ts, const FlowShape& shape) {
   auto [it, inserted] = pairs_.try_emplace({sender, destination});
   State& state = it->second;
   std::uint64_t second = second_of(ts);
   if (inserted) state.next_second = second;
   // A late harvest's bytes for a second already closed count in the next one.
-  state.pending[std::max(second, state.next_second)] += payload_bytes;
+  state.pending[std::max(second, state.next_second)] += shape;
   state.last_active = ts;
   if (inserted && pairs_.size() > rules_.max_pairs) forget_idle_pairs();
 }
@@ -54,12 +54,12 @@ std::vector<UploadEpisode> EpisodeDetector::tick(MonotonicNs now) {
           continue;
         }
       }
-      std::uint64_t bytes = 0;
+      FlowShape shape;
       if (auto p = state.pending.find(state.next_second); p != state.pending.end()) {
-        bytes = p->second;
+        shape = p->second;
         state.pending.erase(p);
       }
-      close_second(pair, state, state.next_second, bytes, ended);
+      close_second(pair, state, state.next_second, shape, ended);
       ++state.next_second;
     }
   }
@@ -69,8 +69,8 @@ std::vector<UploadEpisode> EpisodeDetector::tick(MonotonicNs now) {
 }
 
 void EpisodeDetector::close_second(const Pair& pair, State& state, std::uint64_t second,
-                                   std::uint64_t bytes, std::vector<UploadEpisode>& ended) {
-  double rate = static_cast<double>(bytes);
+                                   const FlowShape& shape, std::vector<UploadEpisode>& ended) {
+  double rate = shape.upload_payload();
   double threshold =
       std::max(state.baseline + rules_.min_excess_rate, state.baseline * rules_.baseline_factor);
   bool busy = rate > threshold;
@@ -85,7 +85,10 @@ void EpisodeDetector::close_second(const Pair& pair, State& state, std::uint64_t
       }
       return;
     }
-    state.current = Current{second, second, 0, 0, 0, state.baseline, {}};
+    state.current.emplace();
+    state.current->first_second = state.current->last_busy_second = second;
+    state.current->last_active_second = second;
+    state.current->baseline = state.baseline;
   }
   // Busy seconds teach it too, slowly, so a sender that now always sends
   // this much stops standing out (one long episode, then its new normal);
@@ -95,12 +98,26 @@ void EpisodeDetector::close_second(const Pair& pair, State& state, std::uint64_t
     state.baseline += (std::min(rate, threshold * rules_.busy_baseline_clip) - state.baseline) /
                       rules_.busy_baseline_seconds;
   Current& c = *state.current;
-  c.bytes += bytes;
+  c.bytes += shape.payload_bytes;
   double excess = std::max(0.0, rate - c.baseline);
   c.excess += excess;
   if (c.excess_rates.size() < kMaxSecondsKept) c.excess_rates.push_back(excess);
+  c.upload_packets += shape.upload_packets();
+  c.upload_payload += rate;
+  c.ingress_payload += shape.ingress_payload;
+  if (shape.upload_packets() >= static_cast<double>(rules_.audio_min_packets) &&
+      excess >= rules_.audio_min_rate / 2)
+    ++c.voiced_seconds;
+  // Only where the absolute floor sets the threshold (a quiet sender): one
+  // whose baseline has grown ends as its threshold says.
+  bool continues = state.baseline * rules_.baseline_factor <=
+                       state.baseline + rules_.min_excess_rate &&
+                   rate > c.baseline + rules_.min_excess_rate * rules_.continue_fraction;
+  if (busy || continues) c.last_active_second = second;
   if (busy) {
     c.last_busy_second = second;
+    c.quiet_run = 0;
+  } else if (continues) {
     c.quiet_run = 0;
   } else {
     ++c.quiet_run;
@@ -108,7 +125,7 @@ void EpisodeDetector::close_second(const Pair& pair, State& state, std::uint64_t
   bool over = c.quiet_run >= rules_.end_gap_seconds;
   bool too_long = second + 1 - c.first_second >= rules_.max_episode_seconds;
   if (!over && !too_long) return;
-  if (auto episode = finish(pair, c, over ? c.last_busy_second + 1 : second + 1, false))
+  if (auto episode = finish(pair, c, over ? c.last_active_second + 1 : second + 1, false))
     ended.push_back(std::move(*episode));
   state.current.reset();
 }
@@ -134,33 +151,49 @@ std::optional<UploadEpisode> EpisodeDetector::finish(const Pair& pair, const Cur
   return e;
 }
 
-Verdict EpisodeDetector::classify(const Current& c, double seconds) const {
-  if (seconds < rules_.audio_min_seconds || seconds > rules_.audio_max_seconds)
-    return Verdict::upload;
-  double mean = c.excess / std::max(seconds, 1.0);
-  if (mean < rules_.audio_min_rate || mean > rules_.audio_max_rate) return Verdict::upload;
-  // Steady: the inner seconds near their median. The first and last are
-  // partial, so an episode of two seconds has none to judge: a voice upload
-  // of about a second mostly straddles a second boundary, unevenly.
+// Steady: the inner seconds near their median. The first and last are
+// partial; with fewer than three inner seconds there is too little to
+// judge: a short utterance straddles second boundaries, and one pause of
+// a second would be half of it.
+bool EpisodeDetector::steady(const Current& c) const {
   std::vector<double> inner = c.excess_rates;
   if (inner.size() >= 2) inner = std::vector<double>(inner.begin() + 1, inner.end() - 1);
-  if (inner.empty()) return Verdict::audio_upload;
+  if (inner.size() < 3) return true;
   std::vector<double> sorted = inner;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
   double median = sorted[sorted.size() / 2];
-  if (median <= 0) return Verdict::upload;
-  auto steady = std::count_if(inner.begin(), inner.end(), [&](double r) {
+  if (median <= 0) return false;
+  auto near = std::count_if(inner.begin(), inner.end(), [&](double r) {
     return r >= median / rules_.steady_ratio && r <= median * rules_.steady_ratio;
   });
-  double fraction = static_cast<double>(steady) / static_cast<double>(inner.size());
-  return fraction >= rules_.steady_fraction ? Verdict::audio_upload : Verdict::upload;
+  return static_cast<double>(near) / static_cast<double>(inner.size()) >= rules_.steady_fraction;
+}
+
+Verdict EpisodeDetector::classify(const Current& c, double seconds) const {
+  double mean = c.excess / std::max(seconds, 1.0);
+  if (!steady(c)) return Verdict::upload;
+  // Video first: its band is above most of speech's, and a camera's
+  // stream of full datagrams is no codec's voice.
+  if (seconds >= rules_.video_min_seconds && mean >= rules_.video_min_rate &&
+      mean <= rules_.video_max_rate &&
+      c.upload_payload >= rules_.video_min_out_in * static_cast<double>(c.ingress_payload) &&
+      (c.upload_packets <= 0 || c.upload_payload / c.upload_packets > rules_.audio_max_packet_payload ||
+       mean > rules_.audio_max_rate))
+    return Verdict::video_upload;
+  if (seconds < rules_.audio_min_seconds || seconds > rules_.audio_max_seconds)
+    return Verdict::upload;
+  if (mean < rules_.audio_min_rate || mean > rules_.audio_max_rate) return Verdict::upload;
+  if (c.voiced_seconds < rules_.audio_min_voiced_seconds) return Verdict::upload;
+  if (c.upload_packets <= 0 || c.upload_payload / c.upload_packets > rules_.audio_max_packet_payload)
+    return Verdict::upload;
+  return Verdict::audio_upload;
 }
 
 std::vector<UploadEpisode> EpisodeDetector::ongoing() const {
   std::vector<UploadEpisode> out;
   for (const auto& [pair, state] : pairs_) {
     if (!state.current) continue;
-    if (auto e = finish(pair, *state.current, state.current->last_busy_second + 1, true))
+    if (auto e = finish(pair, *state.current, state.current->last_active_second + 1, true))
       out.push_back(std::move(*e));
   }
   return out;

@@ -1,11 +1,15 @@
 #pragma once
 // Upload episodes, found as they happen: a stretch in which one sender's
-// payload to one destination stands out from that pair's own baseline.
+// upload to one destination stands out from that pair's own baseline.
 // Each is reported when it ends (end_gap quiet seconds after its last busy
-// one) with a verdict on its shape: audio-upload (a steady rate in the band
-// of speech codecs and raw PCM, for about 1-60 s) or upload (anything else:
-// a bulk transfer, a long stream). A heartbeat stays below the threshold and
-// raises nothing; a download's acknowledgements carry no payload.
+// one) with a verdict on its shape (README, "Verdicts"): audio-upload,
+// video-upload, or upload (anything else: a bulk transfer, a reply, a
+// stream out of both bands). A heartbeat stays below the threshold and
+// raises nothing.
+//
+// What counts as upload is the payload the destination did not ask for
+// (FlowShape::upload_payload): a download's acknowledgements are explained
+// by what came back.
 //
 // One detector for processes (device mode, during captures) and for LAN
 // devices (gateway mode): a sender is a key and a display name.
@@ -23,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/flow_shape.h"
 #include "model/session_events.h"
 #include "model/verdict.h"
 
@@ -43,19 +48,41 @@ struct EpisodeRules {
   double baseline_seconds = 30;
   double busy_baseline_seconds = 600;
   double busy_baseline_clip = 4;
-  // Quiet seconds that end an episode.
+  // Quiet seconds that end an episode. Inside one, of a sender whose
+  // threshold is the absolute floor, a second whose upload is above
+  // baseline + min_excess_rate x continue_fraction is not quiet: the tail
+  // of a talk spurt.
   std::uint32_t end_gap_seconds = 2;
+  double continue_fraction = 0.25;
   // Less payload than this in an episode is noise, not reported.
   std::uint64_t min_episode_bytes = 2048;
-  // Audio: excess rate 6-256 kbit/s (bytes/s), 1-60 s long, and steady:
-  // at least steady_fraction of its inner seconds (the first and last are
-  // partial) within [1/steady_ratio, steady_ratio] x its median.
+  // Audio: excess rate 6-256 kbit/s (bytes/s), 2-60 s long, steady (at
+  // least steady_fraction of its inner seconds, the first and last being
+  // partial, within [1/steady_ratio, steady_ratio] x their median: speech's
+  // spurts and pauses vary), and shaped like codec frames: on average at
+  // most audio_max_packet_payload bytes a packet (an Opus frame is tens to
+  // a few hundred, 20 ms of 16 kHz PCM 640; a bulk sender's are full-size
+  // datagrams or, on TCP, whole writes at once), and at least
+  // audio_min_voiced_seconds seconds each carrying audio_min_packets
+  // packets (a frame every 20-120 ms) and half audio_min_rate. A reply of a
+  // second, one burst of large packets, has no such shape.
   double audio_min_rate = 6'000.0 / 8;
   double audio_max_rate = 256'000.0 / 8;
-  double audio_min_seconds = 1;
+  double audio_min_seconds = 2;
   double audio_max_seconds = 60;
-  double steady_ratio = 2;
-  double steady_fraction = 0.7;
+  double steady_ratio = 5;
+  double steady_fraction = 0.6;
+  double audio_max_packet_payload = 1000;
+  std::uint64_t audio_min_packets = 5;
+  std::uint32_t audio_min_voiced_seconds = 2;
+  // Video (a camera's stream): excess rate 100 kbit/s to 50 Mbit/s, at
+  // least video_min_seconds long (a file upload is shorter), steady as
+  // audio, and far more sent than received (video_min_out_in x the
+  // payload that came back: a video call's downstream half is its own).
+  double video_min_rate = 100'000.0 / 8;
+  double video_max_rate = 50'000'000.0 / 8;
+  double video_min_seconds = 5;
+  double video_min_out_in = 4;
   // Longer episodes are reported in parts.
   std::uint32_t max_episode_seconds = 600;
   std::size_t max_pairs = 4096;
@@ -89,10 +116,10 @@ class EpisodeDetector {
 
   explicit EpisodeDetector(EpisodeRules rules = {});
 
-  // Payload a sender sent a destination by ts (a harvest time): it counts
-  // in the second that ends at or after ts.
+  // What a sender sent a destination (and received from it) by ts (a
+  // harvest time): it counts in the second that ends at or after ts.
   void add(const EpisodeSender& sender, const std::string& destination, MonotonicNs ts,
-           std::uint64_t payload_bytes);
+           const FlowShape& shape);
   // Closes every whole second before now (a second nothing was added to
   // counts as silent) and returns the episodes that ended, oldest first.
   std::vector<UploadEpisode> tick(MonotonicNs now);
@@ -112,21 +139,27 @@ class EpisodeDetector {
     double excess = 0;
     double baseline = 0;
     std::vector<double> excess_rates;  // per second, the first kMaxSecondsKept
+    double upload_packets = 0;         // not explained as acknowledgements
+    double upload_payload = 0;
+    std::uint64_t ingress_payload = 0;
+    std::uint32_t voiced_seconds = 0;  // audio_min_packets and half audio_min_rate
+    std::uint64_t last_active_second = 0;  // busy or continuing: the episode's end
   };
   struct State {
     double baseline = 0;
     bool baseline_seeded = false;
     std::uint64_t next_second = 0;  // the first second not closed yet
-    std::map<std::uint64_t, std::uint64_t> pending;  // second -> bytes, not closed yet
+    std::map<std::uint64_t, FlowShape> pending;  // second -> what it saw, not closed yet
     std::optional<Current> current;
     MonotonicNs last_active = 0;
   };
 
-  void close_second(const Pair& pair, State& state, std::uint64_t second, std::uint64_t bytes,
+  void close_second(const Pair& pair, State& state, std::uint64_t second, const FlowShape& shape,
                     std::vector<UploadEpisode>& ended);
   std::optional<UploadEpisode> finish(const Pair& pair, const Current& current,
                                       std::uint64_t end_second, bool ongoing) const;
   Verdict classify(const Current& current, double seconds) const;
+  bool steady(const Current& current) const;
   void forget_idle_pairs();
 
   EpisodeRules rules_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace earshot::model::device_bursts_test {
@@ -17,7 +18,7 @@ NamedDeviceGrowth growth(std::uint8_t last_mac_byte, const std::string& device,
   g.flow.family = 2;
   g.device = device;
   g.destination = destination;
-  g.growth.packets = 1;
+  g.growth.packets = std::max<std::uint64_t>(1, payload / 100);  // voice-sized frames
   g.growth.bytes = bytes;
   g.growth.payload_bytes = payload;
   return g;

@@ -79,7 +79,7 @@ TEST(Monitor, ACaptureWithAnUploadBecomesASessionLineOnceItsGraceHasPassed) {
   for (int t = 2; t <= 6; ++t) {
     sent += 4000;
     Counters c;
-    c.packets = t;
+    c.packets = sent / 100;  // voice frames of 100 bytes
     c.bytes = sent;
     c.payload_bytes = sent;
     c.window_bytes[static_cast<int>(Window::self)] = sent;
@@ -125,7 +125,7 @@ TEST(Monitor, EachUploadInALongCaptureIsAnEpisodeReportedWhileItGoesOn) {
   for (int t = 2; t <= 100; ++t) {
     std::uint64_t now = (t == 2 ? 0 : 40) * (t % 5 == 0);
     if ((t >= 20 && t < 26) || (t >= 60 && t < 70)) now += 4000;  // 32 kbit/s
-    sent.packets += now ? 1 : 0;
+    sent.packets += now / 100 + (now ? 1 : 0);  // voice frames of 100 bytes
     sent.bytes += now;
     sent.payload_bytes += now;
     reading.flows = {{voice_flow(), sent}};
@@ -151,6 +151,86 @@ TEST(Monitor, EachUploadInALongCaptureIsAnEpisodeReportedWhileItGoesOn) {
   EXPECT_EQ(monitor.episode_counts().at({"assistant", "voice.example", Verdict::audio_upload, true}),
             2u);
   EXPECT_NEAR(monitor.last_episodes().at({"assistant", "voice.example"}).seconds, 10, 1);
+}
+
+// A capture during which the capturing process fetches video over QUIC:
+// 1 MB/s in 1300-byte datagrams, a 40-byte acknowledgement for every two.
+// The acknowledgements are payload in the voice band, explained by what
+// came back: no episode, and the session is not an audio upload.
+TEST(Monitor, AQuicDownloadDuringACaptureIsNeitherAnEpisodeNorAnAudioSession) {
+  Monitor monitor(config());
+  monitor.capture_opened(kSecond, kMicHandle, 1, assistant);
+  EgressReading reading;
+  Counters flow;
+  EventLines lines;
+  for (int t = 2; t <= 30; ++t) {
+    if (t >= 5 && t < 15) {
+      flow.ingress_packets += 770;
+      flow.ingress_payload += 770 * 1300;
+      flow.packets += 385;
+      flow.ack_sized_packets += 385;
+      flow.ack_sized_payload += 385 * 40;
+      flow.payload_bytes += 385 * 40;
+      flow.bytes += 385 * 68;
+      flow.window_bytes[static_cast<int>(Window::self)] += 385 * 68;
+    }
+    reading.flows = {{voice_flow(), flow}};
+    reading.bytes_seen = flow.bytes;
+    auto out = harvest(monitor, t * kSecond, reading, (t - 1) * 16000);
+    lines.insert(lines.end(), out.begin(), out.end());
+  }
+  monitor.capture_closed(30 * kSecond + kSecond / 2, {kMicHandle, 480000, 960000});
+  for (int t = 31; t <= 36; ++t) {
+    auto out = harvest(monitor, t * kSecond, reading, 480000);
+    lines.insert(lines.end(), out.begin(), out.end());
+  }
+  for (const auto& line : lines) {
+    EXPECT_NE(line.at("event"), "upload_episode") << line.dump();
+    if (line.at("event") == "session") {
+      EXPECT_NE(line.at("verdict"), "audio-upload") << line.dump();
+    }
+  }
+  EXPECT_TRUE(monitor.episode_counts().empty());
+  EXPECT_FALSE(monitor.session_counts().contains({"assistant", Verdict::audio_upload}));
+}
+
+// earshot's own replies (a scrape of /metrics, 13 KB in a second, every
+// second for 10 s during a capture) are never an episode or session evidence.
+TEST(Monitor, TheDaemonsOwnRepliesAreNeverASuspect) {
+  MonitorConfig c = config();
+  c.self_tgid = 200;
+  Monitor monitor(c);
+  monitor.capture_opened(kSecond, kMicHandle, 1, assistant);
+  EgressReading reading;
+  Counters replies;
+  EventLines lines;
+  FlowId scrape_flow = voice_flow();
+  scrape_flow.cookie = 10;
+  const ProcessKey self{200, 3};
+  for (int t = 2; t <= 20; ++t) {
+    if (t >= 5 && t < 15) {
+      replies.packets += 40;
+      replies.payload_bytes += 13'000;
+      replies.bytes += 13'000 + 40 * 52;
+      replies.window_bytes[static_cast<int>(Window::other)] += 13'000 + 40 * 52;
+    }
+    reading.flows = {{scrape_flow, replies}};
+    reading.bytes_seen = replies.bytes;
+    auto growth = monitor.egress_growth(reading, [&](std::uint64_t) { return self; });
+    std::vector<NamedGrowth> named;
+    for (const auto& g : growth) named.push_back({g, "earshot", "", "10.0.0.9"});
+    auto out = monitor.harvested(t * kSecond, named, reading,
+                                 {{kMicHandle, std::uint64_t(t) * 16000, std::uint64_t(t) * 32000}},
+                                 LostCounts{});
+    lines.insert(lines.end(), out.begin(), out.end());
+  }
+  for (const auto& line : lines) EXPECT_NE(line.at("event"), "upload_episode") << line.dump();
+  EXPECT_TRUE(monitor.episode_counts().empty());
+  auto open = monitor.sessions_json().at("open");
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].at("verdict"), "quiet") << open[0].dump(2);
+  // Still counted: earshot's bytes are in its series like anyone's.
+  EXPECT_EQ(monitor.egress().series().begin()->first.process, "earshot");
 }
 
 TEST(Monitor, AnUploadOutsideEveryCaptureIsNoEpisodeOfOne) {

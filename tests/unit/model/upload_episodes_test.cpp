@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <random>
 
@@ -12,22 +14,42 @@ constexpr MonotonicNs kSecond = 1'000'000'000ULL;
 const EpisodeSender kSpeaker{"100:7", "wakeword", 100};
 const std::string kCloud = "voice.example";
 
+// A second's payload sent in packets of `packet` bytes, nothing received:
+// voice frames of 100 bytes unless said otherwise.
+FlowShape sent(std::uint64_t bytes, std::uint64_t packet = 100) {
+  FlowShape shape;
+  shape.payload_bytes = bytes;
+  shape.packets = bytes ? std::max<std::uint64_t>(1, bytes / packet) : 0;
+  if (packet <= 64) {
+    shape.ack_sized_packets = shape.packets;
+    shape.ack_sized_payload = bytes;
+  }
+  return shape;
+}
+
 // Feeds one harvest a second (at t + 0.5 s, as a 1 s harvest interval does)
-// from `bytes_at(t)` for t in [from, to), ticking after each; returns every
+// from `shape_at(t)` for t in [from, to), ticking after each; returns every
 // episode reported, with the second it was reported in.
 struct Fed {
   UploadEpisode episode;
   std::uint64_t reported_at = 0;
 };
-std::vector<Fed> feed(EpisodeDetector& d, std::uint64_t from, std::uint64_t to,
-                      const std::function<std::uint64_t(std::uint64_t)>& bytes_at) {
+std::vector<Fed> feed_shapes(EpisodeDetector& d, std::uint64_t from, std::uint64_t to,
+                             const std::function<FlowShape(std::uint64_t)>& shape_at) {
   std::vector<Fed> out;
   for (std::uint64_t t = from; t < to; ++t) {
     MonotonicNs harvest = t * kSecond + kSecond / 2;
-    if (auto b = bytes_at(t)) d.add(kSpeaker, kCloud, harvest, b);
+    FlowShape shape = shape_at(t);
+    if (shape.packets || shape.ingress_packets) d.add(kSpeaker, kCloud, harvest, shape);
     for (auto& e : d.tick(harvest)) out.push_back({e, t});
   }
   return out;
+}
+
+// The same from payload alone, in voice-sized packets (sent()).
+std::vector<Fed> feed(EpisodeDetector& d, std::uint64_t from, std::uint64_t to,
+                      const std::function<std::uint64_t(std::uint64_t)>& bytes_at) {
+  return feed_shapes(d, from, to, [&](std::uint64_t t) { return sent(bytes_at(t)); });
 }
 
 std::uint64_t heartbeat(std::uint64_t t) {
@@ -89,6 +111,176 @@ TEST(EpisodeDetector, BurstyTrafficInTheVoiceBandOnAverageIsNotSteadyEnoughForAu
   EXPECT_EQ(fed[0].episode.verdict, Verdict::upload);
 }
 
+TEST(EpisodeDetector, SteadyTrafficInTheVoiceBandInFullSizeDatagramsIsNotAudio) {
+  EpisodeDetector d;
+  // 4 KB/s for 10 s, but in 1200-byte datagrams: a sync, not codec frames.
+  auto fed = feed_shapes(d, 0, 30, [](std::uint64_t t) {
+    return t >= 10 && t < 20 ? sent(4800, 1200) : FlowShape{};
+  });
+  ASSERT_EQ(fed.size(), 1u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::upload);
+}
+
+// A QUIC download at 1 MB/s (1300-byte datagrams): the client sends one
+// 40-byte acknowledgement for every two datagrams, 15 KB/s of payload in
+// the voice band. What came back explains all of it.
+FlowShape quic_download(std::uint64_t bytes_per_second) {
+  FlowShape shape;
+  shape.ingress_packets = bytes_per_second / 1300;
+  shape.ingress_payload = bytes_per_second;
+  shape.ack_sized_packets = shape.ingress_packets / 2;
+  shape.ack_sized_payload = shape.ack_sized_packets * 40;
+  shape.packets = shape.ack_sized_packets;
+  shape.payload_bytes = shape.ack_sized_payload;
+  return shape;
+}
+
+TEST(EpisodeDetector, AQuicDownloadsAcknowledgementsAreNoUpload) {
+  EpisodeDetector d;
+  auto fed = feed_shapes(d, 0, 60, [](std::uint64_t t) {
+    return t >= 10 && t < 30 ? quic_download(1'000'000) : FlowShape{};
+  });
+  EXPECT_TRUE(fed.empty()) << fed[0].episode.bytes;
+  EXPECT_TRUE(d.ongoing().empty());
+}
+
+// Segments of a video over QUIC: 4 s at 3x the rate, then a pause; each
+// fetch starts with a 150-byte request.
+TEST(EpisodeDetector, AVideoPlayersSegmentsOverQuicAreNoUpload) {
+  EpisodeDetector d;
+  auto fed = feed_shapes(d, 0, 120, [](std::uint64_t t) {
+    if (t < 10 || t >= 100) return FlowShape{};
+    std::uint64_t phase = (t - 10) % 12;
+    FlowShape shape = phase < 4 ? quic_download(750'000) : FlowShape{};
+    if (phase == 0) shape += sent(150, 150);
+    return shape;
+  });
+  EXPECT_TRUE(fed.empty()) << fed[0].episode.bytes;
+}
+
+// Voice leaving on the connection that brings music back (one QUIC
+// connection for everything): 65-byte frames every 20 ms (16 kbit/s Opus
+// and its framing), music at 32 KB/s acknowledged by 40-byte packets.
+TEST(EpisodeDetector, VoiceOnAConnectionThatBringsMusicBackIsStillAudio) {
+  EpisodeDetector d;
+  auto fed = feed_shapes(d, 0, 60, [](std::uint64_t t) {
+    FlowShape shape = t >= 5 && t < 55 ? quic_download(32'000) : FlowShape{};
+    if (t >= 20 && t < 26) shape += sent(50 * 65, 65);
+    return shape;
+  });
+  ASSERT_EQ(fed.size(), 1u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::audio_upload);
+  EXPECT_NEAR(fed[0].episode.seconds(), 6, 1);
+}
+
+// A reply to a request, 13 KB within one second (a scrape of /metrics, an
+// API answer): whether it is one GSO packet or ten, it has no shape of
+// speech, and one second is too short to have any.
+TEST(EpisodeDetector, AOneSecondReplyIsNotAudio) {
+  for (std::uint64_t packet : {13'000ULL, 1'300ULL, 400ULL}) {
+    EpisodeDetector d;
+    auto fed = feed_shapes(d, 0, 120, [&](std::uint64_t t) {
+      return t >= 10 && t % 5 == 0 ? sent(13'000, packet) : FlowShape{};
+    });
+    ASSERT_FALSE(fed.empty());
+    for (const auto& f : fed) EXPECT_NE(f.episode.verdict, Verdict::audio_upload) << packet;
+  }
+}
+
+// The same reply straddling two seconds, half in each, in ten packets.
+TEST(EpisodeDetector, AReplyAcrossTwoSecondsIsNotAudio) {
+  EpisodeDetector d;
+  auto fed = feed_shapes(d, 0, 30, [](std::uint64_t t) {
+    return t == 10 || t == 11 ? sent(6'500, 1'300) : FlowShape{};
+  });
+  ASSERT_EQ(fed.size(), 1u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::upload);
+}
+
+// Speech as a codec sends it: 20 ms frames whose size follows the voice,
+// talk spurts of 0.3-2.5 s (`seconds` of them in all) and pauses of
+// 0.15-1.2 s between them with a 6-byte comfort-noise frame every 400 ms,
+// summed per second.
+std::vector<FlowShape> speech(std::mt19937& random, double seconds, double frame_bytes) {
+  auto uniform = [&](double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(random);
+  };
+  std::vector<FlowShape> out;
+  auto add = [&](double at, std::uint64_t bytes) {
+    if (out.size() <= static_cast<std::size_t>(at)) out.resize(static_cast<std::size_t>(at) + 1);
+    FlowShape& s = out[static_cast<std::size_t>(at)];
+    s.payload_bytes += bytes;
+    ++s.packets;
+    if (bytes <= 64) {
+      ++s.ack_sized_packets;
+      s.ack_sized_payload += bytes;
+    }
+  };
+  double t = 0, talked = 0, loudness = 1;
+  while (talked < seconds) {
+    double spurt = std::min(seconds - talked, uniform(0.3, 2.5));
+    talked += spurt;
+    for (double end = t + spurt; t < end; t += 0.02) {
+      loudness = std::clamp(loudness + uniform(-0.15, 0.15), 0.4, 1.8);
+      add(t, static_cast<std::uint64_t>(frame_bytes * loudness) + 25);
+    }
+    if (talked < seconds)
+      for (double end = t + uniform(0.15, 1.2); t < end; t += 0.4) add(t, 6 + 25);
+  }
+  return out;
+}
+
+TEST(EpisodeDetector, VariableBitRateSpeechWithPausesIsAudio) {
+  std::mt19937 random(29);
+  for (int trial = 0; trial < 200; ++trial) {
+    const double seconds = 2 + random() % 20, frame = 40 + random() % 120;
+    auto voice = speech(random, seconds, frame);
+    EpisodeDetector d;
+    auto fed = feed_shapes(d, 0, 100, [&](std::uint64_t t) {
+      FlowShape shape = sent(heartbeat(t), 40);
+      if (t >= 20 && t - 20 < voice.size()) shape += voice[t - 20];
+      return shape;
+    });
+    ASSERT_FALSE(fed.empty()) << "trial " << trial;
+    bool audio = false;
+    std::string seen;
+    for (const auto& f : fed) {
+      audio = audio || f.episode.verdict == Verdict::audio_upload;
+      seen += std::string(to_string(f.episode.verdict)) + " " + std::to_string(f.episode.seconds()) +
+              " s " + std::to_string(f.episode.bytes) + " B; ";
+    }
+    std::string series;
+    for (const auto& v : voice)
+      series += std::to_string(v.payload_bytes) + "/" + std::to_string(v.packets) + " ";
+    EXPECT_TRUE(audio) << "trial " << trial << ": " << seconds << " s, frames of " << frame
+                       << ": " << seen << "; bytes/packets a second: " << series;
+  }
+}
+
+// A camera streaming upstream at 2 Mbit/s in 1200-byte datagrams for 20 s,
+// with a little coming back (receiver reports).
+TEST(EpisodeDetector, ACameraStreamingUpstreamIsVideo) {
+  EpisodeDetector d;
+  auto fed = feed_shapes(d, 0, 60, [](std::uint64_t t) {
+    if (t < 10 || t >= 30) return FlowShape{};
+    FlowShape shape = sent(250'000 + (t % 2) * 20'000, 1200);
+    shape.ingress_packets = 5;
+    shape.ingress_payload = 400;
+    return shape;
+  });
+  ASSERT_EQ(fed.size(), 1u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::video_upload);
+}
+
+TEST(EpisodeDetector, AShortFileUploadIsNotVideo) {
+  EpisodeDetector d;
+  auto fed = feed_shapes(d, 0, 30, [](std::uint64_t t) {
+    return t >= 10 && t < 13 ? sent(500'000, 1200) : FlowShape{};
+  });
+  ASSERT_EQ(fed.size(), 1u);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::upload);
+}
+
 TEST(EpisodeDetector, ASenderStandsOutOnlyFromItsOwnBaseline) {
   EpisodeDetector d;
   // A process that starts streaming 5 KB/s and never stops: one long upload
@@ -137,11 +329,12 @@ TEST(EpisodeDetector, ShortBlipsAreNoise) {
   EXPECT_TRUE(feed(d, 0, 30, [](std::uint64_t t) { return t == 10 ? 1500 : 0; }).empty());
 }
 
-TEST(EpisodeDetector, AStreamThatNeverStopsIsOneUploadThenItsSendersNormal) {
+// 800 kbit/s, steady: a camera's rate, and so a video upload while it stands out.
+TEST(EpisodeDetector, AStreamThatNeverStopsIsOneEpisodeThenItsSendersNormal) {
   EpisodeDetector d;
   auto fed = feed(d, 0, 3600, [](std::uint64_t) { return 100'000; });
   ASSERT_EQ(fed.size(), 1u);
-  EXPECT_EQ(fed[0].episode.verdict, Verdict::upload);
+  EXPECT_EQ(fed[0].episode.verdict, Verdict::video_upload);
   EXPECT_TRUE(d.ongoing().empty());
   EXPECT_EQ(d.pairs(), 1u);
 }
@@ -192,7 +385,7 @@ TEST(EpisodeDetector, PairsBeyondTheLimitForgetTheLongestIdle) {
   rules.max_pairs = 3;
   EpisodeDetector d(rules);
   for (std::uint64_t i = 0; i < 10; ++i)
-    d.add({std::to_string(i), "p", 1}, kCloud, (i + 1) * kSecond, 10);
+    d.add({std::to_string(i), "p", 1}, kCloud, (i + 1) * kSecond, sent(10));
   EXPECT_EQ(d.pairs(), 3u);
 }
 
