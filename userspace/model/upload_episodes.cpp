@@ -28,7 +28,16 @@ void EpisodeDetector::add(const EpisodeSender& sender, const std::string& destin
   auto [it, inserted] = pairs_.try_emplace({sender, destination});
   State& state = it->second;
   std::uint64_t second = second_of(ts);
-  if (inserted) state.next_second = second;
+  if (inserted) {
+    state.next_second = second;
+    // A pair that first sends after the detector's first tick is new: it
+    // sent nothing before, so its baseline is nothing. Seeding it from its
+    // first second (partial, often the start of the upload itself) would
+    // hide a voice upload that begins its life. Pairs seen before the first
+    // tick were already sending when earshot started: they learn from
+    // their first quiet second.
+    state.baseline_seeded = ticked_;
+  }
   // A late harvest's bytes for a second already closed count in the next one.
   state.pending[std::max(second, state.next_second)] += shape;
   state.last_active = ts;
@@ -36,6 +45,7 @@ void EpisodeDetector::add(const EpisodeSender& sender, const std::string& destin
 }
 
 std::vector<UploadEpisode> EpisodeDetector::tick(MonotonicNs now) {
+  ticked_ = true;
   std::vector<UploadEpisode> ended;
   std::uint64_t open_second = second_of(now);  // still filling
   for (auto& [pair, state] : pairs_) {

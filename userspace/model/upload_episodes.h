@@ -164,6 +164,7 @@ class EpisodeDetector {
 
   EpisodeRules rules_;
   std::map<Pair, State> pairs_;
+  bool ticked_ = false;  // tick() has run: pairs added from now on are new
 };
 
 }  // namespace earshot::model

@@ -86,6 +86,22 @@ TEST(EpisodeDetector, AVoiceUploadOfAboutASecondAcrossTwoSecondsIsAudio) {
   EXPECT_EQ(fed[0].episode.bytes, 3600u);
 }
 
+// A connection that opens to upload: its first second is a partial one
+// below the threshold (0.3 s of 2 KB/s). It must not become the pair's
+// baseline, or the upload after it stands out by less than its rate.
+TEST(EpisodeDetector, ANewPairsFirstPartialSecondIsNotItsBaseline) {
+  for (std::uint64_t first : {300ULL, 700ULL}) {
+    EpisodeDetector d;
+    d.tick(kSecond);  // the detector ran before the pair appeared
+    auto fed = feed(d, 2, 30, [&](std::uint64_t t) -> std::uint64_t {
+      return t == 10 ? first : t > 10 && t < 14 ? 2040 : 0;
+    });
+    ASSERT_EQ(fed.size(), 1u) << first;
+    EXPECT_EQ(fed[0].episode.verdict, Verdict::audio_upload) << first;
+    EXPECT_LT(fed[0].episode.baseline_bytes_per_second, 50) << first;  // learnt, not seeded
+  }
+}
+
 TEST(EpisodeDetector, HeartbeatsAndAnAcknowledgementStreamRaiseNothing) {
   EpisodeDetector d;
   // A download's acknowledgements carry no payload: only keep-alives are fed.
