@@ -11,6 +11,18 @@ namespace earshot::app {
 
 namespace {
 
+model::Counters to_model(const earshot_device_counters& c) {
+  model::Counters m;
+  m.packets = c.packets;
+  m.bytes = c.bytes;
+  m.payload_bytes = c.payload_bytes;
+  m.ack_sized_packets = c.ack_sized_packets;
+  m.ack_sized_payload = c.ack_sized_payload;
+  m.ingress_packets = c.ingress_packets;
+  m.ingress_payload = c.ingress_payload;
+  return m;
+}
+
 model::DeviceBurstsConfig bursts_config(const config::Config& c, std::int64_t offset) {
   model::DeviceBurstsConfig b;
   b.kept = c.events.sessions_kept;
@@ -36,20 +48,17 @@ GatewayCollector::GatewayCollector(const config::Config& config, const kernel::M
 
 std::vector<nlohmann::json> GatewayCollector::harvest(std::uint64_t now_ns) {
   if (!enabled_) return {};
-  // Refused before the pairs: a packet counted in between then shows in
-  // the next harvest on one side, never on both.
-  earshot_device_counters refused = maps_.device_flows_refused();
+  // Refused and unmatched before the pairs: a packet counted in between
+  // then shows in the next harvest on one side, never on both.
+  const model::Counters refused = to_model(maps_.device_flows_refused());
+  const model::Counters unmatched = to_model(maps_.device_ingress_unmatched());
   std::vector<std::pair<model::DeviceFlowId, model::Counters>> cumulative;
   for (const auto& r : maps_.device_flows()) {
     model::DeviceFlowId id;
     std::copy(std::begin(r.key.mac), std::end(r.key.mac), id.mac.begin());
     id.family = r.key.family;
     std::copy(std::begin(r.key.daddr), std::end(r.key.daddr), id.daddr.begin());
-    model::Counters c;
-    c.packets = r.counters.packets;
-    c.bytes = r.counters.bytes;
-    c.payload_bytes = r.counters.payload_bytes;
-    cumulative.emplace_back(id, c);
+    cumulative.emplace_back(id, to_model(r.counters));
   }
   devices_.refresh();
   std::vector<std::pair<model::DeviceFlowId, model::Counters>> growth;
@@ -65,12 +74,8 @@ std::vector<nlohmann::json> GatewayCollector::harvest(std::uint64_t now_ns) {
     named.push_back({id, model::sanitize_label_value(devices_.name(id.mac)),
                      model::sanitize_label_value(namer_.name(address, &dns_, now_ns)), counters});
   }
-  model::Counters refused_counters;
-  refused_counters.packets = refused.packets;
-  refused_counters.bytes = refused.bytes;
-  refused_counters.payload_bytes = refused.payload_bytes;
   std::lock_guard lock(mutex_);
-  accounting_.account(std::move(named), refused_counters);
+  accounting_.account(std::move(named), refused, unmatched);
   return bursts_.harvested(now_ns, accounting_.last_growth());
 }
 
@@ -94,12 +99,8 @@ void GatewayCollector::retire_idle_pairs(
       accounting_.retire(id, model::Counters{});
       continue;
     }
-    model::Counters last;
-    last.packets = taken->packets;
-    last.bytes = taken->bytes;
-    last.payload_bytes = taken->payload_bytes;
-    model::Counters grew = accounting_.retire(id, last);
-    if (grew.packets || grew.bytes) growth.emplace_back(id, grew);
+    model::Counters grew = accounting_.retire(id, to_model(*taken));
+    if (grew.packets || grew.bytes || grew.ingress_packets) growth.emplace_back(id, grew);
   }
 }
 
@@ -109,6 +110,7 @@ void GatewayCollector::fill(exporter::Snapshot& snapshot) const {
   snapshot.gateway = true;
   snapshot.device_egress = accounting_.ledger().series();
   snapshot.device_refused = accounting_.refused();
+  snapshot.device_ingress_unmatched = accounting_.ingress_unmatched();
   snapshot.device_pairs = accounting_.pairs();
   snapshot.device_bursts = bursts_.counts();
 }

@@ -118,24 +118,44 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
                "Payload bytes (what TCP or UDP carried) LAN devices sent through this gateway, "
                "by device and destination.",
                MetricType::Counter);
+    auto device_ingress_payload =
+        family("earshot_device_ingress_payload_bytes_total",
+               "Payload bytes (what TCP or UDP carried) LAN devices received through this "
+               "gateway from the destination, by device and destination: what came back, which "
+               "explains a download's acknowledgements.",
+               MetricType::Counter);
+    auto device_ingress_packets =
+        family("earshot_device_ingress_packets_total",
+               "Packets LAN devices received through this gateway from the destination, by "
+               "device and destination.",
+               MetricType::Counter);
     for (const auto& [key, c] : s.device_egress) {
       Labels labels{{"device", key.device}, {"destination", key.destination}};
       add(device_bytes, labels, static_cast<double>(c.bytes));
       add(device_packets, labels, static_cast<double>(c.packets));
       add(device_payload, labels, static_cast<double>(c.payload_bytes));
+      if (c.ingress_packets) {
+        add(device_ingress_payload, labels, static_cast<double>(c.ingress_payload));
+        add(device_ingress_packets, labels, static_cast<double>(c.ingress_packets));
+      }
     }
     out.push_back(std::move(device_bytes));
     out.push_back(std::move(device_packets));
     out.push_back(std::move(device_payload));
+    out.push_back(std::move(device_ingress_payload));
+    out.push_back(std::move(device_ingress_packets));
     auto bursts = family("earshot_device_upload_bursts_total",
-                         "Voice-upload bursts of LAN devices: stretches in which a device's "
-                         "payload to a destination was steady at a voice rate for 1-60 s, by "
-                         "whether the destination is in policy.upload_allowed.",
+                         "Upload bursts of LAN devices: stretches in which a device's payload to "
+                         "a destination (less what acknowledged what came back) was steady at a "
+                         "voice rate for 2-60 s (verdict audio-upload) or at a video rate for 5 s "
+                         "and more (video-upload), by whether the destination is in "
+                         "policy.upload_allowed.",
                          MetricType::Counter);
     for (const auto& [key, n] : s.device_bursts)
       add(bursts,
           {{"device", key.device},
            {"destination", key.destination},
+           {"verdict", std::string(model::to_string(key.verdict))},
            {"allowed", key.allowed ? "true" : "false"}},
           static_cast<double>(n));
     out.push_back(std::move(bursts));
@@ -143,6 +163,16 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
                          "Bytes LAN devices sent that no device series received: the kernel's "
                          "(device, destination) table was full.",
                          MetricType::Counter, {}, static_cast<double>(s.device_refused.bytes)));
+    out.push_back(single("earshot_device_ingress_unmatched_payload_bytes_total",
+                         "Payload bytes forwarded to LAN devices that no device series received: "
+                         "the device's address was not known, or it had sent nothing to their "
+                         "source (a pair is what a device sent to).",
+                         MetricType::Counter, {},
+                         static_cast<double>(s.device_ingress_unmatched.ingress_payload)));
+    out.push_back(single("earshot_device_ingress_unmatched_packets_total",
+                         "Packets forwarded to LAN devices that no device series received.",
+                         MetricType::Counter, {},
+                         static_cast<double>(s.device_ingress_unmatched.ingress_packets)));
     out.push_back(single("earshot_device_flow_pairs",
                          "(device, destination) pairs in the kernel's fixed-size table; pairs "
                          "idle for gateway.forget_idle_after leave it, their counts kept.",

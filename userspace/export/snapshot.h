@@ -75,8 +75,10 @@ struct Snapshot {
   bool gateway = false;
   std::map<model::DeviceSeriesKey, model::Counters> device_egress;
   model::Counters device_refused;  // packets the full device map refused
+  // packets to a LAN device no pair of its took: ingress counters
+  model::Counters device_ingress_unmatched;
   std::uint64_t device_pairs = 0;  // (device, destination) pairs in the kernel's table
-  std::map<model::DeviceBursts::Key, std::uint64_t> device_bursts;  // voice-upload bursts
+  std::map<model::DeviceBursts::Key, std::uint64_t> device_bursts;  // voice, video uploads
 };
 
 }  // namespace earshot::exporter

@@ -38,9 +38,10 @@ std::vector<nlohmann::json> DeviceBursts::harvested(MonotonicNs now,
   for (auto& episode : detector_.tick(now)) {
     if (episode.verdict != Verdict::audio_upload && episode.verdict != Verdict::video_upload)
       continue;
-    Key key{episode.sender.name, episode.destination, allowed(episode.destination)};
+    Key key{episode.sender.name, episode.destination, episode.verdict,
+            allowed(episode.destination)};
     if (!counts_.contains(key) && counts_.size() >= config_.max_series)
-      key = {kOtherLabel, kOtherLabel, key.allowed};
+      key = {kOtherLabel, kOtherLabel, key.verdict, key.allowed};
     ++counts_[key];
     lines.push_back(device_burst_event_line(episode, config_.realtime_minus_monotonic_ns));
     recent_.push_back(std::move(episode));

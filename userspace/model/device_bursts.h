@@ -1,11 +1,11 @@
 #pragma once
-// Gateway mode: voice-upload bursts per LAN device. Each harvest's payload
-// growth per (device, destination) goes into the same EpisodeDetector that
-// watches processes (the sender's key is the device's MAC, its name the
-// device label); every ended episode with verdict audio-upload or
-// video-upload is a burst.
+// Gateway mode: voice- and video-upload bursts per LAN device. Each
+// harvest's growth per (device, destination), what it sent and received
+// (shape_of), goes into the same EpisodeDetector that watches processes (the
+// sender's key is the device's MAC, its name the device label); every ended
+// episode with verdict audio-upload or video-upload is a burst.
 // A burst becomes an event line, is listed among the recent ones (the last
-// `kept`), and is counted per (device, destination, allowed).
+// `kept`), and is counted per (device, destination, verdict, allowed).
 //
 // Pure: fed named growth and times, returns event lines; bounded (the
 // detector's pairs, the last `kept` bursts, `max_series` counted label sets,
@@ -35,7 +35,7 @@ EpisodeRules gateway_episode_rules();
 struct DeviceBurstsConfig {
   EpisodeRules episodes = gateway_episode_rules();
   std::size_t kept = 50;                    // recent bursts listed in /api/sessions
-  std::size_t max_series = 1024;            // (device, destination, allowed) counted apart
+  std::size_t max_series = 1024;            // (device, destination, verdict, allowed) counted apart
   std::vector<std::string> upload_allowed;  // destination labels; empty: anywhere
   std::int64_t realtime_minus_monotonic_ns = 0;
 };
@@ -45,13 +45,14 @@ class DeviceBursts {
   struct Key {
     std::string device;
     std::string destination;
-    bool allowed = true;  // destination in upload_allowed, or no list
+    Verdict verdict = Verdict::audio_upload;  // audio_upload or video_upload
+    bool allowed = true;                      // destination in upload_allowed, or no list
     auto operator<=>(const Key&) const = default;
   };
 
   explicit DeviceBursts(DeviceBurstsConfig config = {});
 
-  // One harvest's payload growth (GatewayAccounting::last_growth()) at now;
+  // One harvest's growth (GatewayAccounting::last_growth()) at now;
   // returns the event lines of the bursts that ended.
   std::vector<nlohmann::json> harvested(MonotonicNs now,
                                         const std::vector<NamedDeviceGrowth>& growth);

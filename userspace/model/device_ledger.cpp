@@ -41,9 +41,11 @@ Counters GatewayAccounting::retire(const DeviceFlowId& id, const Counters& final
   return deltas_.retire(id, final_reading);
 }
 
-void GatewayAccounting::account(std::vector<NamedDeviceGrowth> named, const Counters& refused) {
+void GatewayAccounting::account(std::vector<NamedDeviceGrowth> named, const Counters& refused,
+                                const Counters& ingress_unmatched) {
   for (const auto& g : named) ledger_.add(g.device, g.destination, g.growth);
   refused_ = refused;
+  ingress_unmatched_ = ingress_unmatched;
   last_growth_ = std::move(named);
 }
 

@@ -5,7 +5,9 @@
 // GatewayAccounting::last_growth(), as sessions read the process growth).
 //
 // Pure: fed readings and names, returns nothing but state. Packets the full
-// kernel map refused are counted apart (refused), never dropped silently.
+// kernel map refused are counted apart (refused), and so are packets to a
+// LAN device that no pair of its took (ingress_unmatched): never dropped
+// silently.
 #include <array>
 #include <cstdint>
 #include <map>
@@ -75,11 +77,15 @@ class GatewayAccounting {
   // Pairs in the kernel's table at the last reading, less those retired.
   std::size_t pairs() const { return last_grew_.size(); }
   // Adds the named growth to the ledger; `refused` is the kernel's
-  // cumulative count of packets the full map could not take.
-  void account(std::vector<NamedDeviceGrowth> named, const Counters& refused);
+  // cumulative count of packets the full map could not take,
+  // `ingress_unmatched` of those forwarded to a LAN device that no pair took
+  // (its ingress counters).
+  void account(std::vector<NamedDeviceGrowth> named, const Counters& refused,
+               const Counters& ingress_unmatched = {});
 
   const DeviceLedger& ledger() const { return ledger_; }
   const Counters& refused() const { return refused_; }
+  const Counters& ingress_unmatched() const { return ingress_unmatched_; }
   // The last harvest's growth, per pair, named: the seam for detectors of
   // device uploads.
   const std::vector<NamedDeviceGrowth>& last_growth() const { return last_growth_; }
@@ -89,6 +95,7 @@ class GatewayAccounting {
   std::map<DeviceFlowId, std::uint64_t> last_grew_;  // pairs in the table: when each last grew
   DeviceLedger ledger_;
   Counters refused_;
+  Counters ingress_unmatched_;
   std::vector<NamedDeviceGrowth> last_growth_;
 };
 

@@ -1,11 +1,15 @@
 // Gateway mode: earshot on a masquerading gateway counts what each LAN
 // device sends through it, per destination, named by the DNS answers the
-// gateway forwarded and the device named from the config or a leases file;
-// within 1% of nftables counters in the gateway's forward chain, under
-// both tiers (netfilter FORWARD, and tc ingress of the LAN interfaces with
-// DNS answers read at tc egress, the tier of kernels before 6.4/6.6). And
-// voice-upload bursts per device: one for a speaker's voice-shaped upload,
-// none for its heartbeat or downloads, nor for another device's stream.
+// gateway forwarded and the device named from the config or a leases file,
+// and what each device receives from each destination (TCP and UDP
+// downloads, both families); within 1% of nftables counters in the
+// gateway's forward chain, under both tiers (netfilter FORWARD, and tc
+// ingress and egress of the LAN interfaces with DNS answers read at tc
+// egress, the tier of kernels before 6.4/6.6). And upload bursts per
+// device: one for a speaker's voice-shaped upload, none for its heartbeat
+// or downloads, nor for another device's stream; one video-upload burst for
+// a camera-like stream upstream, none for a QUIC video download's
+// acknowledgements.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -15,6 +19,7 @@
 #include <fstream>
 #include <memory>
 #include <ostream>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -106,8 +111,10 @@ TEST_P(GatewayTest, EachDevicesBytesPerDestinationMatchNftOnTheGateway) {
     ASSERT_EQ(scrape.sum("earshot_hook_attached", {{"hook", hook}}), forward ? 1 : 0)
         << hook << "\n"
         << scrape.text("earshot_hook_attached") << daemon.log();
-  ASSERT_EQ(scrape.sum("earshot_hook_attached", {{"hook", "tc_gateway_ingress"}}), forward ? 0 : 1)
-      << scrape.text("earshot_hook_attached") << daemon.log();
+  for (const char* hook : {"tc_gateway_ingress", "tc_gateway_lan_egress"})
+    ASSERT_EQ(scrape.sum("earshot_hook_attached", {{"hook", hook}}), forward ? 0 : 1)
+        << hook << "\n"
+        << scrape.text("earshot_hook_attached") << daemon.log();
   if (!forward) {
     ASSERT_EQ(scrape.sum("earshot_hook_attached", {{"hook", "tc_dns_lan_egress"}}), 1)
         << scrape.text("earshot_hook_attached") << daemon.log();
@@ -285,10 +292,11 @@ TEST_P(GatewayTest, OnlyAVoiceShapedUploadIsABurst) {
   scrape = scrape_in(daemon, lab.gateway);
   EXPECT_EQ(scrape.sum("earshot_device_upload_bursts_total"), 1)
       << scrape.text("earshot_device_upload_bursts_total");
-  EXPECT_EQ(
-      scrape.sum("earshot_device_upload_bursts_total",
-                 {{"device", kSpeakerName}, {"destination", kUploadName}, {"allowed", "true"}}),
-      1)
+  EXPECT_EQ(scrape.sum("earshot_device_upload_bursts_total", {{"device", kSpeakerName},
+                                                              {"destination", kUploadName},
+                                                              {"verdict", "audio-upload"},
+                                                              {"allowed", "true"}}),
+            1)
       << scrape.text("earshot_device_upload_bursts_total");
   // Payload, not bytes: the second device's stream is acknowledgements
   // (bytes, no payload) but for its one download request.
@@ -309,6 +317,250 @@ TEST_P(GatewayTest, OnlyAVoiceShapedUploadIsABurst) {
               scrape.sum("earshot_device_egress_bytes_total",
                          {{"device", kSpeakerName}, {"destination", kUploadName}}),
               kSecondName, second_payload, second_bytes);
+}
+
+// What the speaker receives from each family's server: TCP downloads, then
+// (once earshot has counted them) QUIC-like UDP ones. Each phase's growth
+// of the speaker's ingress series against nft's counters of that protocol
+// in the forward chain (what goes out to lan1 from the server to the
+// speaker): packets within 1%, and payload within 1% of nft's bytes less
+// the headers (IP's, and UDP's 8 or TCP's 32: the timestamps option, on by
+// default, in every segment but the SYN-ACK, 8 bytes more).
+TEST_P(GatewayTest, WhatEachDeviceReceivesPerDestinationMatchesNftOnTheGateway) {
+  GatewayLab lab;
+  NftCounter nft(lab.gateway.path, "", "forward");
+  struct Expected {
+    const char* protocol;
+    std::string destination;
+    std::uint32_t headers;  // IP and transport, per packet
+    std::string key;
+    NftCount truth;
+    double packets_before = 0;  // earshot's counts before the phase
+    double payload_before = 0;
+  };
+  Expected expected[] = {
+      {"tcp", GatewayLab::kServer4, 20 + 32, "tcp_v4", {}},
+      {"tcp", GatewayLab::kServer6, 40 + 32, "tcp_v6", {}},
+      {"udp", GatewayLab::kServer4, 20 + 8, "udp_v4", {}},
+      {"udp", GatewayLab::kServer6, 40 + 8, "udp_v6", {}},
+  };
+  for (const auto& e : expected) {
+    const bool v6 = e.destination.find(':') != std::string::npos;
+    nft.count_matching(e.key, {"oifname", GatewayLab::kSpeakerLan, v6 ? "ip6" : "ip", "saddr",
+                               e.destination, v6 ? "ip6" : "ip", "daddr",
+                               v6 ? "fd71::10" : "192.168.71.10", "meta", "l4proto", e.protocol});
+  }
+
+  DaemonProcess daemon({.binary = kDaemon,
+                        .config_yaml = daemon_config(GetParam(), "/nonexistent/leases"),
+                        .netns_path = lab.gateway.path});
+  MetricsScrape scrape = scrape_in(daemon, lab.gateway);
+  if (auto missing = tier_missing(scrape, GetParam()); !missing.empty()) {
+    if (GetParam() == GatewayTier::netfilter_forward) GTEST_SKIP() << missing;
+    FAIL() << missing << daemon.log();
+  }
+  auto series = [&](const char* metric, const Expected& e) {
+    return scrape.sum(metric, {{"device", kSpeakerName}, {"destination", e.destination}});
+  };
+  // Waits for the phase's last packets to be harvested, then checks them.
+  auto check_phase = [&](std::span<Expected> phase) {
+    for (auto& e : phase) e.truth = nft.read(e.key);
+    poll_until(
+        [&] {
+          scrape = scrape_in(daemon, lab.gateway);
+          for (const auto& e : phase)
+            if (series("earshot_device_ingress_packets_total", e) - e.packets_before <
+                static_cast<double>(e.truth.packets))
+              return false;
+          return true;
+        },
+        5s);
+    for (const auto& e : phase) {
+      const double packets = series("earshot_device_ingress_packets_total", e) - e.packets_before;
+      const double payload =
+          series("earshot_device_ingress_payload_bytes_total", e) - e.payload_before;
+      const double truth_packets = static_cast<double>(e.truth.packets);
+      const double truth_payload =
+          static_cast<double>(e.truth.bytes) - truth_packets * static_cast<double>(e.headers);
+      EXPECT_NEAR(packets, truth_packets, 0.01 * truth_packets)
+          << e.key << "\n"
+          << scrape.text("earshot_device_ingress_packets_total") << daemon.log();
+      EXPECT_NEAR(payload, truth_payload, 0.01 * truth_payload)
+          << e.key << "\n"
+          << scrape.text("earshot_device_ingress_payload_bytes_total") << daemon.log();
+      std::printf(
+          "[ ingress ] %s %s <- %s: earshot %.0f packets, %.0f B payload; nft %.0f packets, "
+          "%.0f B less headers (%+.3f%%)\n",
+          tier_name(GetParam()).c_str(), e.key.c_str(), e.destination.c_str(), packets, payload,
+          truth_packets, truth_payload,
+          truth_payload ? 100.0 * (payload - truth_payload) / truth_payload : 0.0);
+    }
+  };
+
+  ChildProcess tcp4({kTool, "tcp-sink", "5201", "--reply", "2000000"},
+                    {.netns_path = lab.internet.path});
+  ChildProcess tcp6({kTool, "tcp-sink", "5202", "--reply", "1000000"},
+                    {.netns_path = lab.internet.path});
+  ChildProcess quic({kSpeakerTool, "peer", "5203", "--proto", "quic"},
+                    {.netns_path = lab.internet.path});
+  for (ChildProcess* server : {&tcp4, &tcp6, &quic})
+    ASSERT_TRUE(server->wait_for_output("ready", 10s)) << server->stderr_text();
+
+  ChildProcess fetch4({kTool, "tcp-send", GatewayLab::kServer4, "5201", "200"},
+                      {.netns_path = lab.speaker.path});
+  ChildProcess fetch6({kTool, "tcp-send", GatewayLab::kServer6, "5202", "200"},
+                      {.netns_path = lab.speaker.path});
+  for (ChildProcess* client : {&fetch4, &fetch6})
+    ASSERT_EQ(client->wait(60s), 0) << client->stderr_text();
+  for (ChildProcess* server : {&tcp4, &tcp6})
+    ASSERT_EQ(server->wait(30s), 0) << server->stderr_text();
+  check_phase(std::span(expected, 2));
+  ASSERT_GT(expected[0].truth.bytes, 2'000'000u);
+  ASSERT_GT(expected[1].truth.bytes, 1'000'000u);
+  // The download's direction stays apart: the speaker sent its request and
+  // acknowledgements, little payload.
+  EXPECT_LT(series("earshot_device_egress_payload_bytes_total", expected[0]), 1000)
+      << scrape.text("earshot_device_egress_payload_bytes_total");
+
+  for (auto& e : std::span(expected).subspan(2)) {
+    e.packets_before = series("earshot_device_ingress_packets_total", e);
+    e.payload_before = series("earshot_device_ingress_payload_bytes_total", e);
+  }
+  auto quic_download = [&](const char* server) {
+    return ChildProcess(
+        {kSpeakerTool, "listen", "--peer", server, "--port", "5203", "--proto", "quic", "--seconds",
+         "5", "--keepalive-ms", "0", "--download", "0.5:3:300000"},
+        {.netns_path = lab.speaker.path});
+  };
+  ChildProcess listen4 = quic_download(GatewayLab::kServer4);
+  ChildProcess listen6 = quic_download(GatewayLab::kServer6);
+  for (ChildProcess* client : {&listen4, &listen6})
+    ASSERT_EQ(client->wait(60s), 0) << client->stderr_text();
+  check_phase(std::span(expected).subspan(2));
+  ASSERT_GT(expected[2].truth.bytes, 800'000u) << listen4.stdout_text();
+  ASSERT_GT(expected[3].truth.bytes, 800'000u) << listen6.stdout_text();
+
+  // Every packet to the speaker was matched to a pair it had sent to.
+  EXPECT_EQ(scrape.sum("earshot_device_ingress_unmatched_packets_total"), 0)
+      << scrape.text("earshot_device_ingress_unmatched_packets_total");
+
+  // From one LAN device to another: the second device never sent to the
+  // speaker, so what it receives from it is unmatched (counted, in no
+  // series); then what the speaker receives back from it is in the
+  // speaker's pair, in both tiers (tc egress counts what came in from
+  // another LAN interface, as FORWARD does).
+  constexpr const char* kSecond4 = "192.168.72.10";
+  ChildProcess second_sink({kTool, "udp-sink", "5210", "20", "--timeout-ms", "20000"},
+                           {.netns_path = lab.second.path});
+  ASSERT_TRUE(second_sink.wait_for_output("ready", 10s)) << second_sink.stderr_text();
+  check_command({kTool, "udp-send", kSecond4, "5210", "20", "100", "5"},
+                {.netns_path = lab.speaker.path});
+  ASSERT_EQ(second_sink.wait(30s), 0) << second_sink.stderr_text();
+  ChildProcess speaker_sink({kTool, "udp-sink", "5211", "10", "--timeout-ms", "20000"},
+                            {.netns_path = lab.speaker.path});
+  ASSERT_TRUE(speaker_sink.wait_for_output("ready", 10s)) << speaker_sink.stderr_text();
+  check_command({kTool, "udp-send", "192.168.71.10", "5211", "10", "300", "5"},
+                {.netns_path = lab.second.path});
+  ASSERT_EQ(speaker_sink.wait(30s), 0) << speaker_sink.stderr_text();
+  const Labels from_second{{"device", kSpeakerName}, {"destination", kSecond4}};
+  EXPECT_TRUE(poll_until(
+      [&] {
+        scrape = scrape_in(daemon, lab.gateway);
+        return scrape.sum("earshot_device_ingress_unmatched_packets_total") >= 20 &&
+               scrape.sum("earshot_device_ingress_packets_total", from_second) >= 10;
+      },
+      5s))
+      << scrape.text("earshot_device_ingress_unmatched_packets_total")
+      << scrape.text("earshot_device_ingress_packets_total") << daemon.log();
+  EXPECT_EQ(scrape.sum("earshot_device_ingress_unmatched_packets_total"), 20);
+  EXPECT_EQ(scrape.sum("earshot_device_ingress_unmatched_payload_bytes_total"), 20 * 100);
+  EXPECT_EQ(scrape.sum("earshot_device_ingress_packets_total", from_second), 10);
+  EXPECT_EQ(scrape.sum("earshot_device_ingress_payload_bytes_total", from_second), 10 * 300);
+}
+
+// The speaker streams camera-like video upstream (250 kB/s for 9 s in
+// QUIC-like datagrams of at most 1200 bytes) while the second device
+// downloads video at 1 MB/s the same way, acknowledging every second
+// datagram with 28-52 bytes: a steady upload at a voice rate in voice-sized
+// packets, to a gateway that did not count what came back. One burst, the
+// speaker's, verdict video-upload.
+TEST_P(GatewayTest, AVideoStreamUpstreamIsAVideoBurstAndAVideoDownloadIsNone) {
+  GatewayLab lab;
+  TempDir dir;
+  const std::string leases = dir.path() + "/dhcp.leases";
+  {
+    std::ofstream file(leases);
+    file << "1999999999 " << GatewayLab::kSecondMac << " 192.168.72.10 " << kSecondName << " *\n";
+  }
+  const std::string events = dir.path() + "/events.jsonl";
+  DaemonProcess daemon({.binary = kDaemon,
+                        .config_yaml = daemon_config(GetParam(), leases, events),
+                        .netns_path = lab.gateway.path});
+  MetricsScrape scrape = scrape_in(daemon, lab.gateway);
+  if (auto missing = tier_missing(scrape, GetParam()); !missing.empty()) {
+    if (GetParam() == GatewayTier::netfilter_forward) GTEST_SKIP() << missing;
+    FAIL() << missing << daemon.log();
+  }
+
+  ChildProcess camera_peer({kSpeakerTool, "peer", "5301", "--proto", "quic"},
+                           {.netns_path = lab.internet.path});
+  ChildProcess video_peer({kSpeakerTool, "peer", "5302", "--proto", "quic"},
+                          {.netns_path = lab.internet.path});
+  for (ChildProcess* peer : {&camera_peer, &video_peer})
+    ASSERT_TRUE(peer->wait_for_output("ready", 10s)) << peer->stderr_text();
+  ChildProcess camera(
+      {kSpeakerTool, "listen", "--peer", GatewayLab::kServer4, "--port", "5301", "--proto", "quic",
+       "--seconds", "12", "--keepalive-ms", "0", "--video-upload", "1:9:250000"},
+      {.netns_path = lab.speaker.path});
+  ChildProcess watching(
+      {kSpeakerTool, "listen", "--peer", GatewayLab::kServer4, "--port", "5302", "--proto", "quic",
+       "--seconds", "12", "--keepalive-ms", "0", "--download", "1:10:1000000"},
+      {.netns_path = lab.second.path});
+  ASSERT_EQ(camera.wait(60s), 0) << camera.stderr_text();
+  ASSERT_EQ(watching.wait(60s), 0) << watching.stderr_text();
+
+  // A burst is reported three quiet seconds after it ends (the upload
+  // ended 2 s before the speaker did); wait a little more for anything
+  // wrongly reported late.
+  auto bursts_in_log = [&] {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : select_events(read_event_lines(events), "session"))
+      if (line.value("source", "") == "traffic") out.push_back(line);
+    return out;
+  };
+  poll_until([&] { return !bursts_in_log().empty(); }, 10s);
+  std::this_thread::sleep_for(3s);
+  scrape = scrape_in(daemon, lab.gateway);
+  const auto bursts = bursts_in_log();
+  ASSERT_EQ(bursts.size(), 1u) << nlohmann::json(bursts).dump(2)
+                               << "\ncamera: " << camera.stdout_text()
+                               << "\nwatching: " << watching.stdout_text()
+                               << scrape.text("earshot_device_egress_payload_bytes_total")
+                               << scrape.text("earshot_device_ingress_payload_bytes_total")
+                               << daemon.log();
+  const nlohmann::json& burst = bursts[0];
+  EXPECT_EQ(burst.value("device", ""), kSpeakerName) << burst.dump(2);
+  EXPECT_EQ(burst.value("destination", ""), GatewayLab::kServer4) << burst.dump(2);
+  EXPECT_EQ(burst.value("verdict", ""), "video-upload") << burst.dump(2);
+  EXPECT_NEAR(burst.value("seconds", 0.0), 9.0, 2.0) << burst.dump(2);
+  EXPECT_EQ(scrape.sum("earshot_device_upload_bursts_total"), 1)
+      << scrape.text("earshot_device_upload_bursts_total");
+  EXPECT_EQ(scrape.sum("earshot_device_upload_bursts_total",
+                       {{"device", kSpeakerName}, {"verdict", "video-upload"}}),
+            1)
+      << scrape.text("earshot_device_upload_bursts_total");
+
+  // The decoy was one: acknowledgements at a voice rate, explained by 10 MB
+  // that came back.
+  const Labels second{{"device", kSecondName}, {"destination", GatewayLab::kServer4}};
+  const double acks = scrape.sum("earshot_device_egress_payload_bytes_total", second);
+  const double received = scrape.sum("earshot_device_ingress_payload_bytes_total", second);
+  EXPECT_GT(acks, 50'000) << scrape.text("earshot_device_egress_payload_bytes_total");
+  EXPECT_GT(received, 9'000'000) << scrape.text("earshot_device_ingress_payload_bytes_total");
+  std::printf("[ burst ] %s %s -> %s: %s, %.1f s, %.0f B; %s: %.0f B of acks for %.0f B\n",
+              tier_name(GetParam()).c_str(), kSpeakerName, GatewayLab::kServer4,
+              burst.value("verdict", "").c_str(), burst.value("seconds", 0.0),
+              burst.value("bytes", 0.0), kSecondName, acks, received);
 }
 
 // The gateway's own processes are still counted per process, as in device mode.

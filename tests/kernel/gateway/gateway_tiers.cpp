@@ -33,9 +33,10 @@ std::string tier_missing(const MetricsScrape& scrape, GatewayTier tier) {
       scrape.sum("earshot_hook_attached", {{"hook", "netfilter_forward_ipv4"}}) != 1)
     return "netfilter_forward_ipv4 did not attach (a kernel before 6.4):\n" +
            scrape.text("earshot_hook_attached");
-  if (tier == GatewayTier::tc &&
-      scrape.sum("earshot_hook_attached", {{"hook", "tc_gateway_ingress"}}) != 1)
-    return "tc_gateway_ingress did not attach:\n" + scrape.text("earshot_hook_attached");
+  if (tier == GatewayTier::tc)
+    for (const char* hook : {"tc_gateway_ingress", "tc_gateway_lan_egress"})
+      if (scrape.sum("earshot_hook_attached", {{"hook", hook}}) != 1)
+        return std::string(hook) + " did not attach:\n" + scrape.text("earshot_hook_attached");
   return "";
 }
 

@@ -3,7 +3,7 @@
 // - it follows its LAN interfaces: one configured but absent at start (an
 //   access point that comes up after earshot) is counted once it appears,
 //   and again after it is deleted and made anew (a new index), under both
-//   tiers;
+//   tiers, what its device sends and what it receives;
 // - a (device, destination) pair idle for gateway.forget_idle_after leaves
 //   the kernel's fixed-size table with its counts kept, and counts on from
 //   zero when the device sends there again.
@@ -99,7 +99,11 @@ TEST_P(GatewayUpkeepTest, AnInterfaceThatComesLaterOrIsMadeAgainIsCounted) {
   auto counted = [&] {
     return scrape_in(daemon, lab.gateway).sum("earshot_device_egress_bytes_total", series);
   };
+  auto received = [&] {
+    return scrape_in(daemon, lab.gateway).sum("earshot_device_ingress_packets_total", series);
+  };
   double expected = 0;
+  double received_before = 0;
   for (int round = 0; round < 2; ++round) {
     LabHost device = lab.add_device('n', kLateLan, kLateMac, kLateSubnet);
     // The daemon looks for its interfaces between harvests.
@@ -116,6 +120,12 @@ TEST_P(GatewayUpkeepTest, AnInterfaceThatComesLaterOrIsMadeAgainIsCounted) {
     std::printf("[ accuracy ] %s round %d: earshot %.0f B, nft %.0f B (%+.3f%%)\n",
                 tier_name(GetParam()).c_str(), round, now, expected,
                 100.0 * (now - expected) / expected);
+    // The sink's SYN-ACK and acknowledgements came back through it too.
+    double received_now = 0;
+    EXPECT_TRUE(poll_until([&] { return (received_now = received()) > received_before; }, 5s))
+        << "round " << round << ": nothing received counted\n"
+        << daemon.log();
+    received_before = received_now;
     lab.remove_device(device, kLateLan);
     ASSERT_TRUE(
         poll_until([&] { return occurrences(daemon.log(), "LAN interface gone") == rounds; }, 5s))

@@ -85,5 +85,67 @@ TEST(Families, PromtoolFindsNothingToSay) {
   EXPECT_EQ(check.out + check.err, "");
 }
 
+// Gateway mode: what each device sent and received per destination, the
+// packets no pair took, and bursts by verdict.
+Snapshot gateway_snapshot() {
+  Snapshot s;
+  s.gateway = true;
+  model::Counters speaker;
+  speaker.packets = 40;
+  speaker.bytes = 3000;
+  speaker.payload_bytes = 1600;
+  speaker.ingress_packets = 800;
+  speaker.ingress_payload = 1'040'000;
+  s.device_egress[{"kitchen", "video.example"}] = speaker;
+  model::Counters sent_only;
+  sent_only.packets = 2;
+  sent_only.bytes = 120;
+  s.device_egress[{"kitchen", "ntp.example"}] = sent_only;
+  s.device_ingress_unmatched.ingress_packets = 3;
+  s.device_ingress_unmatched.ingress_payload = 180;
+  s.device_bursts[{"kitchen", "upload.example", model::Verdict::video_upload, false}] = 1;
+  s.device_bursts[{"kitchen", "voice.example", model::Verdict::audio_upload, true}] = 2;
+  return s;
+}
+
+TEST(Families, GatewayIngressAndBurstVerdicts) {
+  std::string t = text(gateway_snapshot());
+  EXPECT_NE(t.find("earshot_device_ingress_payload_bytes_total{device=\"kitchen\","
+                   "destination=\"video.example\"} 1040000"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("earshot_device_ingress_packets_total{device=\"kitchen\","
+                   "destination=\"video.example\"} 800"),
+            std::string::npos)
+      << t;
+  // A pair that received nothing has no ingress series.
+  EXPECT_EQ(t.find("earshot_device_ingress_packets_total{device=\"kitchen\","
+                   "destination=\"ntp.example\"}"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("earshot_device_egress_bytes_total{device=\"kitchen\","
+                   "destination=\"ntp.example\"} 120"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("earshot_device_ingress_unmatched_payload_bytes_total 180"), std::string::npos)
+      << t;
+  EXPECT_NE(t.find("earshot_device_ingress_unmatched_packets_total 3"), std::string::npos) << t;
+  EXPECT_NE(t.find("earshot_device_upload_bursts_total{device=\"kitchen\","
+                   "destination=\"upload.example\",verdict=\"video-upload\",allowed=\"false\"} 1"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("earshot_device_upload_bursts_total{device=\"kitchen\","
+                   "destination=\"voice.example\",verdict=\"audio-upload\",allowed=\"true\"} 2"),
+            std::string::npos)
+      << t;
+}
+
+TEST(Families, PromtoolFindsNothingToSayInGatewayMode) {
+  if (auto reason = test::promtool_unavailable_reason()) GTEST_SKIP() << *reason;
+  const auto check = test::promtool_check_metrics(text(gateway_snapshot()));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.out + check.err, "");
+}
+
 }  // namespace
 }  // namespace earshot::exporter::families_test

@@ -99,9 +99,9 @@ TEST(HookPlan, GatewayHooksOnlyInGatewayMode) {
   PlanRequest request;
   auto plan = walk(request, {},
                    {"netfilter_forward_ipv4", "netfilter_forward_ipv6", "tc_gateway_ingress",
-                    "tc_dns_lan_egress"});
+                    "tc_gateway_lan_egress", "tc_dns_lan_egress"});
   for (const char* hook : {"netfilter_forward_ipv4", "netfilter_forward_ipv6", "tc_gateway_ingress",
-                           "tc_dns_lan_egress"})
+                           "tc_gateway_lan_egress", "tc_dns_lan_egress"})
     EXPECT_EQ(plan[hook], "gateway mode off (gateway.enabled)") << hook;
 }
 
@@ -109,18 +109,29 @@ TEST(HookPlan, GatewayCountsAtForwardWhereTheKernelHasItElseTcIngress) {
   PlanRequest request;
   request.gateway = true;
   MachineOffer offer;
-  const Attached all{"netfilter_forward_ipv4", "netfilter_forward_ipv6", "tc_gateway_ingress"};
+  const Attached all{"netfilter_forward_ipv4", "netfilter_forward_ipv6", "tc_gateway_ingress",
+                     "tc_gateway_lan_egress"};
   auto plan = walk(request, offer, all);
   EXPECT_EQ(plan["netfilter_forward_ipv4"], "attached");
   EXPECT_EQ(plan["netfilter_forward_ipv6"], "attached");
   EXPECT_EQ(plan["tc_gateway_ingress"],
             "not needed: netfilter_forward_ipv4 and netfilter_forward_ipv6 count at FORWARD");
+  EXPECT_EQ(plan["tc_gateway_lan_egress"],
+            "not needed: netfilter_forward_ipv4 and netfilter_forward_ipv6 count what LAN devices "
+            "receive at FORWARD");
 
   offer.netfilter_programs = false;  // before 6.4
   plan = walk(request, offer, all);
   EXPECT_EQ(plan["netfilter_forward_ipv4"],
             "not loaded: this kernel has no netfilter BPF programs (6.4+)");
   EXPECT_EQ(plan["tc_gateway_ingress"], "attached");
+  EXPECT_EQ(plan["tc_gateway_lan_egress"], "attached");
+
+  // What devices receive goes into the pairs tc ingress counts: not without it.
+  plan = walk(request, offer, {"tc_gateway_lan_egress"});
+  EXPECT_EQ(plan["tc_gateway_ingress"], "tried");
+  EXPECT_EQ(plan["tc_gateway_lan_egress"],
+            "not attached: tc_gateway_ingress (the pairs it counts into) is not");
 
   // Forced through kernel.disabled_hooks, as the kernel lane does.
   offer.netfilter_programs = true;
@@ -131,9 +142,11 @@ TEST(HookPlan, GatewayCountsAtForwardWhereTheKernelHasItElseTcIngress) {
 
   // Half the FORWARD tier does not count: tc is tried.
   request.disabled_hooks.clear();
-  plan = walk(request, offer, {"netfilter_forward_ipv4", "tc_gateway_ingress"});
+  plan = walk(request, offer,
+              {"netfilter_forward_ipv4", "tc_gateway_ingress", "tc_gateway_lan_egress"});
   EXPECT_EQ(plan["netfilter_forward_ipv6"], "tried");
   EXPECT_EQ(plan["tc_gateway_ingress"], "attached");
+  EXPECT_EQ(plan["tc_gateway_lan_egress"], "attached");
 }
 
 TEST(HookPlan, ForwardedDnsAnswersAtTcxElseTcEgressOfTheLan) {

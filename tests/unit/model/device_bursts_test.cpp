@@ -24,6 +24,26 @@ NamedDeviceGrowth growth(std::uint8_t last_mac_byte, const std::string& device,
   return g;
 }
 
+// A second of datagrams both ways, as the kernel counts them: `sent` of
+// `sent_size` bytes of payload (ack-sized ones, 1-64 bytes, counted apart)
+// and `received` of `received_size`.
+NamedDeviceGrowth datagrams(std::uint8_t last_mac_byte, const std::string& device,
+                            const std::string& destination, std::uint64_t sent,
+                            std::uint64_t sent_size, std::uint64_t received,
+                            std::uint64_t received_size) {
+  NamedDeviceGrowth g = growth(last_mac_byte, device, destination, 0, 0);
+  g.growth.packets = sent;
+  g.growth.payload_bytes = sent * sent_size;
+  g.growth.bytes = sent * (sent_size + 28);  // IPv4 and UDP headers
+  if (sent_size >= 1 && sent_size <= 64) {
+    g.growth.ack_sized_packets = sent;
+    g.growth.ack_sized_payload = sent * sent_size;
+  }
+  g.growth.ingress_packets = received;
+  g.growth.ingress_payload = received * received_size;
+  return g;
+}
+
 // One harvest a second, at t + 0.5 s, of what `at(t)` gives; every line.
 std::vector<nlohmann::json> feed(
     DeviceBursts& bursts, std::uint64_t from, std::uint64_t to,
@@ -57,6 +77,7 @@ TEST(DeviceBursts, AVoiceUploadIsOneBurstNamedByDeviceAndDestination) {
   ASSERT_EQ(bursts.counts().size(), 1u);
   auto [key, n] = *bursts.counts().begin();
   EXPECT_EQ(key.device, "kitchen");
+  EXPECT_EQ(key.verdict, Verdict::audio_upload);
   EXPECT_TRUE(key.allowed);
   EXPECT_EQ(n, 1u);
   auto json = bursts.json();
@@ -76,6 +97,59 @@ TEST(DeviceBursts, AcknowledgementsOfADownloadAreNoBurst) {
   });
   EXPECT_TRUE(lines.empty());
   EXPECT_TRUE(bursts.counts().empty());
+}
+
+// A QUIC-like video download: 1 MB/s in 1300-byte datagrams, the device
+// acknowledging every second one with a 40-byte ACK (15 kB/s of payload, a
+// voice rate in voice-sized packets). What came back explains the ACKs: no
+// burst. Without it (what the gateway counted before it counted what
+// devices receive) the same ACKs are a voice-shaped upload.
+TEST(DeviceBursts, AQuicVideoDownloadsAcknowledgementsAreNoBurst) {
+  constexpr std::uint64_t kReceived = 1'000'000 / 1300;
+  auto download = [](std::uint64_t t) {
+    std::vector<NamedDeviceGrowth> g;
+    if (t >= 10 && t < 30)
+      g.push_back(datagrams(3, "tv", "video.example", kReceived / 2, 40, kReceived, 1300));
+    return g;
+  };
+  DeviceBursts bursts;
+  auto lines = feed(bursts, 0, 50, download);
+  EXPECT_TRUE(lines.empty()) << nlohmann::json(lines).dump(2);
+  EXPECT_TRUE(bursts.counts().empty());
+
+  DeviceBursts blind;
+  lines = feed(blind, 0, 50, [&](std::uint64_t t) {
+    auto g = download(t);
+    for (auto& one : g) one.growth.ingress_packets = one.growth.ingress_payload = 0;
+    return g;
+  });
+  ASSERT_EQ(lines.size(), 1u) << nlohmann::json(lines).dump(2);
+  EXPECT_EQ(lines[0]["verdict"], "audio-upload");
+}
+
+// A camera streaming upstream: 2 Mbit/s in 1200-byte datagrams for 20 s,
+// a 40-byte ACK coming back for every second one. One burst, video-upload,
+// counted under that verdict.
+TEST(DeviceBursts, AVideoStreamUpstreamIsOneVideoBurst) {
+  constexpr std::uint64_t kSent = 250'000 / 1200;
+  DeviceBursts bursts;
+  auto lines = feed(bursts, 0, 50, [](std::uint64_t t) {
+    std::vector<NamedDeviceGrowth> g;
+    if (t >= 10 && t < 30)
+      g.push_back(datagrams(4, "doorbell", "camera.example", kSent, 1200, kSent / 2, 40));
+    return g;
+  });
+  ASSERT_EQ(lines.size(), 1u) << nlohmann::json(lines).dump(2);
+  EXPECT_EQ(lines[0]["device"], "doorbell");
+  EXPECT_EQ(lines[0]["destination"], "camera.example");
+  EXPECT_EQ(lines[0]["verdict"], "video-upload");
+  EXPECT_NEAR(lines[0]["seconds"].get<double>(), 20, 1.5);
+  ASSERT_EQ(bursts.counts().size(), 1u);
+  const auto& [key, n] = *bursts.counts().begin();
+  EXPECT_EQ(key.device, "doorbell");
+  EXPECT_EQ(key.verdict, Verdict::video_upload);
+  EXPECT_EQ(to_string(key.verdict), "video-upload");
+  EXPECT_EQ(n, 1u);
 }
 
 TEST(DeviceBursts, ABulkUploadIsNoBurstAndAForbiddenDestinationIsNotAllowed) {
@@ -144,7 +218,7 @@ TEST(DeviceBursts, KeepsTheLastBurstsAndBoundsItsSeries) {
   for (const auto& [key, n] : bursts.counts()) total += n;
   EXPECT_EQ(total, 5u);
   EXPECT_LE(bursts.counts().size(), 3u);
-  EXPECT_TRUE(bursts.counts().contains({"other", "other", true}));
+  EXPECT_TRUE(bursts.counts().contains({"other", "other", Verdict::audio_upload, true}));
 }
 
 }  // namespace

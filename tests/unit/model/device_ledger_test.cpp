@@ -93,6 +93,32 @@ TEST(GatewayAccounting, IdlePairsRetireWithTheirLastCountsAndComeBackFromZero) {
   EXPECT_EQ(accounting.idle(20 * s, 10 * s), std::vector<DeviceFlowId>{pair(1, 2)});
 }
 
+// A pair that only received (a download's data while the device sent
+// nothing) still grew: its ingress goes into the series and the detector.
+TEST(GatewayAccounting, IngressAloneIsGrowthAndUnmatchedIngressIsKept) {
+  GatewayAccounting accounting(10, 10);
+  Counters first = bytes(100, 2);
+  first.ingress_packets = 10;
+  first.ingress_payload = 13'000;
+  accounting.growth({{pair(1, 1), first}}, 1);
+  Counters later = first;
+  later.ingress_packets = 30;
+  later.ingress_payload = 39'000;
+  auto growth = accounting.growth({{pair(1, 1), later}}, 2);
+  ASSERT_EQ(growth.size(), 1u);
+  EXPECT_EQ(growth[0].second.packets, 0u);
+  EXPECT_EQ(growth[0].second.ingress_packets, 20u);
+  EXPECT_EQ(growth[0].second.ingress_payload, 26'000u);
+  Counters unmatched;
+  unmatched.ingress_packets = 3;
+  unmatched.ingress_payload = 180;
+  accounting.account({{growth[0].first, "tv", "video.example", growth[0].second}}, {}, unmatched);
+  EXPECT_EQ(accounting.ledger().series().at({"tv", "video.example"}).ingress_payload, 26'000u);
+  EXPECT_EQ(accounting.ingress_unmatched().ingress_packets, 3u);
+  EXPECT_EQ(accounting.ingress_unmatched().ingress_payload, 180u);
+  EXPECT_TRUE(accounting.idle(2, 1).empty());  // it grew at 2
+}
+
 TEST(DeviceDeltas, RetiringAPairNeverSeenIsAllGrowth) {
   DeviceDeltas deltas;
   EXPECT_EQ(deltas.retire(pair(3, 3), bytes(12)).bytes, 12u);
