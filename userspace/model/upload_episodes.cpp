@@ -111,7 +111,10 @@ void EpisodeDetector::close_second(const Pair& pair, State& state, std::uint64_t
   c.bytes += shape.payload_bytes;
   double excess = std::max(0.0, rate - c.baseline);
   c.excess += excess;
-  if (c.excess_rates.size() < kMaxSecondsKept) c.excess_rates.push_back(excess);
+  if (c.excess_rates.size() < kMaxSecondsKept) {
+    c.excess_rates.push_back(excess);
+    c.packet_counts.push_back(shape.upload_packets());
+  }
   c.upload_packets += shape.upload_packets();
   c.upload_payload += rate;
   c.ingress_payload += shape.ingress_payload;
@@ -146,7 +149,10 @@ std::optional<UploadEpisode> EpisodeDetector::finish(const Pair& pair, const Cur
   // The quiet seconds at the end are not part of it.
   std::size_t busy_seconds = static_cast<std::size_t>(end_second - c.first_second);
   Current trimmed = c;
-  if (trimmed.excess_rates.size() > busy_seconds) trimmed.excess_rates.resize(busy_seconds);
+  if (trimmed.excess_rates.size() > busy_seconds) {
+    trimmed.excess_rates.resize(busy_seconds);
+    trimmed.packet_counts.resize(busy_seconds);
+  }
   if (c.bytes < rules_.min_episode_bytes) return std::nullopt;
   UploadEpisode e;
   e.sender = pair.first;
@@ -165,7 +171,7 @@ std::optional<UploadEpisode> EpisodeDetector::finish(const Pair& pair, const Cur
 // partial; with fewer than three inner seconds there is too little to
 // judge: a short utterance straddles second boundaries, and one pause of
 // a second would be half of it.
-bool EpisodeDetector::steady(const Current& c) const {
+bool EpisodeDetector::steady(const Current& c, double ratio, double fraction) const {
   std::vector<double> inner = c.excess_rates;
   if (inner.size() >= 2) inner = std::vector<double>(inner.begin() + 1, inner.end() - 1);
   if (inner.size() < 3) return true;
@@ -173,18 +179,23 @@ bool EpisodeDetector::steady(const Current& c) const {
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
   double median = sorted[sorted.size() / 2];
   if (median <= 0) return false;
-  auto near = std::count_if(inner.begin(), inner.end(), [&](double r) {
-    return r >= median / rules_.steady_ratio && r <= median * rules_.steady_ratio;
-  });
-  return static_cast<double>(near) / static_cast<double>(inner.size()) >= rules_.steady_fraction;
+  auto near = std::count_if(inner.begin(), inner.end(),
+                            [&](double r) { return r >= median / ratio && r <= median * ratio; });
+  return static_cast<double>(near) / static_cast<double>(inner.size()) >= fraction;
+}
+
+bool EpisodeDetector::every_frame_sent(const Current& c) const {
+  if (c.packet_counts.size() < 3) return false;
+  return std::all_of(c.packet_counts.begin() + 1, c.packet_counts.end() - 1,
+                     [&](double packets) { return packets >= rules_.video_min_packets; });
 }
 
 Verdict EpisodeDetector::classify(const Current& c, double seconds) const {
   double mean = c.excess / std::max(seconds, 1.0);
-  if (!steady(c)) return Verdict::upload;
   // Video first: its band is above most of speech's, and a camera's
   // stream of full datagrams is no codec's voice.
   if (seconds >= rules_.video_min_seconds && mean >= rules_.video_min_rate &&
+      steady(c, rules_.video_steady_ratio, rules_.video_steady_fraction) && every_frame_sent(c) &&
       mean <= rules_.video_max_rate &&
       c.upload_payload >= rules_.video_min_out_in * static_cast<double>(c.ingress_payload) &&
       (c.upload_packets <= 0 || c.upload_payload / c.upload_packets > rules_.audio_max_packet_payload ||
@@ -192,6 +203,7 @@ Verdict EpisodeDetector::classify(const Current& c, double seconds) const {
     return Verdict::video_upload;
   if (seconds < rules_.audio_min_seconds || seconds > rules_.audio_max_seconds)
     return Verdict::upload;
+  if (!steady(c, rules_.steady_ratio, rules_.steady_fraction)) return Verdict::upload;
   if (mean < rules_.audio_min_rate || mean > rules_.audio_max_rate) return Verdict::upload;
   if (c.voiced_seconds < rules_.audio_min_voiced_seconds) return Verdict::upload;
   if (c.upload_packets <= 0 || c.upload_payload / c.upload_packets > rules_.audio_max_packet_payload)

@@ -60,9 +60,10 @@ struct EpisodeRules {
   // least steady_fraction of its inner seconds, the first and last being
   // partial, within [1/steady_ratio, steady_ratio] x their median: speech's
   // spurts and pauses vary), and shaped like codec frames: on average at
-  // most audio_max_packet_payload bytes a packet (an Opus frame is tens to
-  // a few hundred, 20 ms of 16 kHz PCM 640; a bulk sender's are full-size
-  // datagrams or, on TCP, whole writes at once), and at least
+  // most audio_max_packet_payload bytes a packet (an Opus frame and its
+  // framing are tens to a few hundred, 60 ms at 64 kbit/s about 500, 20 ms
+  // of 16 kHz PCM 640; a bulk sender's are full-size datagrams or TCP
+  // segments, or whole writes at once), and at least
   // audio_min_voiced_seconds seconds each carrying audio_min_packets
   // packets (a frame every 20-120 ms) and half audio_min_rate. A reply of a
   // second, one burst of large packets, has no such shape.
@@ -72,17 +73,26 @@ struct EpisodeRules {
   double audio_max_seconds = 60;
   double steady_ratio = 5;
   double steady_fraction = 0.6;
-  double audio_max_packet_payload = 1000;
+  double audio_max_packet_payload = 700;
   std::uint64_t audio_min_packets = 5;
   std::uint32_t audio_min_voiced_seconds = 2;
   // Video (a camera's stream): excess rate 100 kbit/s to 50 Mbit/s, at
-  // least video_min_seconds long (a file upload is shorter), steady as
-  // audio, and far more sent than received (video_min_out_in x the
-  // payload that came back: a video call's downstream half is its own).
+  // least video_min_seconds long (a file upload is shorter), steadier than
+  // speech (a camera's frame rate is constant; its key frames vary a
+  // second by tens of percent, not the several times a sync of files
+  // does): video_steady_fraction of the inner seconds within
+  // [1/video_steady_ratio, video_steady_ratio] x their median; and far
+  // more sent than received (video_min_out_in x the payload that came
+  // back: a video call's downstream half is its own).
   double video_min_rate = 100'000.0 / 8;
   double video_max_rate = 50'000'000.0 / 8;
   double video_min_seconds = 5;
+  double video_steady_ratio = 2;
+  double video_steady_fraction = 0.7;
   double video_min_out_in = 4;
+  // A camera sends every frame, 15-30 a second: every inner second carries
+  // at least this many packets (a sync sends a chunk, then nothing).
+  double video_min_packets = 15;
   // Longer episodes are reported in parts.
   std::uint32_t max_episode_seconds = 600;
   std::size_t max_pairs = 4096;
@@ -139,6 +149,7 @@ class EpisodeDetector {
     double excess = 0;
     double baseline = 0;
     std::vector<double> excess_rates;  // per second, the first kMaxSecondsKept
+    std::vector<double> packet_counts;  // upload packets per second, likewise
     double upload_packets = 0;         // not explained as acknowledgements
     double upload_payload = 0;
     std::uint64_t ingress_payload = 0;
@@ -159,7 +170,8 @@ class EpisodeDetector {
   std::optional<UploadEpisode> finish(const Pair& pair, const Current& current,
                                       std::uint64_t end_second, bool ongoing) const;
   Verdict classify(const Current& current, double seconds) const;
-  bool steady(const Current& current) const;
+  bool steady(const Current& current, double ratio, double fraction) const;
+  bool every_frame_sent(const Current& current) const;
   void forget_idle_pairs();
 
   EpisodeRules rules_;

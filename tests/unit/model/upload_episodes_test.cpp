@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <iostream>
 #include <random>
 
 namespace earshot::model::upload_episodes_test {
@@ -329,6 +330,44 @@ TEST(EpisodeDetector, AVoiceUploadSoonAfterABulkTransferStillStandsOut) {
   EXPECT_EQ(fed[1].episode.verdict, Verdict::audio_upload);
   EXPECT_NEAR(static_cast<double>(fed[1].episode.start) / kSecond, 33, 1);
   EXPECT_LT(fed[1].episode.baseline_bytes_per_second, 100);
+}
+
+// A sync of files or logs, as the gateway trials' bursty decoy sends it:
+// chunks of random size (log-uniform over 64x, scaled to an average of
+// 4-32 KB/s) at random gaps of 0.1-1.8 s, each at once in 1448-byte TCP
+// segments. Seen a second at a time some draws fall evenly into seconds;
+// their packets are still no codec's frames, and they are no camera's
+// stream either. Over 400 draws (gateway rules), at most 1 in 100 may
+// pass for a voice or video upload.
+TEST(EpisodeDetector, ABurstySyncIsSeldomVoiceAndNeverVideo) {
+  std::mt19937 random(33);
+  auto uniform = [&](double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(random);
+  };
+  int audio = 0, video = 0, draws = 400;
+  for (int draw = 0; draw < draws; ++draw) {
+    const double rate = uniform(4000, 32000), seconds = uniform(5, 20);
+    const double smallest = rate * 0.95 * std::log(64.0) / 63;
+    std::vector<FlowShape> per_second(static_cast<std::size_t>(seconds) + 2);
+    for (double t = 0; t < seconds; t += uniform(0.1, 1.8)) {
+      auto chunk = static_cast<std::uint64_t>(smallest * std::exp(uniform(0, std::log(64.0))));
+      FlowShape& s = per_second[static_cast<std::size_t>(t)];
+      s.payload_bytes += chunk;
+      s.packets += (chunk + 1447) / 1448;
+    }
+    EpisodeDetector d(EpisodeRules{.end_gap_seconds = 3});
+    auto fed = feed_shapes(d, 0, 60, [&](std::uint64_t t) {
+      return t >= 10 && t - 10 < per_second.size() ? per_second[t - 10] : FlowShape{};
+    });
+    for (const auto& f : fed) {
+      audio += f.episode.verdict == Verdict::audio_upload;
+      video += f.episode.verdict == Verdict::video_upload;
+    }
+  }
+  std::cout << "bursty syncs judged voice: " << audio << ", video: " << video << " of " << draws
+            << std::endl;
+  EXPECT_LE(audio, draws / 100);
+  EXPECT_EQ(video, 0);
 }
 
 TEST(EpisodeDetector, AnEpisodeUnderWayIsShownAsOngoing) {
