@@ -363,14 +363,7 @@ bpf_sample() { # bpf_sample <sample number>
   udp_pps "$ns_a" "$ns_b" "$addr_b" "$seconds" >/dev/null
   in_ns_fast "$ns_a" "$send_cpu" iperf3 -c "$addr_b" -p "$tcp_port" -t 1 >/dev/null || true
   metrics_snapshot bpf.after
-  # Apart: sendto() from an unconnected socket, the flows map's path in the
-  # netfilter program (the destination read from the packet) and the
-  # sendmsg hook.
-  udp_pps "$ns_a" "$ns_b" "$addr_b" "$seconds" --unconnected >/dev/null
-  metrics_snapshot bpf.unconnected
-  stop_daemon
-  record_delta bpf "$sample" "" "$work/bpf.before" "$work/bpf.after"
-  record_delta bpf "$sample" unconnected_ "$work/bpf.after" "$work/bpf.unconnected"
+
   # The cgroup_skb counting tier on the same floods, netfilter turned off.
   start_daemon "$work/earshot-cgroup.yaml"
   sleep 1
@@ -378,9 +371,13 @@ bpf_sample() { # bpf_sample <sample number>
   udp_pps "$ns_a" "$ns_b" "$addr_b" "$seconds" >/dev/null
   udp_pps "$ns_a" "$ns_b" "$addr_b" "$seconds" >/dev/null
   metrics_snapshot cgroup.after
+  udp_pps "$ns_b" "$ns_a" "$addr_a" "$seconds" >/dev/null
+  metrics_snapshot cgroup.in
   stop_daemon
   record_delta bpf "$sample" cgroup_ "$work/cgroup.before" "$work/cgroup.after"
+  record_delta bpf "$sample" cgroup_in_ "$work/cgroup.after" "$work/cgroup.in"
   log "  sample $sample: netfilter $(recorded bpf "$sample" ns_earshot_nf_local_out4) ns a packet," \
+    "LOCAL_IN $(recorded bpf "$sample" in_ns_earshot_nf_local_in4) ns," \
     "floor $(recorded bpf "$sample" floor_ns) ns"
 }
 

@@ -225,7 +225,8 @@ std::vector<MetricFamily> to_families(const Snapshot& s) {
     auto episodes = family("earshot_upload_episodes_total",
                            "Upload episodes during captures: stretches in which a process's "
                            "payload to a destination stood out from its own baseline, by verdict "
-                           "(audio-upload: steady at a voice rate) and whether the destination is "
+                           "(audio-upload: shaped like speech; video-upload: like a camera's stream) "
+                           "and whether the destination is "
                            "in policy.upload_allowed.",
                            MetricType::Counter);
     for (const auto& c : s.upload_episodes)

@@ -48,7 +48,7 @@
 // TCP/UDP/QUIC downloads, video downloads, music). Per kind, found and
 // false alarms are printed at the end with the seed.
 // The kernel lane runs a small sample; the `detection` label runs enough
-// trials for the figure (README, "Detection"; docs/detection.md).
+// trials for the figure (docs/detection.md).
 #include <gtest/gtest.h>
 #include <unistd.h>
 

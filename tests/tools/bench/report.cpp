@@ -179,6 +179,12 @@ std::vector<Row> report_rows(const Measurements& m) {
   b.samples("  sendmsg4 hook, ns/sendto()", "bpf", "unconnected_ns_earshot_sendmsg4", 1);
   b.samples("cgroup_skb tier (netfilter off), ns/packet", "bpf", "cgroup_ns_earshot_cgroup_egress",
             1);
+  // What a socket receives (the verdicts' other direction), B flooding A.
+  const std::string local_in = "in_ns_earshot_nf_local_in4";
+  b.samples("netfilter LOCAL_IN program, ns/packet", "bpf", local_in, 1);
+  b.difference("  LOCAL_IN above the (LOCAL_OUT) floor, ns", "bpf", local_in, "floor_ns", 1);
+  b.samples("cgroup_skb ingress (netfilter off), ns/packet", "bpf",
+            "cgroup_in_ns_earshot_cgroup_ingress", 1);
   for (const auto& figure : b.figures_with("bpf", "ns_", netfilter))
     b.samples("  " + figure.substr(3) + ", ns/run", "bpf", figure, 1);
 
