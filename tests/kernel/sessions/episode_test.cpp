@@ -24,7 +24,7 @@
 // trials for the figure (docs/detection.md).
 //
 // Scraped: a capture that goes on while a scraper polls the daemon's
-// /metrics every 5 s (60 s in the kernel lane, 10 minutes under the
+// /metrics every 5 s (30 s in the kernel lane, 10 minutes under the
 // `detection` label): no upload episode of earshot's own, none at all.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
