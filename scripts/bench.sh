@@ -176,7 +176,7 @@ capture: {sysfs: false, extra_devices: [$work/mic]}
 EOF
 # The counting tier of kernels before 6.4, forced here (bpf_stats round only).
 cat "$work/earshot.yaml" - >"$work/earshot-cgroup.yaml" <<EOF
-kernel: {disabled_hooks: [netfilter_ipv4, netfilter_ipv6]}
+kernel: {disabled_hooks: [netfilter_ipv4, netfilter_ipv6, netfilter_local_in_ipv4, netfilter_local_in_ipv6]}
 EOF
 
 # Started with nsenter itself (it and taskset exec), so $! is iperf3 and the
@@ -363,7 +363,19 @@ bpf_sample() { # bpf_sample <sample number>
   udp_pps "$ns_a" "$ns_b" "$addr_b" "$seconds" >/dev/null
   in_ns_fast "$ns_a" "$send_cpu" iperf3 -c "$addr_b" -p "$tcp_port" -t 1 >/dev/null || true
   metrics_snapshot bpf.after
-
+  # Apart: sendto() from an unconnected socket, the flows map's path in the
+  # netfilter program (the destination read from the packet) and the
+  # sendmsg hook.
+  udp_pps "$ns_a" "$ns_b" "$addr_b" "$seconds" --unconnected >/dev/null
+  metrics_snapshot bpf.unconnected
+  # The other direction: B floods A, where each packet runs the LOCAL_IN
+  # program (what a socket receives, for the verdicts).
+  udp_pps "$ns_b" "$ns_a" "$addr_a" "$seconds" >/dev/null
+  metrics_snapshot bpf.in
+  stop_daemon
+  record_delta bpf "$sample" "" "$work/bpf.before" "$work/bpf.after"
+  record_delta bpf "$sample" unconnected_ "$work/bpf.after" "$work/bpf.unconnected"
+  record_delta bpf "$sample" in_ "$work/bpf.unconnected" "$work/bpf.in"
   # The cgroup_skb counting tier on the same floods, netfilter turned off.
   start_daemon "$work/earshot-cgroup.yaml"
   sleep 1
