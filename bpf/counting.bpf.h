@@ -295,22 +295,6 @@ static __always_inline void count_key_in_flows(const struct earshot_flow_key *ke
 /* A received packet whose socket's slot on this CPU is another's: its
  * flow, if the socket has one (it sent to that address before), else the
  * unmatched total. Never inserts: a flow is made by what its socket sends. */
-static __always_inline void count_ingress_in_flows(const struct earshot_flow_key *key,
-						   __u32 payload)
-{
-	struct earshot_flow_value *v = bpf_map_lookup_elem(&flows, key);
-	__u32 slot = EARSHOT_TOTAL_INGRESS_UNMATCHED;
-	struct earshot_counters *c;
-
-	if (v) {
-		add_ingress(&v->counters, payload);
-		return;
-	}
-	c = bpf_map_lookup_elem(&totals, &slot);
-	if (c)
-		add_ingress(c, payload);
-}
-
 static __always_inline void count_ingress_unmatched(__u32 payload)
 {
 	__u32 slot = EARSHOT_TOTAL_INGRESS_UNMATCHED;
@@ -318,6 +302,17 @@ static __always_inline void count_ingress_unmatched(__u32 payload)
 
 	if (c)
 		add_ingress(c, payload);
+}
+
+static __always_inline void count_ingress_in_flows(const struct earshot_flow_key *key,
+						   __u32 payload)
+{
+	struct earshot_flow_value *v = bpf_map_lookup_elem(&flows, key);
+
+	if (v)
+		add_ingress(&v->counters, payload);
+	else
+		count_ingress_unmatched(payload);
 }
 
 /* A packet no socket sent (forwarded, or the kernel's own replies). */
